@@ -1,0 +1,150 @@
+// Package batch translates vectors of Ethernet frames between IPv4 and IPv6
+// in place, as RFC 7915 (SIIT) describes. Every frame leaves Translate with a
+// Verdict and, when dropped, a Reason that names a counter.
+//
+// A frame lives in a buffer (a UMEM chunk in the datapath) with headroom in
+// front of it: IPv4->IPv6 growth and ICMP errors xlatd originates are built
+// by moving the frame's start backwards into that headroom, never by copying
+// the payload out.
+//
+// Files follow RFC 7915: 4to6.go (section 4), 6to4.go (section 5), icmp4.go /
+// icmp6.go (sections 4.2/4.3 and 5.2/5.3), errors.go (ICMP errors xlatd
+// originates), frag.go (fragmentation).
+package batch
+
+import (
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/xlatd/xlatd/mapping"
+)
+
+// Size is the number of frames in a Vector.
+const Size = 64
+
+// ExtraSize bounds the frames a Vector can gain (fragments xlatd creates).
+const ExtraSize = 64
+
+// Headroom is the offset at which frames in buffers from an Allocator start,
+// and the headroom the datapath guarantees in front of received frames
+// (XDP_PACKET_HEADROOM).
+const Headroom = 256
+
+// Side names an interface role.
+type Side uint8
+
+const (
+	Side6 Side = iota // the interface facing the IPv6 network
+	Side4             // the interface facing the IPv4 network
+)
+
+// Verdict says where a frame goes after Translate.
+type Verdict uint8
+
+const (
+	Drop Verdict = iota // dropped; Frame.Reason says why
+	To4                 // translated, transmit on the IPv4 side
+	To6                 // translated, transmit on the IPv6 side
+	Back                // an ICMP error xlatd originated: out the side the frame came in on (MACs already swapped)
+	Pass                // not for the translator: belongs to the kernel
+	NumVerdicts
+)
+
+var verdictNames = [NumVerdicts]string{"drop", "to_ipv4", "to_ipv6", "back", "pass"}
+
+func (v Verdict) String() string {
+	if v < NumVerdicts {
+		return verdictNames[v]
+	}
+	return "unknown"
+}
+
+// Frame is one Ethernet frame in a buffer.
+type Frame struct {
+	Buf     []byte  // the whole buffer; len(Buf) is its capacity, Buf[:Off] is headroom
+	Off     int     // offset of the Ethernet header in Buf
+	Len     int     // frame length from Off
+	In      Side    // side the frame arrived on
+	Verdict Verdict // set by Translate
+	Reason  Reason  // set by Translate when Verdict == Drop
+}
+
+// Bytes returns the frame's bytes.
+func (f *Frame) Bytes() []byte { return f.Buf[f.Off : f.Off+f.Len] }
+
+// Vector is a fixed-size batch of frames. Translate may add frames to Extra
+// (the second and later fragments of a packet it fragments); they go out
+// after Frames, in order, each with its own verdict.
+type Vector struct {
+	Frames [Size]Frame
+	N      int
+	Extra  [ExtraSize]Frame
+	NExtra int
+}
+
+// Reset empties the vector.
+func (v *Vector) Reset() { v.N, v.NExtra = 0, 0 }
+
+// Add appends a frame that starts at buf[off:off+n]. It reports false when the
+// vector is full.
+func (v *Vector) Add(buf []byte, off, n int, in Side) bool {
+	if v.N == Size {
+		return false
+	}
+	v.Frames[v.N] = Frame{Buf: buf, Off: off, Len: n, In: in}
+	v.N++
+	return true
+}
+
+// Allocator hands out spare buffers for frames Translate creates. Get returns
+// nil when none is left; the frame that needed it is then dropped with
+// ReasonNoBuffer. Buffers that end up in Vector.Extra belong to the caller.
+type Allocator interface {
+	Get() []byte
+}
+
+// Config is the translator's immutable configuration. It is built once and
+// replaced whole (see Translator.SetConfig); the hot path reads it through
+// one atomic pointer load per vector.
+type Config struct {
+	Map *mapping.Table // pool6 and EAMT
+
+	// Sources of the ICMP errors xlatd originates (Packet Too Big, Time
+	// Exceeded, Parameter Problem, Fragmentation Needed...).
+	ICMPv4Source netip.Addr
+	ICMPv6Source netip.Addr
+
+	// RFC 6791: source used for translated ICMP errors whose source has no
+	// mapping. Invalid = use ICMPv4Source / ICMPv6Source.
+	RFC6791v4 netip.Prefix
+	RFC6791v6 netip.Prefix
+
+	LowestIPv6MTU int // RFC 7915 section 4 / 4.1 (default 1280)
+	MTU4          int // MTU of the IPv4 egress link (default 1500)
+	MTU6          int // MTU of the IPv6 egress link (default 1500)
+
+	AmendUDPZeroChecksum bool  // RFC 7915 section 4.5
+	ResetTrafficClass    bool  // RFC 7915 section 4.1: traffic class = 0 instead of TOS
+	ResetTOS             bool  // RFC 7915 section 5.1: TOS = Config.TOS instead of traffic class
+	TOS                  uint8 // used when ResetTOS
+
+	// Rate limit for ICMP errors originated, per Translator (per queue).
+	ICMPErrorsPerSecond int // default 1000; 0 = default, <0 = unlimited
+	ICMPErrorBurst      int // default 100
+}
+
+// DefaultConfig returns the defaults of RFC 7915 and Jool where the RFC
+// leaves a choice.
+func DefaultConfig() Config {
+	return Config{
+		LowestIPv6MTU:       1280,
+		MTU4:                1500,
+		MTU6:                1500,
+		ICMPErrorsPerSecond: 1000,
+		ICMPErrorBurst:      100,
+	}
+}
+
+// ConfigSource is where a Translator finds its current configuration; one
+// ConfigSource is shared by every queue's Translator.
+type ConfigSource = atomic.Pointer[Config]

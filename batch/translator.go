@@ -1,0 +1,138 @@
+package batch
+
+import (
+	"github.com/xlatd/xlatd/header"
+)
+
+// Event counts things that happen to frames that were not dropped.
+type Event uint8
+
+const (
+	EvTranslated4to6     Event = iota // IPv4 packets translated to IPv6
+	EvTranslated6to4                  // IPv6 packets translated to IPv4
+	EvICMPErrorSent                   // ICMP errors xlatd originated
+	EvFragmentsCreated                // extra fragments xlatd created
+	EvHairpinned                      // packets translated twice (RFC 7757 hairpinning)
+	EvUDPChecksumAmended              // IPv4 UDP zero checksums computed (RFC 7915 4.5)
+	EvICMPTruncated                   // translated ICMP errors truncated to 576/1280 bytes
+	EvRFC6791Source                   // ICMP errors whose source came from the RFC 6791 pool
+	NumEvents
+)
+
+var eventNames = [NumEvents]string{
+	"translated_4to6", "translated_6to4", "icmp_errors_sent", "fragments_created",
+	"hairpinned", "udp_checksum_amended", "icmp_truncated", "rfc6791_source",
+}
+
+func (e Event) String() string {
+	if e < NumEvents {
+		return eventNames[e]
+	}
+	return "unknown"
+}
+
+// Counters are a Translator's counters. They are plain integers owned by the
+// goroutine that runs the Translator; the datapath publishes them (adds them
+// to shared atomic totals) once per vector, never per packet.
+type Counters struct {
+	Verdicts [NumVerdicts]uint64
+	Drops    [NumReasons]uint64
+	Events   [NumEvents]uint64
+}
+
+// Add adds c2 to c.
+func (c *Counters) Add(c2 *Counters) {
+	for i := range c.Verdicts {
+		c.Verdicts[i] += c2.Verdicts[i]
+	}
+	for i := range c.Drops {
+		c.Drops[i] += c2.Drops[i]
+	}
+	for i := range c.Events {
+		c.Events[i] += c2.Events[i]
+	}
+}
+
+// Translator translates vectors of frames. One Translator per queue; it is
+// not safe for concurrent use. Its scratch state is reused from vector to
+// vector so that translation allocates nothing.
+type Translator struct {
+	src *ConfigSource
+	cfg *Config // loaded once per vector
+
+	Counters Counters
+
+	now   int64  // monotonic nanoseconds, set per vector
+	rng   uint64 // xorshift state for IPv4 identification values
+	alloc Allocator
+	v     *Vector
+
+	// ICMP error token bucket (per Translator).
+	tokens     float64
+	lastRefill int64
+}
+
+// New returns a Translator that reads its configuration from src.
+func New(src *ConfigSource) *Translator {
+	return &Translator{src: src, rng: 0x9E3779B97F4A7C15}
+}
+
+// Translate translates every frame of v in place and sets its verdict. now
+// is a monotonic clock in nanoseconds (read once per vector by the caller);
+// alloc supplies buffers for fragments (may be nil: fragmentation then drops).
+func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
+	t.cfg = t.src.Load()
+	t.now = now
+	t.alloc = alloc
+	t.v = v
+	v.NExtra = 0
+	if t.cfg == nil {
+		for i := 0; i < v.N; i++ {
+			t.drop(&v.Frames[i], ReasonNoMapping6)
+		}
+		return
+	}
+	for i := 0; i < v.N; i++ {
+		f := &v.Frames[i]
+		t.translate(f)
+	}
+	for i := 0; i < v.NExtra; i++ {
+		t.Counters.Verdicts[v.Extra[i].Verdict]++
+	}
+}
+
+func (t *Translator) translate(f *Frame) {
+	f.Reason = ReasonNone
+	if f.Len < header.EthernetLen || f.Off < 0 || f.Off+f.Len > len(f.Buf) {
+		t.drop(f, ReasonTruncated)
+		return
+	}
+	switch header.Ethernet(f.Buf[f.Off:]).Type() {
+	case header.EtherTypeIPv4:
+		t.translate46(f)
+	case header.EtherTypeIPv6:
+		t.translate64(f)
+	default:
+		f.Verdict = Pass
+	}
+	t.Counters.Verdicts[f.Verdict]++
+	if f.Verdict == Drop {
+		t.Counters.Drops[f.Reason]++
+	}
+}
+
+// drop marks f dropped for r. Counting happens in translate.
+func (t *Translator) drop(f *Frame, r Reason) {
+	f.Verdict = Drop
+	f.Reason = r
+}
+
+// nextID returns a pseudo-random IPv4 Identification (xorshift64*).
+func (t *Translator) nextID() uint16 {
+	x := t.rng
+	x ^= x >> 12
+	x ^= x << 25
+	x ^= x >> 27
+	t.rng = x
+	return uint16((x * 0x2545F4914F6CDD1D) >> 48)
+}
