@@ -98,3 +98,58 @@ func isGlobal4(v4 [4]byte) bool {
 	a := netip.AddrFrom4(v4)
 	return a.IsGlobalUnicast() && !a.IsPrivate()
 }
+
+// HasPool6 reports whether the table has an RFC 6052 prefix.
+func (t *Table) HasPool6() bool { return t.pool6.IsValid() }
+
+// EAMs returns the table's explicit mappings (do not modify).
+func (t *Table) EAMs() []EAM { return t.eams }
+
+// To4Pool6 translates with pool6 only (no EAMT).
+func (t *Table) To4Pool6(v6 *[16]byte, out *[4]byte) Result {
+	a := netip.AddrFrom16(*v6)
+	if t.pool6.IsValid() && t.pool6.Contains(a) {
+		v4 := extract(v6, t.pool6.Bits())
+		if t.wkp && !isGlobal4(v4) {
+			return NonGlobalWKP
+		}
+		*out = v4
+		return OK
+	}
+	return NoMatch
+}
+
+// To6Pool6 translates with pool6 only (no EAMT).
+func (t *Table) To6Pool6(v4 *[4]byte, out *[16]byte) Result {
+	if !t.pool6.IsValid() {
+		return NoMatch
+	}
+	if t.wkp && !isGlobal4(*v4) {
+		return NonGlobalWKP
+	}
+	*out = t.pool6b
+	embed(out, t.pool6.Bits(), *v4)
+	return OK
+}
+
+// InEAMT4 reports whether an EAM's IPv4 prefix covers v4 (RFC 7757 hairpinning).
+func (t *Table) InEAMT4(v4 *[4]byte) bool {
+	a := netip.AddrFrom4(*v4)
+	for _, e := range t.eams {
+		if e.IPv4.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// InEAMT6 reports whether an EAM's IPv6 prefix covers v6.
+func (t *Table) InEAMT6(v6 *[16]byte) bool {
+	a := netip.AddrFrom16(*v6)
+	for _, e := range t.eams {
+		if e.IPv6.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
