@@ -67,6 +67,13 @@ type Translator struct {
 	alloc Allocator
 	v     *Vector
 
+	// hairpin is set by translate64 while it re-translates, with
+	// translate46, an IPv4 packet whose destination is an EAMT IPv4 address
+	// (RFC 7757 hairpinning, Jool's "intrinsic" mode). While set, the
+	// addresses on the IPv4-source side (outer source, inner destination of
+	// an ICMP error) are translated with pool6 only, and the verdict is To6.
+	hairpin bool
+
 	// ICMP error token bucket (per Translator).
 	tokens     float64
 	lastRefill int64
@@ -135,4 +142,44 @@ func (t *Translator) nextID() uint16 {
 	x ^= x >> 27
 	t.rng = x
 	return uint16((x * 0x2545F4914F6CDD1D) >> 48)
+}
+
+// allowICMPError reports whether the token bucket lets one more ICMP error
+// be originated now, and takes the token. Every originated error (Time
+// Exceeded, Packet Too Big, Fragmentation Needed, Parameter Problem, ...)
+// must pass through it; when it says no, drop with ReasonICMPRateLimited.
+func (t *Translator) allowICMPError() bool {
+	rate, burst := t.cfg.ICMPErrorsPerSecond, t.cfg.ICMPErrorBurst
+	if rate < 0 {
+		return true
+	}
+	if rate == 0 {
+		rate = 1000
+	}
+	if burst <= 0 {
+		burst = 100
+	}
+	if t.lastRefill == 0 {
+		t.tokens = float64(burst)
+	} else if d := t.now - t.lastRefill; d > 0 {
+		t.tokens += float64(d) * float64(rate) / 1e9
+	}
+	if t.tokens > float64(burst) {
+		t.tokens = float64(burst)
+	}
+	t.lastRefill = t.now
+	if t.tokens < 1 {
+		return false
+	}
+	t.tokens--
+	return true
+}
+
+// swapMACs exchanges the Ethernet source and destination of the frame that
+// starts at b, for replies (verdict Back) to the frame's sender.
+func swapMACs(b []byte) {
+	var tmp [6]byte
+	copy(tmp[:], b[0:6])
+	copy(b[0:6], b[6:12])
+	copy(b[6:12], tmp[:])
 }
