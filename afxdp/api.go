@@ -12,16 +12,19 @@
 //	prog.Close()                                                             // detaches only our link
 package afxdp
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/xlatd/xlatd/rings"
+)
 
 // Frame addresses are offsets into the UMEM area (the kernel's xdp_desc.addr).
 
-// Desc is one RX/TX descriptor (struct xdp_desc).
-type Desc struct {
-	Addr uint64 // UMEM offset of the first byte of the frame (data, not chunk start)
-	Len  uint32
-	Opts uint32
-}
+// Desc is one RX/TX descriptor (struct xdp_desc): Addr is the UMEM offset
+// of the first byte of the frame (data, not chunk start), Len its length,
+// Opts the descriptor options (0). It is an alias of rings.Desc so that
+// batches move between the rings and callers without conversion.
+type Desc = rings.Desc
 
 // XDPMode is how the XDP program is attached.
 type XDPMode int
