@@ -1,0 +1,531 @@
+package batch_test
+
+// Shared helpers for the batch tests: the graybox corpus location, frame
+// construction, allocators, output invariants and a packet decoder that
+// prints readable summaries when a comparison fails.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xlatd/xlatd/batch"
+	"github.com/xlatd/xlatd/header"
+	"github.com/xlatd/xlatd/mapping"
+)
+
+// grayboxDir returns the Jool graybox corpus directory: $XLATD_GRAYBOX, or
+// ../../shared/conformance/jool-graybox relative to the batch package. It
+// skips the test when the directory is absent, unless XLATD_REQUIRE_GRAYBOX=1.
+func grayboxDir(tb testing.TB) string {
+	tb.Helper()
+	dir := os.Getenv("XLATD_GRAYBOX")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "conformance", "jool-graybox")
+	}
+	if st, err := os.Stat(filepath.Join(dir, "INDEX.md")); err != nil || st.IsDir() {
+		if os.Getenv("XLATD_REQUIRE_GRAYBOX") == "1" {
+			tb.Fatalf("graybox corpus not found at %s (XLATD_REQUIRE_GRAYBOX=1): %v", dir, err)
+		}
+		tb.Skipf("graybox corpus not found at %s (set XLATD_GRAYBOX): %v", dir, err)
+	}
+	return dir
+}
+
+// grayboxDirOK is grayboxDir without skipping: "" when absent.
+func grayboxDirOK() string {
+	dir := os.Getenv("XLATD_GRAYBOX")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "conformance", "jool-graybox")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "INDEX.md")); err != nil {
+		return ""
+	}
+	return dir
+}
+
+// Test MAC addresses: the frame's sender and the translator.
+var (
+	macPeer = [6]byte{0x02, 0x00, 0x5e, 0x00, 0x53, 0x01}
+	macXlat = [6]byte{0x02, 0x00, 0x5e, 0x00, 0x53, 0x02}
+)
+
+// Addresses of the Jool SIIT graybox setup (INDEX.md section 3).
+var (
+	grayPool6     = netip.MustParsePrefix("2001:db8:100::/40")
+	grayICMPv4Src = netip.MustParseAddr("198.51.100.1")
+	grayICMPv6Src = netip.MustParseAddr("2001:db8:1c0:2:1::")
+	gray6791v4    = netip.MustParsePrefix("203.0.113.8/32")
+	grayEAMs      = []mapping.EAM{
+		{IPv6: netip.MustParsePrefix("2001:db8:3::/120"), IPv4: netip.MustParsePrefix("1.0.0.0/24")},
+		{IPv6: netip.MustParsePrefix("2001:db8:2::/120"), IPv4: netip.MustParsePrefix("10.0.0.0/24")},
+	}
+	grayExtraEAMs = []mapping.EAM{
+		{IPv6: netip.MustParsePrefix("2001:db8:1c6:3364::/72"), IPv4: netip.MustParsePrefix("198.51.100.0/24")},
+		{IPv6: netip.MustParsePrefix("2001:db8:1c0:2::/72"), IPv4: netip.MustParsePrefix("192.0.2.0/24")},
+	}
+)
+
+// grayEnv is a graybox row's deviation from the baseline SIIT configuration.
+type grayEnv struct {
+	lowestMTU int    // global lowest-ipv6-mtu (0: baseline 1280)
+	mtu4      int    // joolns:to_client_v4 MTU (0: 1500)
+	mtu6      int    // joolns:to_client_v6 MTU (0: 1500)
+	amendUDP  bool   // global amend-udp-checksum-zero=1
+	no6791v4  bool   // global rfc6791v4-prefix=null
+	pool6Null bool   // global pool6=null plus the two extra EAMs
+	rfc6791v6 string // global rfc6791v6-prefix (baseline null)
+}
+
+// grayConfig returns the baseline SIIT configuration of INDEX.md section 3
+// with env applied.
+func grayConfig(tb testing.TB, env grayEnv) *batch.Config {
+	tb.Helper()
+	c := batch.DefaultConfig()
+	pool6 := grayPool6
+	eams := append([]mapping.EAM(nil), grayEAMs...)
+	if env.pool6Null {
+		pool6 = netip.Prefix{}
+		eams = append(eams, grayExtraEAMs...)
+	}
+	tab, err := mapping.NewTable(pool6, eams)
+	if err != nil {
+		tb.Fatalf("mapping.NewTable: %v", err)
+	}
+	c.Map = tab
+	c.ICMPv4Source = grayICMPv4Src
+	c.ICMPv6Source = grayICMPv6Src
+	if !env.no6791v4 {
+		c.RFC6791v4 = gray6791v4
+	}
+	if env.rfc6791v6 != "" {
+		c.RFC6791v6 = netip.MustParsePrefix(env.rfc6791v6)
+	}
+	c.LowestIPv6MTU = 1280
+	if env.lowestMTU != 0 {
+		c.LowestIPv6MTU = env.lowestMTU
+	}
+	c.MTU4, c.MTU6 = 1500, 1500
+	if env.mtu4 != 0 {
+		c.MTU4 = env.mtu4
+	}
+	if env.mtu6 != 0 {
+		c.MTU6 = env.mtu6
+	}
+	c.AmendUDPZeroChecksum = env.amendUDP
+	c.ICMPErrorsPerSecond = -1
+	return &c
+}
+
+// newTranslator returns a Translator reading cfg.
+func newTranslator(cfg *batch.Config) *batch.Translator {
+	var src batch.ConfigSource
+	src.Store(cfg)
+	return batch.New(&src)
+}
+
+// bufSize is the size of test buffers (an AF_XDP chunk).
+const bufSize = 4096
+
+// etherTypeOf returns the EtherType for an IP packet's version nibble.
+func etherTypeOf(ip []byte) uint16 {
+	if len(ip) > 0 && ip[0]>>4 == 6 {
+		return header.EtherTypeIPv6
+	}
+	return header.EtherTypeIPv4
+}
+
+// sideOf returns the side an IP packet arrives on.
+func sideOf(ip []byte) batch.Side {
+	if len(ip) > 0 && ip[0]>>4 == 6 {
+		return batch.Side6
+	}
+	return batch.Side4
+}
+
+// putEthernet writes an Ethernet header (peer -> translator) at b.
+func putEthernet(b []byte, etherType uint16) {
+	copy(b[header.EthDst:], macXlat[:])
+	copy(b[header.EthSrc:], macPeer[:])
+	binary.BigEndian.PutUint16(b[header.EthType:], etherType)
+}
+
+// newFrame wraps ip in an Ethernet header at batch.Headroom of a fresh
+// bufSize buffer and returns the buffer and the frame length.
+func newFrame(ip []byte) ([]byte, int) {
+	buf := make([]byte, bufSize)
+	n := fillFrame(buf, ip)
+	return buf, n
+}
+
+// fillFrame writes Ethernet + ip at batch.Headroom of buf and returns the
+// frame length (ip is truncated to the buffer).
+func fillFrame(buf, ip []byte) int {
+	putEthernet(buf[batch.Headroom:], etherTypeOf(ip))
+	n := copy(buf[batch.Headroom+header.EthernetLen:], ip)
+	return header.EthernetLen + n
+}
+
+// heapAlloc hands out fresh buffers (for correctness tests).
+type heapAlloc struct{ n int }
+
+func (a *heapAlloc) Get() []byte { a.n++; return make([]byte, bufSize) }
+
+// poolAlloc hands out preallocated buffers and never allocates; reset
+// makes them all available again.
+type poolAlloc struct {
+	bufs [][]byte
+	next int
+}
+
+func newPoolAlloc(n int) *poolAlloc {
+	a := &poolAlloc{bufs: make([][]byte, n)}
+	for i := range a.bufs {
+		a.bufs[i] = make([]byte, bufSize)
+	}
+	return a
+}
+
+func (a *poolAlloc) Get() []byte {
+	if a.next == len(a.bufs) {
+		return nil
+	}
+	b := a.bufs[a.next]
+	a.next++
+	return b
+}
+
+func (a *poolAlloc) reset() { a.next = 0 }
+
+// outputs returns the frames of v that are transmitted (Frames then Extra,
+// skipping Drop and Pass).
+func outputs(v *batch.Vector) []*batch.Frame {
+	var out []*batch.Frame
+	for i := 0; i < v.N; i++ {
+		if f := &v.Frames[i]; f.Verdict != batch.Drop && f.Verdict != batch.Pass {
+			out = append(out, f)
+		}
+	}
+	for i := 0; i < v.NExtra; i++ {
+		if f := &v.Extra[i]; f.Verdict != batch.Drop && f.Verdict != batch.Pass {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ipv4HeaderValid reports whether b starts with an IPv4 header whose
+// checksum verifies.
+func ipv4HeaderValid(b []byte) bool {
+	if len(b) < header.IPv4MinLen || b[0]>>4 != 4 {
+		return false
+	}
+	hl := int(b[0]&0xf) * 4
+	if hl < header.IPv4MinLen || hl > len(b) {
+		return false
+	}
+	return refSum(b[:hl]) == 0xffff
+}
+
+// refSum is a plain RFC 1071 sum (folded, not complemented), independent
+// of package checksum so that the tests check it too.
+func refSum(b []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		s += uint32(b[len(b)-1]) << 8
+	}
+	for s>>16 != 0 {
+		s = s&0xffff + s>>16
+	}
+	return uint16(s)
+}
+
+// checkFrame checks the invariants every transmitted frame must satisfy:
+// the frame lies inside its buffer, the EtherType matches the IP version,
+// the IP length fields equal the frame length, the IPv4 header checksum
+// verifies. It returns a description of the first violation, or "".
+func checkFrame(f *batch.Frame) string {
+	if f.Off < 0 || f.Len < 0 || f.Off+f.Len > len(f.Buf) {
+		return fmt.Sprintf("frame [%d:%d+%d] outside buffer of %d", f.Off, f.Off, f.Len, len(f.Buf))
+	}
+	if f.Len < header.EthernetLen+1 {
+		return fmt.Sprintf("frame length %d too short", f.Len)
+	}
+	b := f.Bytes()
+	et := binary.BigEndian.Uint16(b[header.EthType:])
+	ip := b[header.EthernetLen:]
+	switch et {
+	case header.EtherTypeIPv4:
+		if ip[0]>>4 != 4 {
+			return fmt.Sprintf("EtherType IPv4 but version %d", ip[0]>>4)
+		}
+		if len(ip) < header.IPv4MinLen {
+			return fmt.Sprintf("IPv4 packet of %d bytes", len(ip))
+		}
+		if tl := int(binary.BigEndian.Uint16(ip[2:])); tl != len(ip) {
+			return fmt.Sprintf("IPv4 total length %d, frame carries %d", tl, len(ip))
+		}
+		if !ipv4HeaderValid(ip) {
+			return "IPv4 header checksum invalid (or bad IHL)"
+		}
+	case header.EtherTypeIPv6:
+		if ip[0]>>4 != 6 {
+			return fmt.Sprintf("EtherType IPv6 but version %d", ip[0]>>4)
+		}
+		if len(ip) < header.IPv6Len {
+			return fmt.Sprintf("IPv6 packet of %d bytes", len(ip))
+		}
+		if pl := int(binary.BigEndian.Uint16(ip[4:])); pl+header.IPv6Len != len(ip) {
+			return fmt.Sprintf("IPv6 payload length %d, frame carries %d", pl, len(ip)-header.IPv6Len)
+		}
+	default:
+		return fmt.Sprintf("EtherType %#04x", et)
+	}
+	return ""
+}
+
+// describe decodes an IP packet into a short multi-line summary.
+func describe(b []byte) string {
+	var sb strings.Builder
+	describeIP(&sb, b, "", 0)
+	return sb.String()
+}
+
+func describeIP(sb *strings.Builder, b []byte, ind string, depth int) {
+	if len(b) == 0 {
+		fmt.Fprintf(sb, "%s(empty)\n", ind)
+		return
+	}
+	switch b[0] >> 4 {
+	case 4:
+		describe4(sb, b, ind, depth)
+	case 6:
+		describe6(sb, b, ind, depth)
+	default:
+		fmt.Fprintf(sb, "%sversion %d, %d bytes\n", ind, b[0]>>4, len(b))
+	}
+}
+
+func describe4(sb *strings.Builder, b []byte, ind string, depth int) {
+	if len(b) < 20 {
+		fmt.Fprintf(sb, "%sIPv4 truncated (%d bytes)\n", ind, len(b))
+		return
+	}
+	hl := int(b[0]&0xf) * 4
+	fo := binary.BigEndian.Uint16(b[6:])
+	flags := ""
+	if fo&0x4000 != 0 {
+		flags += "DF"
+	}
+	if fo&0x2000 != 0 {
+		flags += "MF"
+	}
+	if flags == "" {
+		flags = "-"
+	}
+	valid := "valid"
+	if !ipv4HeaderValid(b) {
+		valid = "INVALID"
+	}
+	src, _ := netip.AddrFromSlice(b[12:16])
+	dst, _ := netip.AddrFromSlice(b[16:20])
+	fmt.Fprintf(sb, "%sIPv4 %v -> %v ihl=%d tos=%#02x totlen=%d id=%d flags=%s off=%d ttl=%d proto=%d hcsum=%#04x (%s) [%d bytes]\n",
+		ind, src, dst, hl, b[1], binary.BigEndian.Uint16(b[2:]), binary.BigEndian.Uint16(b[4:]), flags,
+		(fo&0x1fff)*8, b[8], b[9], binary.BigEndian.Uint16(b[10:]), valid, len(b))
+	if hl < 20 || hl > len(b) {
+		return
+	}
+	if fo&0x1fff != 0 {
+		fmt.Fprintf(sb, "%s  (non-first fragment, %d payload bytes)\n", ind, len(b)-hl)
+		return
+	}
+	describeL4(sb, b[hl:], b[9], false, ind+"  ", depth)
+}
+
+func describe6(sb *strings.Builder, b []byte, ind string, depth int) {
+	if len(b) < 40 {
+		fmt.Fprintf(sb, "%sIPv6 truncated (%d bytes)\n", ind, len(b))
+		return
+	}
+	src, _ := netip.AddrFromSlice(b[8:24])
+	dst, _ := netip.AddrFromSlice(b[24:40])
+	v := binary.BigEndian.Uint32(b)
+	fmt.Fprintf(sb, "%sIPv6 %v -> %v tc=%#02x flow=%#05x plen=%d nh=%d hlim=%d [%d bytes]\n",
+		ind, src, dst, (v>>20)&0xff, v&0xfffff, binary.BigEndian.Uint16(b[4:]), b[6], b[7], len(b))
+	nh, off := b[6], 40
+	for n := 0; n < 16; n++ {
+		switch nh {
+		case header.ProtoHopByHop, header.ProtoDestOpts, header.ProtoRouting:
+			if off+8 > len(b) {
+				fmt.Fprintf(sb, "%s  ext %d truncated\n", ind, nh)
+				return
+			}
+			l := (int(b[off+1]) + 1) * 8
+			extra := ""
+			if nh == header.ProtoRouting {
+				extra = fmt.Sprintf(" type=%d segleft=%d", b[off+2], b[off+3])
+			}
+			fmt.Fprintf(sb, "%s  ext %d nh=%d len=%d%s\n", ind, nh, b[off], l, extra)
+			nh, off = b[off], off+l
+		case header.ProtoFragment:
+			if off+8 > len(b) {
+				fmt.Fprintf(sb, "%s  Fragment truncated\n", ind)
+				return
+			}
+			fo := binary.BigEndian.Uint16(b[off+2:])
+			fmt.Fprintf(sb, "%s  Fragment nh=%d offset=%d M=%d id=%#08x\n", ind, b[off], fo&^7, fo&1,
+				binary.BigEndian.Uint32(b[off+4:]))
+			nh, off = b[off], off+8
+			if fo&^7 != 0 {
+				fmt.Fprintf(sb, "%s  (non-first fragment, %d payload bytes)\n", ind, len(b)-off)
+				return
+			}
+		default:
+			if off > len(b) {
+				fmt.Fprintf(sb, "%s  (ext chain past end)\n", ind)
+				return
+			}
+			describeL4(sb, b[off:], nh, true, ind+"  ", depth)
+			return
+		}
+	}
+}
+
+func describeL4(sb *strings.Builder, b []byte, proto uint8, v6 bool, ind string, depth int) {
+	switch {
+	case proto == header.ProtoUDP && len(b) >= 8:
+		fmt.Fprintf(sb, "%sUDP %d->%d len=%d csum=%#04x payload=%d\n", ind, binary.BigEndian.Uint16(b),
+			binary.BigEndian.Uint16(b[2:]), binary.BigEndian.Uint16(b[4:]), binary.BigEndian.Uint16(b[6:]), len(b)-8)
+	case proto == header.ProtoTCP && len(b) >= 20:
+		fmt.Fprintf(sb, "%sTCP %d->%d seq=%d ack=%d doff=%d flags=%#02x win=%d csum=%#04x payload=%d\n", ind,
+			binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:]), binary.BigEndian.Uint32(b[4:]),
+			binary.BigEndian.Uint32(b[8:]), b[12]>>4, b[13], binary.BigEndian.Uint16(b[14:]),
+			binary.BigEndian.Uint16(b[16:]), len(b)-int(b[12]>>4)*4)
+	case (proto == header.ProtoICMP && !v6 || proto == header.ProtoICMPv6 && v6) && len(b) >= 8:
+		name := "ICMPv4"
+		if v6 {
+			name = "ICMPv6"
+		}
+		fmt.Fprintf(sb, "%s%s type=%d code=%d csum=%#04x rest=%x body=%d\n", ind, name, b[0], b[1],
+			binary.BigEndian.Uint16(b[2:]), b[4:8], len(b)-8)
+		isErr := !v6 && (b[0] == 3 || b[0] == 4 || b[0] == 5 || b[0] == 11 || b[0] == 12) || v6 && b[0] < 128
+		if isErr && depth == 0 {
+			describeIP(sb, b[8:], ind+"  ", depth+1)
+		}
+	default:
+		fmt.Fprintf(sb, "%sproto %d, %d bytes\n", ind, proto, len(b))
+	}
+}
+
+// fieldName names the header field at offset off of IP packet b (outer
+// headers and the first header inside an ICMP error), for diffs.
+func fieldName(b []byte, off int) string {
+	return fieldNameAt(b, off, "", 0)
+}
+
+func fieldNameAt(b []byte, off int, pfx string, depth int) string {
+	if len(b) == 0 || off >= len(b) {
+		return ""
+	}
+	l4 := func(start int, proto uint8, v6 bool) string {
+		o := off - start
+		switch {
+		case proto == header.ProtoUDP:
+			return pfx + [...]string{"udp.sport", "udp.sport", "udp.dport", "udp.dport", "udp.len", "udp.len", "udp.csum", "udp.csum", "udp.payload"}[min(o, 8)]
+		case proto == header.ProtoTCP:
+			switch {
+			case o < 4:
+				return pfx + "tcp.ports"
+			case o < 12:
+				return pfx + "tcp.seq/ack"
+			case o < 16:
+				return pfx + "tcp.off/flags/win"
+			case o < 18:
+				return pfx + "tcp.csum"
+			case o < 20:
+				return pfx + "tcp.urg"
+			}
+			return pfx + "tcp.options/payload"
+		case proto == header.ProtoICMP && !v6 || proto == header.ProtoICMPv6 && v6:
+			switch {
+			case o == 0:
+				return pfx + "icmp.type"
+			case o == 1:
+				return pfx + "icmp.code"
+			case o < 4:
+				return pfx + "icmp.csum"
+			case o < 8:
+				return pfx + "icmp.rest"
+			}
+			if depth == 0 && (!v6 && (b[start] == 3 || b[start] == 11 || b[start] == 12) || v6 && b[start] < 128) {
+				if n := fieldNameAt(b[start+8:], o-8, pfx+"inner.", 1); n != "" {
+					return n
+				}
+			}
+			return pfx + "icmp.body"
+		}
+		return pfx + "l4"
+	}
+	switch b[0] >> 4 {
+	case 4:
+		if off < 20 {
+			return pfx + [...]string{"ipv4.ver/ihl", "ipv4.tos", "ipv4.len", "ipv4.len", "ipv4.id", "ipv4.id",
+				"ipv4.flags/off", "ipv4.flags/off", "ipv4.ttl", "ipv4.proto", "ipv4.csum", "ipv4.csum",
+				"ipv4.src", "ipv4.src", "ipv4.src", "ipv4.src", "ipv4.dst", "ipv4.dst", "ipv4.dst", "ipv4.dst"}[off]
+		}
+		hl := int(b[0]&0xf) * 4
+		if off < hl {
+			return pfx + "ipv4.options"
+		}
+		if len(b) >= 20 && binary.BigEndian.Uint16(b[6:])&0x1fff != 0 {
+			return pfx + "payload"
+		}
+		return l4(hl, b[9], false)
+	case 6:
+		switch {
+		case off < 1:
+			return pfx + "ipv6.ver/tc"
+		case off < 4:
+			return pfx + "ipv6.tc/flow"
+		case off < 6:
+			return pfx + "ipv6.plen"
+		case off == 6:
+			return pfx + "ipv6.nh"
+		case off == 7:
+			return pfx + "ipv6.hlim"
+		case off < 24:
+			return pfx + "ipv6.src"
+		case off < 40:
+			return pfx + "ipv6.dst"
+		}
+		nh, p := b[6], 40
+		for n := 0; n < 16 && p+8 <= len(b); n++ {
+			switch nh {
+			case header.ProtoHopByHop, header.ProtoDestOpts, header.ProtoRouting:
+				l := (int(b[p+1]) + 1) * 8
+				if off < p+l {
+					return fmt.Sprintf("%sext%d", pfx, nh)
+				}
+				nh, p = b[p], p+l
+			case header.ProtoFragment:
+				if off < p+8 {
+					return pfx + [...]string{"frag.nh", "frag.res", "frag.off", "frag.off", "frag.id", "frag.id", "frag.id", "frag.id"}[off-p]
+				}
+				if binary.BigEndian.Uint16(b[p+2:])&^7 != 0 {
+					return pfx + "payload"
+				}
+				nh, p = b[p], p+8
+			default:
+				return l4(p, nh, true)
+			}
+		}
+	}
+	return pfx + "?"
+}
