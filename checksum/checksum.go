@@ -10,7 +10,29 @@ package checksum
 
 // Checksum returns the folded one's-complement sum of buf added to initial.
 // Bytes are taken as big-endian 16-bit words; an odd trailing byte is padded
-// with zero, as RFC 1071 says.
+// with zero. RFC 1071 section 1:
+//
+//	In outline, the Internet checksum algorithm is very simple:
+//
+//	(1)  Adjacent octets to be checksummed are paired to form 16-bit
+//	     integers, and the 1's complement sum of these 16-bit integers is
+//	     formed.
+//
+//	(2)  To generate a checksum, the checksum field itself is cleared,
+//	     the 16-bit 1's complement sum is computed over the octets
+//	     concerned, and the 1's complement of this sum is placed in the
+//	     checksum field.
+//
+//	(3)  To check a checksum, the 1's complement sum is computed over the
+//	     same set of octets, including the checksum field.  If the result
+//	     is all 1 bits (-0 in 1's complement arithmetic), the check
+//	     succeeds.
+//
+// So a header's checksum field is ^Checksum(header with field zeroed, 0)
+// and a received header is valid when Checksum(header, 0) == 0xffff.
+// The result is 0 only when every word summed (and initial) is 0.
+// Checksum does not allocate; sums of disjoint pieces can be chained
+// through initial as long as every piece but the last has an even length.
 func Checksum(buf []byte, initial uint16) uint16 {
 	return fold(sum64(buf, uint64(initial)))
 }
@@ -22,9 +44,25 @@ func Combine(a, b uint16) uint16 {
 }
 
 // Update returns a checksum field value after one 16-bit word covered by it
-// changed from old to new. RFC 1624, equation 3:
+// changed from old to new. RFC 1624 section 3:
 //
-//	HC' = ~(~HC + ~m + m')
+//	Given the following notation:
+//
+//	    HC  - old checksum in header
+//	    C   - one's complement sum of old header
+//	    HC' - new checksum in header
+//	    C'  - new one's complement sum of header
+//	    m   - old value of a 16-bit field
+//	    m'  - new value of a 16-bit field
+//
+//	    HC' = ~(C + (-m) + m')    --    [Eqn. 3]
+//	        = ~(~HC + ~m + m')
+//
+// Equation 3 is the form RFC 1624 derives to fix the boundary case of
+// RFC 1141's update. The result equals a full recomputation except for
+// data whose words are all zero after the change: there a recomputation
+// gives 0xffff and Update 0x0000, the same number (±0) in one's-complement
+// arithmetic; real IP, TCP, UDP and ICMP headers are never all zero.
 func Update(field, old, new uint16) uint16 {
 	return ^Combine(Combine(^field, ^old), new)
 }
@@ -55,8 +93,17 @@ func PseudoHeader6(src, dst []byte, nh uint8, length uint32) uint16 {
 }
 
 // Sum4to6 returns the checksum field value of an L4 header whose
-// pseudo-header changes from an IPv4 one to an IPv6 one.
+// pseudo-header changes from an IPv4 one to an IPv6 one. Only the
+// pseudo-header sums enter the computation, never the payload, so a
+// segment whose checksum was wrong by some amount is exactly as wrong
+// after translation (the receiver still detects the corruption).
 func Sum4to6(field uint16, ph4, ph6 uint16) uint16 { return Adjust(field, ph4, ph6) }
+
+// Sum6to4 is Sum4to6 in the other direction.
+func Sum6to4(field uint16, ph6, ph4 uint16) uint16 { return Adjust(field, ph6, ph4) }
+
+// Fold reduces a 64-bit one's-complement accumulator to 16 bits.
+func Fold(s uint64) uint16 { return fold(s) }
 
 func fold(s uint64) uint16 {
 	s = (s >> 32) + (s & 0xffffffff)
