@@ -1,0 +1,135 @@
+package gen
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// TxPort is where the generator puts frames: an AF_XDP TX socket with
+// frames prebuilt in its UMEM, or a fake in tests.
+type TxPort interface {
+	// Next returns up to len(bufs) free transmit buffers, each already
+	// holding a copy of the template frame (len = frame length).
+	Next(bufs [][]byte) int
+	// Submit queues the first n buffers of the last Next for transmission
+	// and returns how many the port accepted; the others go back to the
+	// free pool.
+	Submit(n int) int
+	// Flush kicks the kernel when needed and reclaims completed buffers.
+	Flush() error
+}
+
+// GenConfig bounds and paces one generator run.
+type GenConfig struct {
+	Rate     float64       // packets per second; 0 = as fast as possible
+	Count    uint64        // stop after this many packets (0 = no packet bound)
+	Duration time.Duration // stop after this long (0 = no time bound)
+	Batch    int           // frames per TX batch (default 64)
+	FirstSeq uint64
+}
+
+// GenResult is what a generator run did.
+type GenResult struct {
+	Sent        uint64
+	Start, End  int64 // monotonic ns
+	Stalls      uint64
+	FlushErrors uint64
+	LastError   error
+}
+
+// Rate is the achieved send rate in packets per second.
+func (r GenResult) Rate() float64 {
+	d := r.End - r.Start
+	if d <= 0 {
+		return 0
+	}
+	return float64(r.Sent) * 1e9 / float64(d)
+}
+
+// ErrUnbounded is returned when a run has neither a packet nor a time bound.
+var ErrUnbounded = errors.New("gen: generator needs a packet count or a duration")
+
+// sleepThreshold: waits longer than this yield the CPU instead of spinning.
+const sleepThreshold = 200 * time.Microsecond
+
+// Generate sends frames stamped from t through p until c.Count packets
+// went out, c.Duration passed or stop became true. Each batch gets one
+// timestamp (read just before the batch is stamped) and consecutive
+// sequence numbers from c.FirstSeq on.
+func Generate(p TxPort, t *Template, c GenConfig, stop *atomic.Bool) (GenResult, error) {
+	if c.Count == 0 && c.Duration <= 0 {
+		return GenResult{}, ErrUnbounded
+	}
+	batch := c.Batch
+	if batch <= 0 {
+		batch = 64
+	}
+	bufs := make([][]byte, batch)
+	var r GenResult
+	start := Now()
+	r.Start = start
+	deadline := int64(-1)
+	if c.Duration > 0 {
+		deadline = start + int64(c.Duration)
+	}
+	var tb *TokenBucket
+	if c.Rate > 0 {
+		tb = NewTokenBucket(c.Rate, batch, start)
+	}
+	seq := c.FirstSeq
+	for {
+		now := Now()
+		if (c.Count > 0 && r.Sent >= c.Count) || (deadline >= 0 && now >= deadline) || (stop != nil && stop.Load()) {
+			break
+		}
+		n := batch
+		if c.Count > 0 && c.Count-r.Sent < uint64(n) {
+			n = int(c.Count - r.Sent)
+		}
+		if tb != nil {
+			if w := tb.Wait(now, n); w > 0 {
+				if err := p.Flush(); err != nil {
+					r.FlushErrors++
+					r.LastError = err
+				}
+				if time.Duration(w) > sleepThreshold {
+					time.Sleep(time.Duration(w) - sleepThreshold/2)
+				}
+				continue
+			}
+		}
+		k := p.Next(bufs[:n])
+		if k == 0 {
+			r.Stalls++
+			if err := p.Flush(); err != nil {
+				r.FlushErrors++
+				r.LastError = err
+			}
+			continue
+		}
+		ts := Now()
+		for i := 0; i < k; i++ {
+			t.Stamp(bufs[i], seq+uint64(i), ts)
+		}
+		acc := p.Submit(k)
+		if acc < k {
+			r.Stalls++
+		}
+		if tb != nil {
+			tb.Take(now, acc)
+		}
+		seq += uint64(acc)
+		r.Sent += uint64(acc)
+		if err := p.Flush(); err != nil {
+			r.FlushErrors++
+			r.LastError = err
+		}
+	}
+	r.End = Now()
+	// Push out what is still queued so that the sink's drain sees it.
+	for i := 0; i < 8; i++ {
+		_ = p.Flush()
+	}
+	return r, nil
+}
