@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+//
+// xlatd's XDP program: redirect to the queue's AF_XDP socket only the
+// packets xlatd must translate, pass everything else to the kernel.
+//
+//   IPv6: destination in pool6 (pool6 prefix + EAMT IPv6 ranges) and not in
+//         deny6; never multicast, link-local or Neighbour Discovery.
+//   IPv4: destination in capture4 and not in deny4 (the box's own
+//         addresses); never multicast, broadcast, loopback or link-local.
+//         Every IPv4 fragment carries the destination, so fragments follow
+//         their first fragment.
+//   ARP, VLAN-tagged frames, L2 multicast/broadcast and other EtherTypes:
+//         XDP_PASS.
+//
+// The redirect falls back to XDP_PASS when the queue has no socket.
+// Built with bpf2go (see ../gen.go); the generated object is committed.
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_P_ARP 0x0806
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+#define IPPROTO_ICMPV6_ 58
+
+// Counter indices. Keep in the same order as counterNames in program.go.
+enum counter {
+	C_REDIRECT4 = 0,
+	C_REDIRECT6,
+	C_NO_SOCKET,     // matched, but the queue has no socket: passed
+	C_PASS_SHORT,    // truncated Ethernet/IP header
+	C_PASS_BAD_IP,   // IP version/IHL inconsistent with EtherType
+	C_PASS_L2_MCAST, // Ethernet multicast or broadcast destination
+	C_PASS_ARP,
+	C_PASS_VLAN,
+	C_PASS_OTHER,    // other EtherTypes
+	C_PASS_MCAST4,   // IPv4 multicast, broadcast, class E, 0/8, loopback
+	C_PASS_LL4,      // 169.254.0.0/16
+	C_PASS_NOMATCH4, // not in capture4
+	C_PASS_DENY4,    // in deny4 (the box's own addresses, denylist)
+	C_PASS_MCAST6,   // ff00::/8
+	C_PASS_LL6,      // fe80::/10
+	C_PASS_ND,       // ICMPv6 router/neighbour discovery and redirect
+	C_PASS_NOMATCH6, // not in pool6
+	C_PASS_DENY6,    // in deny6
+	C_MAX,
+};
+
+struct eth {
+	__u8 dst[6];
+	__u8 src[6];
+	__be16 proto;
+};
+
+struct ip4 {
+	__u8 vihl;
+	__u8 tos;
+	__be16 len;
+	__be16 id;
+	__be16 frag;
+	__u8 ttl;
+	__u8 proto;
+	__be16 csum;
+	__u8 saddr[4];
+	__u8 daddr[4];
+};
+
+struct ip6 {
+	__u8 vtc;
+	__u8 flow[3];
+	__be16 plen;
+	__u8 nexthdr;
+	__u8 hlim;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+struct lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm6);
+	__type(value, __u8);
+} pool6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm6);
+	__type(value, __u8);
+} deny6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm4);
+	__type(value, __u8);
+} capture4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm4);
+	__type(value, __u8);
+} deny4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline int count(__u32 idx, int verdict)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+	if (v)
+		*v += 1;
+	return verdict;
+}
+
+static __always_inline int redirect(struct xdp_md *ctx, __u32 idx)
+{
+	long r = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+	if (r == XDP_PASS)
+		idx = C_NO_SOCKET;
+	return count(idx, (int)r);
+}
+
+static __always_inline int do_ip6(struct xdp_md *ctx, void *p, void *end)
+{
+	struct ip6 *ip = p;
+	struct lpm6 key;
+
+	if ((void *)(ip + 1) > end)
+		return count(C_PASS_SHORT, XDP_PASS);
+	if ((ip->vtc >> 4) != 6)
+		return count(C_PASS_BAD_IP, XDP_PASS);
+	if (ip->daddr[0] == 0xff)
+		return count(C_PASS_MCAST6, XDP_PASS);
+	if (ip->daddr[0] == 0xfe && (ip->daddr[1] & 0xc0) == 0x80)
+		return count(C_PASS_LL6, XDP_PASS);
+	if (ip->nexthdr == IPPROTO_ICMPV6_) {
+		__u8 *type = (void *)(ip + 1);
+		if ((void *)(type + 1) > end)
+			return count(C_PASS_SHORT, XDP_PASS);
+		// 133 RS, 134 RA, 135 NS, 136 NA, 137 Redirect.
+		if (*type >= 133 && *type <= 137)
+			return count(C_PASS_ND, XDP_PASS);
+	}
+	key.prefixlen = 128;
+	__builtin_memcpy(key.addr, ip->daddr, 16);
+	if (!bpf_map_lookup_elem(&pool6, &key))
+		return count(C_PASS_NOMATCH6, XDP_PASS);
+	if (bpf_map_lookup_elem(&deny6, &key))
+		return count(C_PASS_DENY6, XDP_PASS);
+	return redirect(ctx, C_REDIRECT6);
+}
+
+static __always_inline int do_ip4(struct xdp_md *ctx, void *p, void *end)
+{
+	struct ip4 *ip = p;
+	struct lpm4 key;
+	__u8 a, b;
+
+	if ((void *)(ip + 1) > end)
+		return count(C_PASS_SHORT, XDP_PASS);
+	if ((ip->vihl >> 4) != 4 || (ip->vihl & 0xf) < 5)
+		return count(C_PASS_BAD_IP, XDP_PASS);
+	a = ip->daddr[0];
+	b = ip->daddr[1];
+	if (a >= 224 || a == 0 || a == 127)
+		return count(C_PASS_MCAST4, XDP_PASS);
+	if (a == 169 && b == 254)
+		return count(C_PASS_LL4, XDP_PASS);
+	key.prefixlen = 32;
+	__builtin_memcpy(key.addr, ip->daddr, 4);
+	if (!bpf_map_lookup_elem(&capture4, &key))
+		return count(C_PASS_NOMATCH4, XDP_PASS);
+	if (bpf_map_lookup_elem(&deny4, &key))
+		return count(C_PASS_DENY4, XDP_PASS);
+	return redirect(ctx, C_REDIRECT4);
+}
+
+SEC("xdp")
+int xlatd_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct eth *eth = data;
+
+	if ((void *)(eth + 1) > end)
+		return count(C_PASS_SHORT, XDP_PASS);
+	if (eth->dst[0] & 1)
+		return count(C_PASS_L2_MCAST, XDP_PASS);
+	switch (eth->proto) {
+	case bpf_htons(ETH_P_IPV6):
+		return do_ip6(ctx, eth + 1, end);
+	case bpf_htons(ETH_P_IP):
+		return do_ip4(ctx, eth + 1, end);
+	case bpf_htons(ETH_P_ARP):
+		return count(C_PASS_ARP, XDP_PASS);
+	case bpf_htons(ETH_P_8021Q):
+	case bpf_htons(ETH_P_8021AD):
+		return count(C_PASS_VLAN, XDP_PASS);
+	}
+	return count(C_PASS_OTHER, XDP_PASS);
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";

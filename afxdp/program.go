@@ -1,0 +1,362 @@
+package afxdp
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// counterNames are the XDP program's counters, in the order of enum counter
+// in bpf/xlatd.c.
+var counterNames = [...]string{
+	"redirected4",
+	"redirected6",
+	"no_socket",
+	"pass_short",
+	"pass_bad_ip",
+	"pass_l2_multicast",
+	"pass_arp",
+	"pass_vlan",
+	"pass_other_ethertype",
+	"pass_multicast4",
+	"pass_linklocal4",
+	"pass_nomatch4",
+	"pass_deny4",
+	"pass_multicast6",
+	"pass_linklocal6",
+	"pass_nd",
+	"pass_nomatch6",
+	"pass_deny6",
+}
+
+// CounterNames lists the keys of Program.Counters, in a stable order.
+// (Addition.)
+func CounterNames() []string { return counterNames[:] }
+
+// maxPrefixes is the capacity of each LPM trie (max_entries in xlatd.c).
+const maxPrefixes = 4096
+
+// ProgramOptions says what the XDP program redirects to the AF_XDP sockets;
+// everything else gets XDP_PASS.
+type ProgramOptions struct {
+	Mode XDPMode
+	// Pool6: IPv6 destinations to capture (pool6 and EAMT IPv6 ranges).
+	Pool6 []netip.Prefix
+	// Capture4: IPv4 destinations to capture (EAMT IPv4 ranges, the
+	// configured capture list, later pool4).
+	Capture4 []netip.Prefix
+	// Deny4, Deny6: never capture (the box's own addresses, a denylist).
+	Deny4 []netip.Prefix
+	Deny6 []netip.Prefix
+}
+
+// String names the mode.
+func (m XDPMode) String() string {
+	switch m {
+	case ModeAuto:
+		return "auto"
+	case ModeNative:
+		return "native"
+	case ModeGeneric:
+		return "generic"
+	}
+	return fmt.Sprintf("XDPMode(%d)", int(m))
+}
+
+// Program is xlatd's XDP program attached to one interface through a
+// bpf_link.
+type Program struct {
+	ifindex int
+	mode    XDPMode
+	objs    xlatdObjects
+	link    link.Link
+
+	mu     sync.Mutex // Update, Register, Close
+	closed bool
+}
+
+// LoadProgram loads the XDP program, fills its prefix maps and attaches it
+// to ifindex with a bpf_link (link.AttachXDP). ModeAuto tries native then
+// generic. If another XDP program is attached in a way the link cannot
+// coexist with (EBUSY, EEXIST), the error wraps ErrProgramAttached and names
+// the other program; it is never replaced or detached. Must run in the
+// network namespace of ifindex.
+func LoadProgram(ifindex int, o ProgramOptions) (*Program, error) {
+	if ifindex <= 0 {
+		return nil, fmt.Errorf("afxdp: bad ifindex %d", ifindex)
+	}
+	var tries []link.XDPAttachFlags
+	switch o.Mode {
+	case ModeAuto:
+		tries = []link.XDPAttachFlags{link.XDPDriverMode, link.XDPGenericMode}
+	case ModeNative:
+		tries = []link.XDPAttachFlags{link.XDPDriverMode}
+	case ModeGeneric:
+		tries = []link.XDPAttachFlags{link.XDPGenericMode}
+	default:
+		return nil, fmt.Errorf("afxdp: bad XDPMode %d", o.Mode)
+	}
+	sets, err := compile(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		raiseMemlock()
+	}
+	p := &Program{ifindex: ifindex}
+	if err := loadXlatdObjects(&p.objs, nil); err != nil {
+		return nil, fmt.Errorf("afxdp: load XDP program: %w", err)
+	}
+	if err := p.apply(sets); err != nil {
+		p.objs.Close()
+		return nil, err
+	}
+	var errs []error
+	for _, f := range tries {
+		l, err := link.AttachXDP(link.XDPOptions{Program: p.objs.XlatdXdp, Interface: ifindex, Flags: f})
+		if err == nil {
+			p.link = l
+			p.mode = ModeNative
+			if f == link.XDPGenericMode {
+				p.mode = ModeGeneric
+			}
+			return p, nil
+		}
+		if errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EEXIST) {
+			p.objs.Close()
+			return nil, fmt.Errorf("%w on ifindex %d (%s); xlatd does not replace it: detach it or let xlatd's interfaces be free of other XDP programs: %v",
+				ErrProgramAttached, ifindex, describeAttached(ifindex), err)
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", modeOf(f), err))
+	}
+	p.objs.Close()
+	return nil, fmt.Errorf("afxdp: attach XDP program to ifindex %d: %w", ifindex, errors.Join(errs...))
+}
+
+func modeOf(f link.XDPAttachFlags) XDPMode {
+	if f == link.XDPGenericMode {
+		return ModeGeneric
+	}
+	return ModeNative
+}
+
+// describeAttached names the XDP program already on ifindex, best effort.
+func describeAttached(ifindex int) string {
+	l, err := netlink.LinkByIndex(ifindex)
+	if err != nil || l.Attrs().Xdp == nil || !l.Attrs().Xdp.Attached {
+		return "another XDP program or link is attached"
+	}
+	x := l.Attrs().Xdp
+	mode := "unknown mode"
+	switch x.AttachMode {
+	case 1:
+		mode = "native"
+	case 2:
+		mode = "generic"
+	case 3:
+		mode = "offload"
+	case 4:
+		mode = "multiple modes"
+	}
+	return fmt.Sprintf("%s has XDP program id %d attached in %s", l.Attrs().Name, x.ProgId, mode)
+}
+
+// Mode is the attach mode in force: ModeNative or ModeGeneric.
+func (p *Program) Mode() XDPMode { return p.mode }
+
+// Ifindex is the interface the program is attached to. (Addition.)
+func (p *Program) Ifindex() int { return p.ifindex }
+
+// Register steers packets received on queue to s (xsks_map[queue] = s).
+// s must be bound to the program's interface and to that queue.
+func (p *Program) Register(queue int, s *Socket) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return errors.New("afxdp: program closed")
+	}
+	if s.ifindex != p.ifindex || s.queue != queue {
+		return fmt.Errorf("afxdp: socket is bound to ifindex %d queue %d, not ifindex %d queue %d",
+			s.ifindex, s.queue, p.ifindex, queue)
+	}
+	if err := p.objs.XsksMap.Update(uint32(queue), uint32(s.FD()), ebpf.UpdateAny); err != nil {
+		return fmt.Errorf("afxdp: xsks_map[%d] = socket: %w", queue, err)
+	}
+	return nil
+}
+
+// Unregister removes queue's socket: its packets go to the kernel again.
+// (Addition.)
+func (p *Program) Unregister(queue int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	err := p.objs.XsksMap.Delete(uint32(queue))
+	if err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("afxdp: delete xsks_map[%d]: %w", queue, err)
+	}
+	return nil
+}
+
+// Update replaces the prefix maps (SIGHUP). New entries are added before
+// stale ones are removed, deny maps before capture maps, so a packet never
+// sees an empty map in between.
+func (p *Program) Update(o ProgramOptions) error {
+	sets, err := compile(o)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return errors.New("afxdp: program closed")
+	}
+	return p.apply(sets)
+}
+
+// Counters sums the per-CPU counters of the program (see CounterNames).
+func (p *Program) Counters() (map[string]uint64, error) {
+	m := make(map[string]uint64, len(counterNames))
+	var vals []uint64
+	for i, name := range counterNames {
+		if err := p.objs.Counters.Lookup(uint32(i), &vals); err != nil {
+			return nil, fmt.Errorf("afxdp: read counter %s: %w", name, err)
+		}
+		var sum uint64
+		for _, v := range vals {
+			sum += v
+		}
+		m[name] = sum
+	}
+	return m, nil
+}
+
+// Close detaches our link (only ours: another program is never touched)
+// and frees the program and its maps.
+func (p *Program) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	var errs []error
+	if p.link != nil {
+		errs = append(errs, p.link.Close())
+	}
+	errs = append(errs, p.objs.Close())
+	return errors.Join(errs...)
+}
+
+// prefixSets are the validated, masked map contents.
+type prefixSets struct {
+	pool6, deny6    []xlatdLpm6
+	capture4, deny4 []xlatdLpm4
+}
+
+func compile(o ProgramOptions) (prefixSets, error) {
+	var s prefixSets
+	var err error
+	if s.pool6, err = keys6("Pool6", o.Pool6); err != nil {
+		return s, err
+	}
+	if s.deny6, err = keys6("Deny6", o.Deny6); err != nil {
+		return s, err
+	}
+	if s.capture4, err = keys4("Capture4", o.Capture4); err != nil {
+		return s, err
+	}
+	if s.deny4, err = keys4("Deny4", o.Deny4); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func keys6(what string, ps []netip.Prefix) ([]xlatdLpm6, error) {
+	if len(ps) > maxPrefixes {
+		return nil, fmt.Errorf("afxdp: %s: %d prefixes, at most %d", what, len(ps), maxPrefixes)
+	}
+	out := make([]xlatdLpm6, 0, len(ps))
+	for _, p := range ps {
+		if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Addr().Zone() != "" {
+			return nil, fmt.Errorf("afxdp: %s: %v is not an IPv6 prefix", what, p)
+		}
+		p = p.Masked()
+		out = append(out, xlatdLpm6{Prefixlen: uint32(p.Bits()), Addr: p.Addr().As16()})
+	}
+	return out, nil
+}
+
+func keys4(what string, ps []netip.Prefix) ([]xlatdLpm4, error) {
+	if len(ps) > maxPrefixes {
+		return nil, fmt.Errorf("afxdp: %s: %d prefixes, at most %d", what, len(ps), maxPrefixes)
+	}
+	out := make([]xlatdLpm4, 0, len(ps))
+	for _, p := range ps {
+		if !p.IsValid() || !p.Addr().Is4() {
+			return nil, fmt.Errorf("afxdp: %s: %v is not an IPv4 prefix", what, p)
+		}
+		p = p.Masked()
+		out = append(out, xlatdLpm4{Prefixlen: uint32(p.Bits()), Addr: p.Addr().As4()})
+	}
+	return out, nil
+}
+
+func (p *Program) apply(s prefixSets) error {
+	if err := sync6(p.objs.Deny6, s.deny6); err != nil {
+		return fmt.Errorf("afxdp: deny6: %w", err)
+	}
+	if err := sync4(p.objs.Deny4, s.deny4); err != nil {
+		return fmt.Errorf("afxdp: deny4: %w", err)
+	}
+	if err := sync6(p.objs.Pool6, s.pool6); err != nil {
+		return fmt.Errorf("afxdp: pool6: %w", err)
+	}
+	if err := sync4(p.objs.Capture4, s.capture4); err != nil {
+		return fmt.Errorf("afxdp: capture4: %w", err)
+	}
+	return nil
+}
+
+// syncMap makes the trie hold exactly want: insert all, then delete keys
+// not wanted.
+func syncMap[K comparable](m *ebpf.Map, want []K) error {
+	keep := make(map[K]bool, len(want))
+	one := uint8(1)
+	for _, k := range want {
+		keep[k] = true
+		if err := m.Update(&k, &one, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("insert %v: %w", k, err)
+		}
+	}
+	var stale []K
+	var k K
+	var v uint8
+	it := m.Iterate()
+	for it.Next(&k, &v) {
+		if !keep[k] {
+			stale = append(stale, k)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("iterate: %w", err)
+	}
+	for i := range stale {
+		if err := m.Delete(&stale[i]); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return fmt.Errorf("delete %v: %w", stale[i], err)
+		}
+	}
+	return nil
+}
+
+func sync6(m *ebpf.Map, want []xlatdLpm6) error { return syncMap(m, want) }
+func sync4(m *ebpf.Map, want []xlatdLpm4) error { return syncMap(m, want) }
