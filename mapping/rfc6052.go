@@ -1,6 +1,10 @@
 // Package mapping translates addresses between IPv4 and IPv6: RFC 6052
 // IPv4-embedded IPv6 addresses, the RFC 7757 Explicit Address Mapping Table
 // and the combination the translator uses on the hot path.
+//
+// The public face is Embed and Extract (net/netip values, for the control
+// plane and tests) and Table (byte arrays, for the data plane: no
+// allocation, no lock, read-only after NewTable).
 package mapping
 
 import (
@@ -10,37 +14,101 @@ import (
 )
 
 // ErrPrefixLength reports a prefix length RFC 6052 does not allow.
+// Errors from this package that carry the offending length wrap it, so
+// errors.Is(err, ErrPrefixLength) holds while err.Error() reads
+// "prefix length 33 is not one of 32,40,48,56,64,96".
 var ErrPrefixLength = errors.New("prefix length is not one of 32,40,48,56,64,96")
 
+// ErrNotIPv6Prefix reports an RFC 6052 prefix that is not a usable IPv6
+// prefix: invalid, IPv4, or inside ::ffff:0:0/96 (IPv4-mapped addresses
+// never appear on the wire, RFC 4291 section 2.5.5.2).
+var ErrNotIPv6Prefix = errors.New("not an IPv6 prefix")
+
+// ErrReservedBits reports a /96 prefix whose bits 64-71 are not zero.
+var ErrReservedBits = errors.New(`bits 64-71 (the RFC 6052 "u" octet) must be zero`)
+
+// ErrNotInPrefix reports an address outside the prefix it is extracted from.
+var ErrNotInPrefix = errors.New("address is not inside the prefix")
+
+// ErrAddress reports an address of the wrong kind: not IPv4 for Embed; not
+// IPv6, IPv4-mapped or carrying a zone for Extract.
+var ErrAddress = errors.New("unusable address")
+
+// prefixLengthError carries the offending length and wraps ErrPrefixLength.
+type prefixLengthError int
+
+func (e prefixLengthError) Error() string {
+	return fmt.Sprintf("prefix length %d is not one of 32,40,48,56,64,96", int(e))
+}
+
+func (e prefixLengthError) Unwrap() error { return ErrPrefixLength }
+
+// ValidatePrefix checks that p can be an RFC 6052 prefix (pool6): an IPv6
+// prefix (not IPv4-mapped) of length 32, 40, 48, 56, 64 or 96 and, for
+// /96, zero bits 64-71. RFC 6052 section 2.2:
+//
+//	Bits 64 to 71 of the address are reserved for compatibility with the
+//	host identifier format defined in the IPv6 addressing architecture
+//	[RFC4291].  These bits MUST be set to zero.  When using a /96
+//	Network-Specific Prefix, the administrators MUST ensure that the bits
+//	64 to 71 are set to zero.
+//
+// Bits beyond the prefix length are ignored (Embed and Table mask them off).
+// The error names the problem without the prefix's config key, e.g.
+// "prefix length 33 is not one of 32,40,48,56,64,96".
+func ValidatePrefix(p netip.Prefix) error {
+	if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() {
+		return fmt.Errorf("%s is %w", p, ErrNotIPv6Prefix)
+	}
+	n := p.Bits()
+	if !validLen(n) {
+		return prefixLengthError(n)
+	}
+	if n == 96 && p.Addr().As16()[8] != 0 {
+		return fmt.Errorf("%s: %w", p, ErrReservedBits)
+	}
+	return nil
+}
+
 // Embed returns the IPv4-embedded IPv6 address of v4 under prefix
-// (RFC 6052 section 2.2). Bits 64-71 ("u") and the suffix are zero.
+// (RFC 6052 section 2.2). Bits 64-71 ("u") and the suffix are zero:
+//
+//	The suffix bits are reserved for future extensions and SHOULD be set
+//	to zero.
+//
+// Bits of prefix beyond its length are ignored. v4 must be a plain IPv4
+// address (an IPv4-mapped IPv6 address is refused rather than unmapped, so
+// that a caller's mix-up shows).
 func Embed(prefix netip.Prefix, v4 netip.Addr) (netip.Addr, error) {
 	if !v4.Is4() {
-		return netip.Addr{}, fmt.Errorf("mapping: %s is not an IPv4 address", v4)
+		return netip.Addr{}, fmt.Errorf("mapping: %s is not an IPv4 address: %w", v4, ErrAddress)
 	}
-	if !prefix.Addr().Is6() || prefix.Addr().Is4In6() && false {
-		return netip.Addr{}, fmt.Errorf("mapping: %s is not an IPv6 prefix", prefix)
+	if err := ValidatePrefix(prefix); err != nil {
+		return netip.Addr{}, fmt.Errorf("mapping: %w", err)
 	}
-	if !validLen(prefix.Bits()) {
-		return netip.Addr{}, fmt.Errorf("mapping: %s: %w", prefix, ErrPrefixLength)
-	}
-	p := prefix.Masked().Addr().As16()
-	b := v4.As4()
-	var out [16]byte
-	copy(out[:], p[:])
-	embed(&out, prefix.Bits(), b)
+	out := prefix.Masked().Addr().As16()
+	embed(&out, prefix.Bits(), v4.As4())
 	return netip.AddrFrom16(out), nil
 }
 
 // Extract returns the IPv4 address embedded in v6 under prefix. v6 must lie
-// inside prefix. The "u" octet and the suffix are ignored (RFC 6052 section
-// 2.2: "IPv6 nodes that process such an address MUST ignore the suffix").
+// inside prefix. The "u" octet and the suffix are ignored, not checked:
+// RFC 6052 section 2.2 reserves the suffix "for future extensions", so an
+// address with a non-zero suffix is still the same IPv4 address (Jool does
+// the same). Zoned and IPv4-mapped addresses are refused.
 func Extract(prefix netip.Prefix, v6 netip.Addr) (netip.Addr, error) {
-	if !validLen(prefix.Bits()) || !prefix.Addr().Is6() {
-		return netip.Addr{}, fmt.Errorf("mapping: %s: %w", prefix, ErrPrefixLength)
+	if err := ValidatePrefix(prefix); err != nil {
+		return netip.Addr{}, fmt.Errorf("mapping: %w", err)
 	}
-	if !v6.Is6() || !prefix.Contains(v6) {
-		return netip.Addr{}, fmt.Errorf("mapping: %s is not inside %s", v6, prefix)
+	switch {
+	case !v6.Is6():
+		return netip.Addr{}, fmt.Errorf("mapping: %s is not an IPv6 address: %w", v6, ErrAddress)
+	case v6.Is4In6():
+		return netip.Addr{}, fmt.Errorf("mapping: %s is an IPv4-mapped address: %w", v6, ErrAddress)
+	case v6.Zone() != "":
+		return netip.Addr{}, fmt.Errorf("mapping: %s carries a zone: %w", v6, ErrAddress)
+	case !prefix.Contains(v6):
+		return netip.Addr{}, fmt.Errorf("mapping: %s is not inside %s: %w", v6, prefix.Masked(), ErrNotInPrefix)
 	}
 	a := v6.As16()
 	return netip.AddrFrom4(extract(&a, prefix.Bits())), nil
@@ -54,9 +122,22 @@ func validLen(n int) bool {
 	return false
 }
 
-// embed writes v4 into out at the position RFC 6052 gives for prefix length n,
-// skipping octet 8 ("u"). out already holds the prefix; bytes past the
-// prefix are overwritten (suffix set to zero).
+// embed writes v4 into out at the position RFC 6052 section 2.2 gives for
+// prefix length n, skipping octet 8 ("u"); after the RFC's Figure 1:
+//
+//	+--+---+---+---+---+---+---+---+---+---+---+---+---+---+---+---+---+
+//	|PL| 0-------------32--40--48--56--64--72--80--88--96--104---------|
+//	+--+---+---+---+---+---+---+---+---+---+---+---+---+---+---+---+---+
+//	|32|     prefix    |v4(32)         | u | suffix                    |
+//	|40|     prefix        |v4(24)     | u |(8)| suffix                |
+//	|48|     prefix            |v4(16) | u | (16)  | suffix            |
+//	|56|     prefix                |(8)| u |  v4(24)   | suffix        |
+//	|64|     prefix                    | u |   v4(32)      | suffix    |
+//	|96|     prefix                                    |    v4(32)     |
+//	+--+---+---+---+---+---+---+---+---+---+---+---+---+---+---+---+---+
+//
+// out already holds the prefix; bytes past it are overwritten, so "u" and
+// the suffix end up zero. n must be valid.
 func embed(out *[16]byte, n int, v4 [4]byte) {
 	switch n {
 	case 32:
@@ -87,6 +168,8 @@ func embed(out *[16]byte, n int, v4 [4]byte) {
 	}
 }
 
+// extract reads the IPv4 address embedded under prefix length n, ignoring
+// "u" and the suffix. n must be valid.
 func extract(a *[16]byte, n int) (v4 [4]byte) {
 	switch n {
 	case 32:

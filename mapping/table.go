@@ -1,6 +1,10 @@
 package mapping
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+)
 
 // Result says why an address did or did not translate.
 type Result uint8
@@ -11,32 +15,70 @@ const (
 	NonGlobalWKP        // 64:ff9b::/96 with a non-global IPv4 address (RFC 6052 section 3.1)
 )
 
-// EAM is one RFC 7757 explicit address mapping.
-type EAM struct {
-	IPv6 netip.Prefix
-	IPv4 netip.Prefix
+func (r Result) String() string {
+	switch r {
+	case OK:
+		return "ok"
+	case NoMatch:
+		return "no-match"
+	case NonGlobalWKP:
+		return "non-global-wkp"
+	}
+	return fmt.Sprintf("Result(%d)", uint8(r))
 }
+
+// WellKnownPrefix is 64:ff9b::/96 (RFC 6052 section 2.1). The local-use
+// prefix 64:ff9b:1::/48 of RFC 8215 is a Network-Specific Prefix: the
+// non-global rule of RFC 6052 section 3.1 does not apply to it.
+var WellKnownPrefix = netip.MustParsePrefix("64:ff9b::/96")
 
 // Table is the immutable address-translation state the hot path reads:
-// the EAMT, consulted first (RFC 7757 section 3.2), then pool6.
-// A Table is built once and replaced whole on reconfiguration.
+// the EAMT, consulted first, then pool6. RFC 7757 section 3.2 places the
+// EAM algorithm ahead of RFC 6052's: an address covered by an EAM is
+// translated by it even when pool6 covers it too.
+//
+// A Table is built once by NewTable and never modified, so any number of
+// goroutines read it without locks; reconfiguration builds a new Table and
+// swaps the pointer (batch.Config is swapped whole through an
+// atomic.Pointer). The To* and InEAMT* methods do not allocate.
 type Table struct {
-	pool6  netip.Prefix // invalid when there is no pool6
-	pool6b [16]byte
-	wkp    bool
-	eams   []EAM
+	pool6    netip.Prefix // invalid when there is no pool6
+	pool6b   [16]byte
+	pool6u   u128 // pool6 as bits, and its mask
+	pool6m   u128
+	pool6len int
+	wkp      bool
+	eams     []EAM
+	eamt     eamt
 }
 
-// NewTable validates and builds a Table. pool6 may be the zero Prefix.
+// NewTable validates and builds a Table. pool6 may be the zero Prefix (EAMT
+// only); otherwise it must pass ValidatePrefix (bits beyond its length are
+// ignored). Each EAM must have an IPv6 prefix on the IPv6 side and an IPv4
+// prefix on the IPv4 side, an IPv4 suffix no longer than the IPv6 suffix,
+// and no two IPv4 prefixes and no two IPv6 prefixes may overlap; errors on
+// EAMs are *EAMError values naming both entries involved.
 func NewTable(pool6 netip.Prefix, eams []EAM) (*Table, error) {
-	t := &Table{eams: append([]EAM(nil), eams...)}
+	t := &Table{}
 	if pool6.IsValid() {
-		if !pool6.Addr().Is6() || !validLen(pool6.Bits()) {
-			return nil, ErrPrefixLength
+		if err := ValidatePrefix(pool6); err != nil {
+			return nil, err
 		}
 		t.pool6 = pool6.Masked()
 		t.pool6b = t.pool6.Addr().As16()
-		t.wkp = t.pool6 == netip.MustParsePrefix("64:ff9b::/96")
+		t.pool6u = u128From(&t.pool6b)
+		t.pool6m = mask128(t.pool6.Bits())
+		t.pool6len = t.pool6.Bits()
+		t.wkp = t.pool6 == WellKnownPrefix
+	}
+	et, err := buildEAMT(eams)
+	if err != nil {
+		return nil, err
+	}
+	t.eamt = et
+	t.eams = make([]EAM, len(eams))
+	for i, m := range eams {
+		t.eams[i] = EAM{IPv6: m.IPv6.Masked(), IPv4: m.IPv4.Masked()}
 	}
 	return t, nil
 }
@@ -44,112 +86,102 @@ func NewTable(pool6 netip.Prefix, eams []EAM) (*Table, error) {
 // Pool6 returns the RFC 6052 prefix, or the zero Prefix.
 func (t *Table) Pool6() netip.Prefix { return t.pool6 }
 
-// To4 translates an IPv6 address to IPv4 (EAMT first, then pool6).
-func (t *Table) To4(v6 *[16]byte, out *[4]byte) Result {
-	a := netip.AddrFrom16(*v6)
-	for _, e := range t.eams {
-		if e.IPv6.Contains(a) {
-			*out = xlate6to4(e, v6)
-			return OK
-		}
-	}
-	if t.pool6.IsValid() && t.pool6.Contains(a) {
-		v4 := extract(v6, t.pool6.Bits())
-		if t.wkp && !isGlobal4(v4) {
-			return NonGlobalWKP
-		}
-		*out = v4
-		return OK
-	}
-	return NoMatch
-}
-
-// To6 translates an IPv4 address to IPv6 (EAMT first, then pool6).
-func (t *Table) To6(v4 *[4]byte, out *[16]byte) Result {
-	a := netip.AddrFrom4(*v4)
-	for _, e := range t.eams {
-		if e.IPv4.Contains(a) {
-			*out = xlate4to6(e, v4)
-			return OK
-		}
-	}
-	if t.pool6.IsValid() {
-		if t.wkp && !isGlobal4(*v4) {
-			return NonGlobalWKP
-		}
-		*out = t.pool6b
-		embed(out, t.pool6.Bits(), *v4)
-		return OK
-	}
-	return NoMatch
-}
-
-// Placeholder for the suffix copy; replaced by the real EAMT.
-func xlate6to4(e EAM, v6 *[16]byte) [4]byte {
-	b := e.IPv4.Masked().Addr().As4()
-	return b
-}
-
-func xlate4to6(e EAM, v4 *[4]byte) [16]byte {
-	return e.IPv6.Masked().Addr().As16()
-}
-
-func isGlobal4(v4 [4]byte) bool {
-	a := netip.AddrFrom4(v4)
-	return a.IsGlobalUnicast() && !a.IsPrivate()
-}
-
 // HasPool6 reports whether the table has an RFC 6052 prefix.
 func (t *Table) HasPool6() bool { return t.pool6.IsValid() }
 
-// EAMs returns the table's explicit mappings (do not modify).
+// EAMs returns the table's explicit mappings in configuration order, with
+// bits beyond the prefix lengths cleared (do not modify).
 func (t *Table) EAMs() []EAM { return t.eams }
+
+// To4 translates an IPv6 address to IPv4: EAMT first (longest prefix
+// match), then pool6.
+func (t *Table) To4(v6 *[16]byte, out *[4]byte) Result {
+	a := u128From(v6)
+	if len(t.eamt.keys6) != 0 {
+		if i := t.eamt.find6(a); i >= 0 {
+			binary.BigEndian.PutUint32(out[:], t.eamt.ents6[i].to4(a))
+			return OK
+		}
+	}
+	return t.to4Pool6(a, v6, out)
+}
+
+// To6 translates an IPv4 address to IPv6: EAMT first (longest prefix
+// match), then pool6.
+func (t *Table) To6(v4 *[4]byte, out *[16]byte) Result {
+	if len(t.eamt.keys4) != 0 {
+		if i := t.eamt.find4(binary.BigEndian.Uint32(v4[:])); i >= 0 {
+			a := t.eamt.ents4[i].to6(binary.BigEndian.Uint32(v4[:]))
+			binary.BigEndian.PutUint64(out[:8], a.hi)
+			binary.BigEndian.PutUint64(out[8:], a.lo)
+			return OK
+		}
+	}
+	return t.To6Pool6(v4, out)
+}
 
 // To4Pool6 translates with pool6 only (no EAMT).
 func (t *Table) To4Pool6(v6 *[16]byte, out *[4]byte) Result {
-	a := netip.AddrFrom16(*v6)
-	if t.pool6.IsValid() && t.pool6.Contains(a) {
-		v4 := extract(v6, t.pool6.Bits())
-		if t.wkp && !isGlobal4(v4) {
-			return NonGlobalWKP
-		}
-		*out = v4
-		return OK
+	return t.to4Pool6(u128From(v6), v6, out)
+}
+
+func (t *Table) to4Pool6(a u128, v6 *[16]byte, out *[4]byte) Result {
+	if t.pool6len == 0 || a.hi&t.pool6m.hi != t.pool6u.hi || a.lo&t.pool6m.lo != t.pool6u.lo {
+		return NoMatch
 	}
-	return NoMatch
+	v4 := extract(v6, t.pool6len)
+	if t.wkp && !isGlobal4(v4) {
+		return NonGlobalWKP
+	}
+	*out = v4
+	return OK
 }
 
 // To6Pool6 translates with pool6 only (no EAMT).
 func (t *Table) To6Pool6(v4 *[4]byte, out *[16]byte) Result {
-	if !t.pool6.IsValid() {
+	if t.pool6len == 0 {
 		return NoMatch
 	}
 	if t.wkp && !isGlobal4(*v4) {
 		return NonGlobalWKP
 	}
 	*out = t.pool6b
-	embed(out, t.pool6.Bits(), *v4)
+	embed(out, t.pool6len, *v4)
 	return OK
 }
 
-// InEAMT4 reports whether an EAM's IPv4 prefix covers v4 (RFC 7757 hairpinning).
+// InEAMT4 reports whether an EAM's IPv4 prefix covers v4 (RFC 7757
+// section 4, hairpinning).
 func (t *Table) InEAMT4(v4 *[4]byte) bool {
-	a := netip.AddrFrom4(*v4)
-	for _, e := range t.eams {
-		if e.IPv4.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return len(t.eamt.keys4) != 0 && t.eamt.find4(binary.BigEndian.Uint32(v4[:])) >= 0
 }
 
 // InEAMT6 reports whether an EAM's IPv6 prefix covers v6.
 func (t *Table) InEAMT6(v6 *[16]byte) bool {
-	a := netip.AddrFrom16(*v6)
-	for _, e := range t.eams {
-		if e.IPv6.Contains(a) {
-			return true
-		}
+	return len(t.eamt.keys6) != 0 && t.eamt.find6(u128From(v6)) >= 0
+}
+
+// LookupEAM4 returns the EAM whose IPv4 prefix covers v4 (for logs and
+// diagnostics; not on the hot path).
+func (t *Table) LookupEAM4(v4 netip.Addr) (EAM, bool) {
+	if !v4.Is4() {
+		return EAM{}, false
 	}
-	return false
+	b := v4.As4()
+	if i := t.eamt.find4(binary.BigEndian.Uint32(b[:])); i >= 0 {
+		return t.eams[t.eamt.ents4[i].idx], true
+	}
+	return EAM{}, false
+}
+
+// LookupEAM6 returns the EAM whose IPv6 prefix covers v6.
+func (t *Table) LookupEAM6(v6 netip.Addr) (EAM, bool) {
+	if !v6.Is6() || v6.Is4In6() || v6.Zone() != "" {
+		return EAM{}, false
+	}
+	b := v6.As16()
+	if i := t.eamt.find6(u128From(&b)); i >= 0 {
+		return t.eams[t.eamt.ents6[i].idx], true
+	}
+	return EAM{}, false
 }
