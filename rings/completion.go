@@ -27,9 +27,9 @@ func (c *Completion) Consume(out []uint64) int {
 		return 0
 	}
 	q := c.cachedCons
-	for i := uint32(0); i < n; i++ {
-		out[i] = c.addrs[(q+i)&c.mask]
-	}
+	// At most two copies: up to the end of the array, then from its start.
+	k := copy(out[:n], c.addrs[q&c.mask:])
+	copy(out[k:n], c.addrs)
 	c.cachedCons = q + n
 	c.publishCons()
 	return int(n)

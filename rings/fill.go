@@ -32,9 +32,9 @@ func (f *Fill) Produce(addrs []uint64) int {
 		return 0
 	}
 	p := f.cachedProd
-	for i := uint32(0); i < n; i++ {
-		f.addrs[(p+i)&f.mask] = addrs[i]
-	}
+	// At most two copies: up to the end of the array, then from its start.
+	k := copy(f.addrs[p&f.mask:], addrs[:n])
+	copy(f.addrs, addrs[k:n])
 	f.cachedProd = p + n
 	f.publishProd()
 	return int(n)

@@ -81,10 +81,10 @@ func (r *ring) free(n uint32) uint32 {
 }
 
 // avail returns how many entries a consumer may take, up to n, refreshing the
-// cached producer index only when none are known to be ready.
+// cached producer index only when fewer than n are known to be ready.
 func (r *ring) avail(n uint32) uint32 {
 	e := r.cachedProd - r.cachedCons
-	if e == 0 {
+	if e < n {
 		r.cachedProd = atomic.LoadUint32(r.sh.producer)
 		e = r.cachedProd - r.cachedCons
 	}

@@ -27,9 +27,9 @@ func (r *RX) Consume(out []Desc) int {
 		return 0
 	}
 	q := r.cachedCons
-	for i := uint32(0); i < n; i++ {
-		out[i] = r.descs[(q+i)&r.mask]
-	}
+	// At most two copies: up to the end of the array, then from its start.
+	k := copy(out[:n], r.descs[q&r.mask:])
+	copy(out[k:n], r.descs)
 	r.cachedCons = q + n
 	r.publishCons()
 	return int(n)

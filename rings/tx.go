@@ -32,9 +32,9 @@ func (t *TX) Produce(descs []Desc) int {
 		return 0
 	}
 	p := t.cachedProd
-	for i := uint32(0); i < n; i++ {
-		t.descs[(p+i)&t.mask] = descs[i]
-	}
+	// At most two copies: up to the end of the array, then from its start.
+	k := copy(t.descs[p&t.mask:], descs[:n])
+	copy(t.descs, descs[k:n])
 	t.cachedProd = p + n
 	t.publishProd()
 	return int(n)
