@@ -1,6 +1,421 @@
 package batch
 
+// IPv4 -> IPv6 (RFC 7915 section 4).
+//
+// The frame is translated where it lies: the IPv4 header is read into
+// locals, then the IPv6 header (and a Fragment header when the packet is or
+// becomes a fragment) is written directly in front of the unchanged L4
+// header, growing the frame backwards into its headroom. Only the L4
+// checksum is touched after that, incrementally (RFC 1624), so a bad
+// checksum stays exactly as bad. ICMP errors (icmp4to6.go), fragmentation
+// (frag4to6.go) and the ICMPv4 errors xlatd originates (errors4.go) are the
+// slow paths; everything a decision needs is known before the first byte of
+// the frame is written, so an error can still quote the original.
+
+import (
+	"encoding/binary"
+
+	"github.com/xlatd/xlatd/checksum"
+	"github.com/xlatd/xlatd/header"
+	"github.com/xlatd/xlatd/mapping"
+)
+
+// pkt46 is what translate46 learned from an IPv4 header, kept on the stack.
+type pkt46 struct {
+	ip, ihl, tot int    // IPv4 header offset in Buf, header length, total length
+	tos, ttl     uint8  // ttl is the outgoing hop limit (already decremented)
+	proto        uint8  // IPv4 protocol
+	id           uint16 // Identification
+	fragOff      uint16 // fragment offset, 8-byte units
+	mf, df       bool   // flags
+	icmpErr      bool   // an ICMPv4 error message (types 3, 4, 5, 11, 12), first fragment
+	src4, dst4   [4]byte
+	src6, dst6   [16]byte
+}
+
+// isICMP4Error reports whether an ICMPv4 type is an error message
+// (RFC 792; RFC 1122 section 3.2.2).
+func isICMP4Error(typ uint8) bool {
+	return typ == 3 || typ == 4 || typ == 5 || typ == 11 || typ == 12
+}
+
+// martian4 reports whether an IPv4 address with first octet o is one no
+// translated packet may carry: "this network" 0/8, loopback 127/8,
+// multicast, reserved and broadcast 224/3 (RFC 7915 section 4.1: "If the
+// translator gets an illegal source address (e.g., 0.0.0.0, 127.0.0.1,
+// etc.), the translator SHOULD silently drop the packet").
+func martian4(o uint8) bool { return o == 0 || o == 127 || o >= 224 }
+
+// mapReason converts a failed mapping.Result to a drop reason.
+func mapReason(r mapping.Result) Reason {
+	if r == mapping.NonGlobalWKP {
+		return ReasonNonGlobalWKP
+	}
+	return ReasonNoMapping4
+}
+
+// sum20 returns the folded one's-complement sum of a 20-byte IPv4 header.
+func sum20(h []byte) uint16 {
+	_ = h[19]
+	s := uint64(binary.BigEndian.Uint32(h[0:])) + uint64(binary.BigEndian.Uint32(h[4:])) +
+		uint64(binary.BigEndian.Uint32(h[8:])) + uint64(binary.BigEndian.Uint32(h[12:])) +
+		uint64(binary.BigEndian.Uint32(h[16:]))
+	return fold32(s)
+}
+
+// fold32 folds a sum of 32-bit big-endian words to a 16-bit one's-complement
+// sum (2^16 = 1 modulo 0xffff, so the halves of each word simply add).
+func fold32(s uint64) uint16 {
+	s = s>>32 + s&0xffffffff
+	s = s>>16 + s&0xffff
+	s = s>>16 + s&0xffff
+	s = s>>16 + s&0xffff
+	return uint16(s)
+}
+
+// addrSum4 is the folded sum of the IPv4 pseudo-header's addresses.
+func addrSum4(src, dst *[4]byte) uint16 {
+	return fold32(uint64(binary.BigEndian.Uint32(src[:])) + uint64(binary.BigEndian.Uint32(dst[:])))
+}
+
+// addrSum6 is the folded sum of the IPv6 pseudo-header's addresses.
+func addrSum6(src, dst *[16]byte) uint16 {
+	s := uint64(binary.BigEndian.Uint32(src[0:])) + uint64(binary.BigEndian.Uint32(src[4:])) +
+		uint64(binary.BigEndian.Uint32(src[8:])) + uint64(binary.BigEndian.Uint32(src[12:])) +
+		uint64(binary.BigEndian.Uint32(dst[0:])) + uint64(binary.BigEndian.Uint32(dst[4:])) +
+		uint64(binary.BigEndian.Uint32(dst[8:])) + uint64(binary.BigEndian.Uint32(dst[12:]))
+	return fold32(s)
+}
+
+// mtu6 returns the IPv6 egress MTU (unset = no limit below 65535).
+func (c *Config) mtu6() int {
+	if c.MTU6 <= 0 {
+		return 65535
+	}
+	return c.MTU6
+}
+
+// mpl46 returns the largest IPv6 packet xlatd sends for an IPv4 packet
+// without DF: lowest_ipv6_mtu, never above the egress MTU, never below 1280
+// (RFC 7915 section 4: fragments sized for the minimum IPv6 MTU).
+func (c *Config) mpl46() int {
+	m := c.LowestIPv6MTU
+	if m <= 0 {
+		m = 1280
+	}
+	if mt := c.mtu6(); mt < m {
+		m = mt
+	}
+	if m < 1280 {
+		m = 1280
+	}
+	return m
+}
+
+// rfc6791Src sets src to the RFC 6791 source of translated ICMP errors
+// whose source has no mapping: Config.RFC6791v6, else Config.ICMPv6Source.
+func (t *Translator) rfc6791Src(src *[16]byte) bool {
+	if p := t.cfg.RFC6791v6; p.IsValid() && p.Addr().Is6() {
+		*src = p.Addr().As16()
+	} else if a := t.cfg.ICMPv6Source; a.Is6() {
+		*src = a.As16()
+	} else {
+		return false
+	}
+	t.Counters.Events[EvRFC6791Source]++
+	return true
+}
+
 // translate46 translates an IPv4 frame to IPv6 (RFC 7915 section 4).
 func (t *Translator) translate46(f *Frame) {
-	t.drop(f, ReasonNoMapping4) // TODO(4to6): implement
+	var x pkt46
+	b := f.Buf
+	x.ip = f.Off + header.EthernetLen
+	n := f.Len - header.EthernetLen
+	if n < header.IPv4MinLen {
+		t.drop(f, ReasonTruncated)
+		return
+	}
+	h := b[x.ip : x.ip+n : x.ip+n]
+	vihl := h[0]
+	x.ihl = int(vihl&0x0f) << 2
+	if vihl>>4 != 4 || x.ihl < header.IPv4MinLen {
+		t.drop(f, ReasonBadIPv4Header)
+		return
+	}
+	if x.ihl > n {
+		t.drop(f, ReasonTruncated)
+		return
+	}
+	x.tot = int(binary.BigEndian.Uint16(h[header.IPv4TotalLen:]))
+	if x.tot < x.ihl || x.tot > n {
+		t.drop(f, ReasonBadIPv4Header)
+		return
+	}
+	h = h[:x.tot] // Ethernet padding trimmed
+	if x.ihl == header.IPv4MinLen {
+		if sum20(h) != 0xffff {
+			t.drop(f, ReasonBadIPv4Checksum)
+			return
+		}
+	} else if checksum.Checksum(h[:x.ihl], 0) != 0xffff {
+		t.drop(f, ReasonBadIPv4Checksum)
+		return
+	}
+	f.Len = header.EthernetLen + x.tot
+
+	fo := binary.BigEndian.Uint16(h[header.IPv4FlagsOff:])
+	x.fragOff = fo & header.IPv4OffsetMask
+	x.mf = fo&header.IPv4FlagMF != 0
+	x.df = fo&header.IPv4FlagDF != 0
+	x.tos = h[header.IPv4TOS]
+	x.ttl = h[header.IPv4TTL]
+	x.proto = h[header.IPv4Proto]
+	x.id = binary.BigEndian.Uint16(h[header.IPv4ID:])
+	copy(x.src4[:], h[header.IPv4Src:header.IPv4Src+4])
+	copy(x.dst4[:], h[header.IPv4Dst:header.IPv4Dst+4])
+	l4 := h[x.ihl:]
+	x.icmpErr = x.proto == header.ProtoICMP && x.fragOff == 0 && len(l4) > 0 && isICMP4Error(l4[0])
+
+	// Addresses (RFC 7915 section 4.1; RFC 7757: EAMT, then pool6).
+	// ICMP errors keep sources such as 127.0.0.1 (a router's error must
+	// reach the IPv6 host, as Jool's graybox rows hat1/hat2 expect).
+	if martian4(x.dst4[0]) || !x.icmpErr && martian4(x.src4[0]) {
+		t.drop(f, ReasonMartian)
+		return
+	}
+	m := t.cfg.Map
+	if m == nil {
+		t.drop(f, ReasonNoMapping4)
+		return
+	}
+	if r := m.To6(&x.dst4, &x.dst6); r != mapping.OK {
+		t.drop(f, mapReason(r))
+		return
+	}
+	var r mapping.Result
+	if t.hairpin {
+		r = m.To6Pool6(&x.src4, &x.src6)
+	} else {
+		r = m.To6(&x.src4, &x.src6)
+	}
+	if r != mapping.OK && !(x.icmpErr && t.rfc6791Src(&x.src6)) {
+		t.drop(f, mapReason(r))
+		return
+	}
+
+	// IPv4 options are ignored, except an unexpired source route
+	// (RFC 7915 section 4.1).
+	if x.ihl > header.IPv4MinLen && unexpiredSourceRoute(h[header.IPv4MinLen:x.ihl]) {
+		t.error4(f, &x, 3, 5, 0, ReasonSourceRoute)
+		return
+	}
+
+	// Hop limit: the translator is a router and decrements once. While
+	// hairpinning, translate64 already did.
+	if !t.hairpin {
+		if x.ttl <= 1 {
+			t.error4(f, &x, 11, 0, 0, ReasonTTLExpired)
+			return
+		}
+		x.ttl--
+	}
+
+	if x.icmpErr {
+		t.icmpError46(f, &x)
+		return
+	}
+
+	// L4 checks, before anything is written.
+	nh := x.proto
+	amend := false
+	if x.fragOff == 0 {
+		switch x.proto {
+		case header.ProtoTCP:
+			if len(l4) < header.TCPMinLen {
+				t.drop(f, ReasonBadL4Header)
+				return
+			}
+		case header.ProtoUDP:
+			if len(l4) < header.UDPLen {
+				t.drop(f, ReasonBadL4Header)
+				return
+			}
+			if l4[header.UDPCsum] == 0 && l4[header.UDPCsum+1] == 0 {
+				// RFC 7915 section 4.5.
+				if x.mf || !t.cfg.AmendUDPZeroChecksum {
+					t.error4(f, &x, 3, 13, 0, ReasonUDPZeroChecksum)
+					return
+				}
+				amend = true
+			}
+		case header.ProtoICMP:
+			nh = header.ProtoICMPv6
+			if x.mf {
+				// The ICMPv6 checksum covers a pseudo-header holding
+				// the whole message length, unknown to a stateless
+				// translator that sees only the first fragment.
+				t.drop(f, ReasonICMPFragmented)
+				return
+			}
+			if len(l4) < header.ICMPLen {
+				t.drop(f, ReasonBadL4Header)
+				return
+			}
+			if typ := l4[header.ICMPType]; typ != 8 && typ != 0 {
+				// RFC 7915 section 4.2: every other query type is
+				// silently dropped.
+				t.drop(f, ReasonICMPUntranslatable)
+				return
+			}
+		}
+	} else if x.proto == header.ProtoICMP {
+		nh = header.ProtoICMPv6
+	}
+
+	// Size (RFC 7915 section 4): DF packets too big for the IPv6 link are
+	// answered with Fragmentation Needed; others larger than
+	// lowest_ipv6_mtu are fragmented.
+	plen := x.tot - x.ihl
+	isFrag := x.mf || x.fragOff != 0
+	fh := 0
+	if isFrag {
+		fh = header.IPv6FragmentLen
+	}
+	size := header.IPv6Len + fh + plen
+	mpl := 0
+	if x.df {
+		if mt := t.cfg.mtu6(); size > mt {
+			mtu := mt - 20
+			if mtu < 576 {
+				mtu = 576
+			}
+			t.error4(f, &x, 3, 4, uint16(mtu), ReasonFragNeeded)
+			return
+		}
+	} else if p := t.cfg.mpl46(); size > p {
+		mpl = p
+		fh = header.IPv6FragmentLen
+		size = header.IPv6Len + fh + plen
+	}
+
+	off := x.ip + x.ihl - header.IPv6Len - fh - header.EthernetLen
+	if off < 0 {
+		t.drop(f, ReasonTooBig)
+		return
+	}
+
+	// Write. Ethernet: MACs kept (the dataplane rewrites them).
+	copy(b[off:off+12], b[f.Off:f.Off+12])
+	binary.BigEndian.PutUint16(b[off+header.EthType:], header.EtherTypeIPv6)
+	v6 := off + header.EthernetLen
+	o := b[v6 : v6+header.IPv6Len+fh]
+	tc := x.tos
+	if t.cfg.ResetTrafficClass {
+		tc = 0
+	}
+	binary.BigEndian.PutUint32(o[0:], 6<<28|uint32(tc)<<20)
+	binary.BigEndian.PutUint16(o[header.IPv6PayloadLen:], uint16(size-header.IPv6Len))
+	o[header.IPv6HopLimit] = x.ttl
+	copy(o[header.IPv6Src:header.IPv6Src+16], x.src6[:])
+	copy(o[header.IPv6Dst:header.IPv6Dst+16], x.dst6[:])
+	if fh != 0 {
+		o[header.IPv6NextHeader] = header.ProtoFragment
+		o[40] = nh
+		o[41] = 0
+		fo6 := x.fragOff << 3
+		if x.mf {
+			fo6 |= header.IPv6FragMF
+		}
+		binary.BigEndian.PutUint16(o[42:], fo6)
+		binary.BigEndian.PutUint32(o[44:], uint32(x.id))
+	} else {
+		o[header.IPv6NextHeader] = nh
+	}
+
+	// L4 checksum: swap the pseudo-header (RFC 1624), or compute it.
+	if x.fragOff == 0 {
+		switch x.proto {
+		case header.ProtoTCP:
+			c := binary.BigEndian.Uint16(l4[header.TCPCsum:])
+			c = checksum.Adjust(c, addrSum4(&x.src4, &x.dst4), addrSum6(&x.src6, &x.dst6))
+			binary.BigEndian.PutUint16(l4[header.TCPCsum:], c)
+		case header.ProtoUDP:
+			var c uint16
+			if amend {
+				s := checksum.Combine(addrSum6(&x.src6, &x.dst6), uint16(plen))
+				s = checksum.Combine(s, header.ProtoUDP)
+				c = ^checksum.Checksum(l4, s)
+				t.Counters.Events[EvUDPChecksumAmended]++
+			} else {
+				c = binary.BigEndian.Uint16(l4[header.UDPCsum:])
+				c = checksum.Adjust(c, addrSum4(&x.src4, &x.dst4), addrSum6(&x.src6, &x.dst6))
+			}
+			if c == 0 {
+				c = 0xffff
+			}
+			binary.BigEndian.PutUint16(l4[header.UDPCsum:], c)
+		case header.ProtoICMP:
+			// Echo 8 -> 128, Echo Reply 0 -> 129; the ICMPv6 checksum
+			// also covers the pseudo-header, which ICMPv4's did not.
+			old := binary.BigEndian.Uint16(l4[0:])
+			if l4[header.ICMPType] == 8 {
+				l4[header.ICMPType] = 128
+			} else {
+				l4[header.ICMPType] = 129
+			}
+			nw := binary.BigEndian.Uint16(l4[0:])
+			add := checksum.Combine(addrSum6(&x.src6, &x.dst6), uint16(plen))
+			add = checksum.Combine(add, header.ProtoICMPv6)
+			add = checksum.Combine(add, nw)
+			c := checksum.Adjust(binary.BigEndian.Uint16(l4[header.ICMPCsum:]), old, add)
+			binary.BigEndian.PutUint16(l4[header.ICMPCsum:], c)
+		}
+	}
+
+	f.Off = off
+	f.Len = header.EthernetLen + size
+	f.Verdict = To6
+	if mpl != 0 {
+		t.fragment46(f, mpl, x.fragOff, x.mf)
+		if f.Verdict != To6 {
+			return
+		}
+	}
+	t.count46()
+}
+
+// count46 counts one packet translated to IPv6 (or hairpinned).
+func (t *Translator) count46() {
+	if t.hairpin {
+		t.Counters.Events[EvHairpinned]++
+	} else {
+		t.Counters.Events[EvTranslated4to6]++
+	}
+}
+
+// unexpiredSourceRoute reports whether IPv4 options opts hold a Loose or
+// Strict Source Route (RFC 791) whose pointer has not passed its length.
+func unexpiredSourceRoute(opts []byte) bool {
+	for i := 0; i < len(opts); {
+		switch typ := opts[i]; typ {
+		case 0: // End of Option List
+			return false
+		case 1: // No Operation
+			i++
+		default:
+			if i+1 >= len(opts) {
+				return false
+			}
+			l := int(opts[i+1])
+			if typ == 131 || typ == 137 { // LSRR, SSRR
+				return i+2 < len(opts) && int(opts[i+2]) <= l
+			}
+			if l < 2 {
+				return false
+			}
+			i += l
+		}
+	}
+	return false
 }

@@ -43,6 +43,10 @@ const (
 	ReasonNoBuffer        // fragmentation needed a spare buffer and none was left
 	ReasonTooBig          // the frame does not fit its buffer after translation
 
+	// Added by 4to6.
+	ReasonICMPFragmented  // fragmented ICMPv4 (first fragment): the ICMPv6 pseudo-header length is unknown
+	ReasonICMPBadChecksum // ICMPv4 error with an invalid checksum (not turned into a valid ICMPv6 one)
+
 	NumReasons
 )
 
@@ -76,6 +80,8 @@ var reasonNames = [NumReasons]string{
 	ReasonNoICMPSource:       "icmp_no_source",
 	ReasonNoBuffer:           "no_buffer",
 	ReasonTooBig:             "too_big_for_buffer",
+	ReasonICMPFragmented:     "icmp_fragmented",
+	ReasonICMPBadChecksum:    "icmp_bad_checksum",
 }
 
 func (r Reason) String() string {
