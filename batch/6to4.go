@@ -1,6 +1,342 @@
 package batch
 
+// IPv6 -> IPv4 (RFC 7915 section 5).
+//
+// The frame is translated where it lies. Everything a decision needs (the
+// extension-header walk, both address mappings, the hop limit, the size of
+// the IPv4 result) is worked out first, while the original is intact, so an
+// ICMPv6 error can still quote it. Then the IPv4 header is written directly
+// in front of the unchanged upper-layer header, over the tail of the IPv6
+// header and its extension headers, and the frame start moves forwards:
+// the payload is never copied. L4 checksums are updated incrementally
+// (RFC 1624) for the pseudo-header change, so a bad checksum stays exactly
+// as bad. ICMPv6 errors (icmp6to4.go), fragmentation (frag6to4.go), the
+// ICMPv6 errors xlatd originates (errors6.go) and hairpinning (hairpin.go)
+// are the slow paths.
+
+import (
+	"encoding/binary"
+
+	"github.com/xlatd/xlatd/checksum"
+	"github.com/xlatd/xlatd/header"
+	"github.com/xlatd/xlatd/mapping"
+)
+
+// ICMPv4 types and codes produced by the 6->4 path (RFC 792).
+const (
+	ty4EchoReply    = 0
+	ty4DstUnreach   = 3
+	ty4EchoRequest  = 8
+	ty4TimeExceeded = 11
+	ty4ParamProblem = 12
+
+	code4ProtoUnreach = 2
+	code4FragNeeded   = 4
+)
+
+// df6to4Limit is RFC 7915 section 5.1's DF threshold: "If the size of the
+// translated IPv4 packet is less than or equal to 1260 bytes, it is set to
+// zero; otherwise, it is set to one."
+const df6to4Limit = 1260
+
 // translate64 translates an IPv6 frame to IPv4 (RFC 7915 section 5).
 func (t *Translator) translate64(f *Frame) {
-	t.drop(f, ReasonNoMapping6) // TODO(6to4): implement
+	cfg := t.cfg
+	if f.Len < header.EthernetLen+header.IPv6Len {
+		t.drop(f, ReasonTruncated)
+		return
+	}
+	ip := f.Buf[f.Off+header.EthernetLen : f.Off+f.Len]
+	if ip[0]>>4 != 6 {
+		t.drop(f, ReasonBadIPv6Header)
+		return
+	}
+	plen := int(binary.BigEndian.Uint16(ip[header.IPv6PayloadLen:]))
+	if header.IPv6Len+plen > len(ip) {
+		t.drop(f, ReasonBadIPv6Header)
+		return
+	}
+	// Ethernet padding beyond the IPv6 payload length is trimmed.
+	f.Len = header.EthernetLen + header.IPv6Len + plen
+	ip = ip[:header.IPv6Len+plen]
+
+	var e chain6
+	switch nh := ip[header.IPv6NextHeader]; nh {
+	case header.ProtoHopByHop, header.ProtoRouting, header.ProtoFragment, header.ProtoDestOpts:
+		switch r := walkChain6(ip, &e, false); r {
+		case ReasonNone:
+		case ReasonSegmentsLeft:
+			t.icmp6Error(f, ty6ParamProblem, 0, uint32(e.ptr), r, false)
+			return
+		case ReasonExtAfterFragment:
+			t.icmp6Error(f, ty6DstUnreach, code6AdminProhibited, 0, r, false)
+			return
+		default:
+			t.drop(f, r)
+			return
+		}
+	default:
+		e.l4, e.proto = header.IPv6Len, nh
+	}
+	l4 := ip[e.l4:]
+
+	// ICMPv6: errors are translated elsewhere; informational messages
+	// other than echo are single-hop or unknown and dropped. RFC 7915
+	// section 1.2: "Fragmented ICMP/ICMPv6 packets will not be translated
+	// by IP/ICMP translators."
+	icmpErr := false
+	if e.proto == header.ProtoICMPv6 {
+		if e.fragmented() {
+			t.drop(f, ReasonICMPFragmented)
+			return
+		}
+		if len(l4) < header.ICMPLen {
+			t.drop(f, ReasonBadL4Header)
+			return
+		}
+		icmpErr = l4[0] < 128
+	}
+
+	// Addresses: EAMT first, then pool6 (RFC 7757 section 3.2).
+	var src4, dst4 [4]byte
+	m := cfg.Map
+	if r := m.To4((*[16]byte)(ip[header.IPv6Dst:header.IPv6Dst+16]), &dst4); r != mapping.OK {
+		t.drop(f, mapReason6(r))
+		return
+	}
+	if r := m.To4((*[16]byte)(ip[header.IPv6Src:header.IPv6Src+16]), &src4); r != mapping.OK {
+		if icmpErr {
+			// RFC 6791: ICMPv6 errors from untranslatable sources.
+			if !t.rfc6791Src4(&src4) {
+				t.drop(f, ReasonNoICMPSource)
+				return
+			}
+		} else if r == mapping.NoMatch {
+			// RFC 7915 section 5.1, Source Address: "the translator SHOULD
+			// drop the packet and respond with an ICMPv6 "Destination
+			// Unreachable, Source address failed ingress/egress policy"
+			// (Type 1, Code 5)."
+			t.icmp6Error(f, ty6DstUnreach, code6SourcePolicy, 0, ReasonNoMapping6, false)
+			return
+		} else {
+			t.drop(f, mapReason6(r))
+			return
+		}
+	}
+
+	// Hop limit: the translator is a router and decrements it once.
+	hop := ip[header.IPv6HopLimit]
+	if hop <= 1 {
+		t.icmp6Error(f, ty6TimeExceeded, 0, 0, ReasonTTLExpired, icmpErr)
+		return
+	}
+
+	hairpin := m.InEAMT4(&dst4)
+
+	if icmpErr {
+		t.icmpError64(f, ip, &e, &src4, &dst4, hairpin)
+		return
+	}
+
+	size4 := header.IPv4MinLen + len(ip) - e.l4
+	df := e.frag == 0 && size4 > df6to4Limit
+	mtu4 := cfg.mtu4()
+	if df && size4 > mtu4 && !hairpin {
+		// RFC 7915 section 5.1: "If a translated packet with DF set to 1
+		// will be larger than the MTU of the next-hop interface, then the
+		// translator MUST drop the packet and send the ICMPv6 Packet Too
+		// Big (Type 2, Code 0) error message to the IPv6 host with an
+		// adjusted MTU in the ICMPv6 message." The IPv6 host never goes
+		// below 1280 (RFC 8201), whose translation has DF=0 and is
+		// fragmented here.
+		mtu := mtu4 + header.IPv6Len - header.IPv4MinLen
+		if mtu < min6MTU {
+			mtu = min6MTU
+		}
+		t.icmp6Error(f, ty6PacketTooBig, 0, uint32(mtu), ReasonPacketTooBig, false)
+		return
+	}
+
+	// Upper layer, first fragment or whole packet only (RFC 7915 5.5).
+	proto := e.proto
+	if e.firstOrWhole() {
+		switch proto {
+		case header.ProtoTCP:
+			if len(l4) < header.TCPMinLen {
+				t.drop(f, ReasonBadL4Header)
+				return
+			}
+			c := checksum.Adjust(binary.BigEndian.Uint16(l4[header.TCPCsum:]),
+				addrSum6x(ip[header.IPv6Src:header.IPv6Src+32]), addrSum4x(&src4, &dst4))
+			binary.BigEndian.PutUint16(l4[header.TCPCsum:], c)
+		case header.ProtoUDP:
+			if len(l4) < header.UDPLen {
+				t.drop(f, ReasonBadL4Header)
+				return
+			}
+			// A zero checksum (not allowed in IPv6, RFC 8200 8.1) stays
+			// zero: "no checksum" in IPv4.
+			if old := binary.BigEndian.Uint16(l4[header.UDPCsum:]); old != 0 {
+				c := checksum.Adjust(old, addrSum6x(ip[header.IPv6Src:header.IPv6Src+32]), addrSum4x(&src4, &dst4))
+				if c == 0 {
+					c = 0xffff
+				}
+				binary.BigEndian.PutUint16(l4[header.UDPCsum:], c)
+			}
+		case header.ProtoICMPv6:
+			// Echo Request and Echo Reply: "Adjust the Type values to 8 and
+			// 0, respectively, and adjust the ICMP checksum both to take
+			// the type change into account and to exclude the ICMPv6
+			// pseudo-header." (RFC 7915 section 5.2)
+			var nt uint8
+			switch l4[0] {
+			case ty6EchoRequest:
+				nt = ty4EchoRequest
+			case ty6EchoReply:
+				nt = ty4EchoReply
+			default: // MLD, ND, unknown informational messages
+				t.drop(f, ReasonICMPUntranslatable)
+				return
+			}
+			ph := checksum.PseudoHeader6(ip[header.IPv6Src:], ip[header.IPv6Dst:], header.ProtoICMPv6, uint32(len(l4)))
+			old := uint16(l4[0])<<8 | uint16(l4[1])
+			c := checksum.Adjust(binary.BigEndian.Uint16(l4[header.ICMPCsum:]),
+				checksum.Combine(ph, old), uint16(nt)<<8|uint16(l4[1]))
+			l4[0] = nt
+			binary.BigEndian.PutUint16(l4[header.ICMPCsum:], c)
+			proto = header.ProtoICMP
+		}
+	} else if proto == header.ProtoICMPv6 {
+		proto = header.ProtoICMP // not reached: fragmented ICMPv6 is dropped above
+	}
+
+	// The IPv4 header ends where the IPv6 headers ended.
+	off := f.Off + e.l4 - header.IPv4MinLen // new Ethernet header offset
+	tos := ip[0]<<4 | ip[1]>>4
+	if cfg.ResetTOS {
+		tos = cfg.TOS
+	}
+	var id, fo uint16
+	if e.frag != 0 {
+		// RFC 7915 section 5.1.1.
+		id = uint16(e.id)
+		fo = e.fragOff
+		if e.mf {
+			fo |= header.IPv4FlagMF
+		}
+	} else {
+		id = t.nextID()
+		if df {
+			fo = header.IPv4FlagDF
+		}
+	}
+	hop-- // once, also when hairpinning (translate46 then leaves it alone)
+	h := f.Buf[off+header.EthernetLen : off+header.EthernetLen+header.IPv4MinLen]
+	writeIPv4(h, tos, uint16(size4), id, fo, hop, proto, &src4, &dst4)
+	binary.BigEndian.PutUint16(f.Buf[off+header.EthType:], header.EtherTypeIPv4)
+	f.Off = off
+	f.Len = header.EthernetLen + size4
+	t.finish64(f, hairpin)
+}
+
+// finish64 sends a translated IPv4 frame on: back to IPv6 when its
+// destination is an EAMT IPv4 address (hairpinning), through the IPv4
+// fragmenter when it exceeds the IPv4 MTU, else straight out.
+func (t *Translator) finish64(f *Frame, hairpin bool) {
+	if hairpin {
+		t.hairpin64(f)
+		return
+	}
+	f.Verdict = To4
+	t.Counters.Events[EvTranslated6to4]++
+	if f.Len-header.EthernetLen > t.cfg.mtu4() {
+		t.fragment64(f)
+	}
+}
+
+// writeIPv4 writes a 20-byte IPv4 header and its checksum.
+func writeIPv4(h []byte, tos uint8, total, id, flagsOff uint16, ttl, proto uint8, src, dst *[4]byte) {
+	_ = h[19]
+	h[0] = 0x45
+	h[1] = tos
+	binary.BigEndian.PutUint16(h[2:], total)
+	binary.BigEndian.PutUint16(h[4:], id)
+	binary.BigEndian.PutUint16(h[6:], flagsOff)
+	h[8] = ttl
+	h[9] = proto
+	h[10], h[11] = 0, 0
+	copy(h[12:16], src[:])
+	copy(h[16:20], dst[:])
+	binary.BigEndian.PutUint16(h[10:], ^hdrSum4(h))
+}
+
+// hdrSum4 returns the folded one's-complement sum of a 20-byte IPv4 header.
+func hdrSum4(h []byte) uint16 {
+	_ = h[19]
+	s := uint64(binary.BigEndian.Uint32(h[0:])) + uint64(binary.BigEndian.Uint32(h[4:])) +
+		uint64(binary.BigEndian.Uint32(h[8:])) + uint64(binary.BigEndian.Uint32(h[12:])) +
+		uint64(binary.BigEndian.Uint32(h[16:]))
+	return foldSum(s)
+}
+
+// foldSum folds a sum of 32-bit words into a 16-bit one's-complement sum.
+func foldSum(s uint64) uint16 {
+	s = s>>32 + s&0xffffffff
+	s = s>>16 + s&0xffff
+	s = s>>16 + s&0xffff
+	s = s>>16 + s&0xffff
+	return uint16(s)
+}
+
+// addrSum6x is the folded sum of 32 bytes: an IPv6 source and destination.
+func addrSum6x(a []byte) uint16 {
+	_ = a[31]
+	s := uint64(binary.BigEndian.Uint32(a[0:])) + uint64(binary.BigEndian.Uint32(a[4:])) +
+		uint64(binary.BigEndian.Uint32(a[8:])) + uint64(binary.BigEndian.Uint32(a[12:])) +
+		uint64(binary.BigEndian.Uint32(a[16:])) + uint64(binary.BigEndian.Uint32(a[20:])) +
+		uint64(binary.BigEndian.Uint32(a[24:])) + uint64(binary.BigEndian.Uint32(a[28:]))
+	return foldSum(s)
+}
+
+// addrSum4x is the folded sum of an IPv4 source and destination.
+func addrSum4x(src, dst *[4]byte) uint16 {
+	return foldSum(uint64(binary.BigEndian.Uint32(src[:])) + uint64(binary.BigEndian.Uint32(dst[:])))
+}
+
+// mapReason6 converts a failed mapping.Result of To4 into a drop reason.
+func mapReason6(r mapping.Result) Reason {
+	if r == mapping.NonGlobalWKP {
+		return ReasonNonGlobalWKP
+	}
+	return ReasonNoMapping6
+}
+
+// mtu4 returns the IPv4 egress MTU (unset: 1500).
+func (c *Config) mtu4() int {
+	if c.MTU4 <= 0 {
+		return 1500
+	}
+	return c.MTU4
+}
+
+// rfc6791Src4 sets src to the source of a translated ICMPv6 error whose
+// source has no IPv4 mapping (RFC 6791): an address of Config.RFC6791v4
+// (random host bits when the prefix is shorter than /32), else
+// Config.ICMPv4Source.
+func (t *Translator) rfc6791Src4(src *[4]byte) bool {
+	if p := t.cfg.RFC6791v4; p.IsValid() && p.Addr().Is4() {
+		b := p.Masked().Addr().As4()
+		a := binary.BigEndian.Uint32(b[:])
+		if host := 32 - p.Bits(); host > 0 {
+			r := uint32(t.nextID())<<16 | uint32(t.nextID())
+			a |= r & (1<<host - 1)
+		}
+		binary.BigEndian.PutUint32(src[:], a)
+	} else if s := t.cfg.ICMPv4Source; s.Is4() {
+		*src = s.As4()
+	} else {
+		return false
+	}
+	t.Counters.Events[EvRFC6791Source]++
+	return true
 }
