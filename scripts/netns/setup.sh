@@ -161,10 +161,16 @@ ip -n "$NSX" -6 route add "$EAM6" via "$H6" dev "$IF6"
 ip -n "$NSX" -6 route add 2001:db8:3::/120 via "$H6" dev "$IF6"
 ip -n "$NSX" -6 route add 2001:db8:2::/120 via "$H6" dev "$IF6"
 
-# Permanent neighbours: no ARP/ND wait for the first packets (the kernel
-# still does ARP/ND for everything else; the e2e tests check that).
-ip -n "$NS6" -6 neigh replace "$BOX6" lladdr "$MAC_BOX6" dev to-xl nud permanent
-ip -n "$NS4" neigh replace "$BOX4" lladdr "$MAC_BOX4" dev to-xl nud permanent
+# Permanent neighbours (XLATD_NETNS_STATIC_NEIGH=0 leaves them out): no
+# ARP/ND wait for the first packets, and hosts need not answer ARP/ND while
+# a test keeps their kernels off the wire. The kernel still does ARP/ND for
+# everything else; the e2e tests check that.
+if [ "${XLATD_NETNS_STATIC_NEIGH:-1}" = 1 ]; then
+	ip -n "$NS6" -6 neigh replace "$BOX6" lladdr "$MAC_BOX6" dev to-xl nud permanent
+	ip -n "$NS4" neigh replace "$BOX4" lladdr "$MAC_BOX4" dev to-xl nud permanent
+	ip -n "$NSX" -6 neigh replace "$H6" lladdr "$MAC_H6" dev "$IF6" nud permanent
+	ip -n "$NSX" neigh replace "$H4" lladdr "$MAC_H4" dev "$IF4" nud permanent
+fi
 
 cat >"$RUN/xlatd.toml" <<TOML
 # xlatd config for the $topo testbed (written by scripts/netns/setup.sh).

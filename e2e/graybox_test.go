@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xlatd/xlatd/internal/graybox"
+	"github.com/xlatd/xlatd/internal/pktbuild"
+)
+
+// grayboxConfig is INDEX.md section 3's SIIT configuration with env
+// applied, as an xlatd config for the two-armed testbed (whose addresses
+// are Jool's).
+func grayboxConfig(env graybox.Env) string {
+	var b strings.Builder
+	b.WriteString("[interfaces]\nipv6 = \"to-h6\"\nipv4 = \"to-h4\"\n\n[translate]\nmode = \"siit\"\n")
+	if env.Pool6Null {
+		b.WriteString("pool6 = \"\"\n")
+	} else {
+		b.WriteString("pool6 = \"2001:db8:100::/40\"\n")
+	}
+	if !env.No6791v4 {
+		b.WriteString("rfc6791_v4 = \"203.0.113.8/32\"\n")
+	}
+	if env.RFC6791v6 != "" {
+		fmt.Fprintf(&b, "rfc6791_v6 = %q\n", env.RFC6791v6)
+	}
+	lowest := 1280
+	if env.LowestMTU != 0 {
+		lowest = env.LowestMTU
+	}
+	fmt.Fprintf(&b, "lowest_ipv6_mtu = %d\n", lowest)
+	fmt.Fprintf(&b, "amend_udp_zero_checksum = %v\n", env.AmendUDP)
+	b.WriteString("icmp_errors_per_second = 0\n")
+	eams := [][2]string{{"2001:db8:3::/120", "1.0.0.0/24"}, {"2001:db8:2::/120", "10.0.0.0/24"}}
+	if env.Pool6Null {
+		eams = append(eams, [2]string{"2001:db8:1c6:3364::/72", "198.51.100.0/24"}, [2]string{"2001:db8:1c0:2::/72", "192.0.2.0/24"})
+	}
+	for _, e := range eams {
+		fmt.Fprintf(&b, "\n[[eamt]]\nipv6 = %q\nipv4 = %q\n", e[0], e[1])
+	}
+	b.WriteString("\n[metrics]\nlisten = \"\"\n")
+	return b.String()
+}
+
+// TestGrayboxReplay replays every SIIT exchange of Jool's graybox corpus
+// (INDEX.md section 5, in order, plus the section 4 extras) through the
+// running daemon: each input is injected as a raw frame on the sending
+// host's veth (AF_PACKET), and what arrives on the receiving host's veth is
+// matched by IP version, source and destination like Jool's expecter, then
+// compared under Jool's rules (internal/graybox). The hosts' kernels are kept
+// from answering what they receive (tcx ingress drop; the capture sees the
+// frames first), as Jool's expecter drops matched packets.
+func TestGrayboxReplay(t *testing.T) {
+	dir, err := graybox.Dir()
+	if err != nil {
+		if graybox.Required() {
+			t.Fatalf("XLATD_REQUIRE_GRAYBOX=1: %v", err)
+		}
+		t.Skip(err)
+	}
+	tb := newTestbed(t, "two-armed", true)
+	h6, h4, box := tb.e("NS6"), tb.e("NS4"), tb.e("NSX")
+	s6 := openPacket(t, h6, "to-xl")
+	s4 := openPacket(t, h4, "to-xl")
+	dropIngress(t, h6, "to-xl")
+	dropIngress(t, h4, "to-xl")
+	mac6, mac4 := mustMAC(t, tb.e("MAC_BOX6")), mustMAC(t, tb.e("MAC_BOX4"))
+
+	var d *daemon
+	var cur graybox.Env
+	pass, fail := 0, 0
+	var failed []string
+	for i := range graybox.Rows {
+		r := &graybox.Rows[i]
+		if d == nil || r.Env != cur {
+			if d != nil {
+				if code := d.stop(t); code != 0 {
+					t.Errorf("xlatd exit status %d on SIGTERM, want 0", code)
+				}
+			}
+			cur = r.Env
+			mtu6, mtu4, mtuh4 := 1500, 1500, 1500
+			if cur.MTU6 != 0 {
+				mtu6 = cur.MTU6
+			}
+			if cur.MTU4 != 0 {
+				mtu4 = cur.MTU4
+				if cur.MTU4 > 1500 {
+					mtuh4 = cur.MTU4
+				}
+			}
+			tb.ip("-n", box, "link", "set", "dev", "to-h6", "mtu", itoa(mtu6))
+			tb.ip("-n", box, "link", "set", "dev", "to-h4", "mtu", itoa(mtu4))
+			tb.ip("-n", h4, "link", "set", "dev", "to-xl", "mtu", itoa(mtuh4))
+			d = tb.start(t, grayboxConfig(cur))
+			grayProbe(t, tb, s6, s4, mac6)
+		}
+		in, err := os.ReadFile(filepath.Join(dir, r.In))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wants [][]byte
+		for _, w := range r.Want {
+			b, err := os.ReadFile(filepath.Join(dir, w))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wants = append(wants, b)
+		}
+		ok := t.Run(r.Name, func(t *testing.T) {
+			send, dst := s4, mac4
+			if in[0]>>4 == 6 {
+				send, dst = s6, mac6
+			}
+			recv := s6
+			if r.Dir == "64" || r.Dir == "44" {
+				recv = s4
+			}
+			recv.drain()
+			if err := send.sendIP(dst, in); err != nil {
+				t.Fatalf("inject: %v", err)
+			}
+			deadline := time.Now().Add(time.Second)
+			for k, want := range wants {
+				ws, wd, _ := ipAddrs(want)
+				got := recv.recvIP(deadline, addrMatch(ws, wd))
+				if got == nil {
+					t.Fatalf("expected packet %d/%d (%s, IPv%d %v -> %v) never arrived", k+1, len(wants), r.Want[k], want[0]>>4, ws, wd)
+				}
+				if p := graybox.Compare(r, want, got); len(p) != 0 {
+					t.Errorf("packet %d/%d (%s) differs:\n  %s", k+1, len(wants), r.Want[k], strings.Join(p, "\n  "))
+				}
+			}
+		})
+		if ok {
+			pass++
+		} else {
+			fail++
+			failed = append(failed, r.Name)
+		}
+		if !d.running() {
+			t.Fatalf("xlatd died during row %s: %v", r.Name, d.err)
+		}
+	}
+	t.Logf("graybox through xlatd: %d of %d SIIT exchanges match (%d fail: %s)", pass, pass+fail, fail, strings.Join(failed, " "))
+}
+
+// grayProbe waits (bounded) until a UDP packet from the IPv6 host reaches
+// the IPv4 host through xlatd: sockets registered, neighbours known.
+func grayProbe(t *testing.T, tb *testbed, s6, s4 *pktSock, mac6 [6]byte) {
+	t.Helper()
+	src, dst := netip.MustParseAddr(tb.e("H6")), netip.MustParseAddr(tb.e("H4_AS6"))
+	p := pktbuild.IPv6{Src: src, Dst: dst, NextHeader: 17}.Build(pktbuild.UDP(9, 9, []byte("probe")))
+	want4s, want4d := netip.MustParseAddr(tb.e("H6_AS4")), netip.MustParseAddr(tb.e("H4"))
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := s6.sendIP(mac6, p); err != nil {
+			t.Fatal(err)
+		}
+		if s4.recvIP(time.Now().Add(200*time.Millisecond), addrMatch(want4s, want4d)) != nil {
+			return
+		}
+	}
+	t.Fatalf("probe: xlatd did not translate a plain UDP packet within 10 s")
+}
