@@ -21,6 +21,11 @@ type Sink struct {
 	IPDV    Histogram
 	Frames  uint64 // every frame the port delivered
 	Foreign uint64 // frames without the benchmark payload (ARP, ND, ...)
+	// Want, when not zero, is the EtherType benchmark frames must arrive
+	// with (IPv4 after 6->4 translation, for instance); benchmark frames
+	// of the other family count as Wrong, not as received.
+	Want  uint16
+	Wrong uint64
 	FirstRx int64
 	LastRx  int64
 
@@ -33,7 +38,7 @@ func (s *Sink) Reset(n uint64) {
 	s.Seq.Reset(n)
 	s.Latency.Reset()
 	s.IPDV.Reset()
-	s.Frames, s.Foreign, s.FirstRx, s.LastRx = 0, 0, 0, 0
+	s.Frames, s.Foreign, s.Wrong, s.FirstRx, s.LastRx = 0, 0, 0, 0, 0
 	s.havePrev = false
 }
 
@@ -51,6 +56,10 @@ func (s *Sink) Process(frames [][]byte, now int64) {
 		seq, ts, ok := Parse(f)
 		if !ok {
 			s.Foreign++
+			continue
+		}
+		if s.Want != 0 && uint16(f[12])<<8|uint16(f[13]) != s.Want {
+			s.Wrong++
 			continue
 		}
 		s.Seq.Add(seq)

@@ -69,13 +69,13 @@ func smoke(t *testing.T, xdpSink bool) {
 	sinkDone := Go(nsB, -1, func() error {
 		var rx gen.RxPort
 		if xdpSink {
-			r, err := NewXSKRx("xsb", XSKOptions{Frames: 2048})
+			x, err := NewXSK("xsb", XSKOptions{Frames: 2048}, true)
 			if err != nil {
 				ready <- err
 				return err
 			}
-			defer r.Close()
-			rx = r
+			defer x.Close()
+			rx = x.Rx
 		} else {
 			r, err := NewPacketRx("xsb", 64)
 			if err != nil {
@@ -93,11 +93,15 @@ func smoke(t *testing.T, xdpSink bool) {
 	}
 	var res gen.GenResult
 	genErr := <-Go(nsA, -1, func() error {
-		tx, err := NewXSKTx("xga", tmpl.Frame, XSKOptions{Frames: 2048})
+		x, err := NewXSK("xga", XSKOptions{Frames: 2048}, false)
 		if err != nil {
 			return err
 		}
-		defer tx.Close()
+		defer x.Close()
+		tx := x.Tx
+		if err := tx.SetTemplate(tmpl.Frame); err != nil {
+			return err
+		}
 		// 200 kpps is gentle enough for the AF_PACKET sink on a busy CI box.
 		res, err = gen.Generate(tx, tmpl, gen.GenConfig{Rate: 200e3, Count: count, Duration: 5 * time.Second, Batch: 32}, nil)
 		return err

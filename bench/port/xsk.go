@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -40,21 +41,30 @@ func (o XSKOptions) socketOptions() afxdp.SocketOptions {
 	return so
 }
 
-// XSKTx is the generator's AF_XDP TX port: every UMEM chunk holds a copy
-// of the template frame, so sending a frame only rewrites its stamp.
-type XSKTx struct {
-	umem  *afxdp.UMEM
-	sock  *afxdp.Socket
-	free  *afxdp.FrameStack
-	descs []afxdp.Desc
-	comp  []uint64
-	flen  uint32
-	taken int
+// XSK is one AF_XDP socket on (interface, queue) with its UMEM split in
+// two: the generator's TX frames and, when RX is wanted, the sink's RX
+// frames. The kernel allows one UMEM per (device, queue), so a host that
+// both sends and receives on an interface (bidirectional trials) shares a
+// socket: the TX side (TX and completion rings) belongs to one thread, the
+// RX side (fill and RX rings) to another.
+type XSK struct {
+	Tx   *XSKTx
+	Rx   *XSKRx // nil without RX
+	umem *afxdp.UMEM
+	sock *afxdp.Socket
+	xsks *ebpf.Map
+	prog *ebpf.Program
+	lnk  link.Link
+	// Native is true when the sink program runs in native (driver) mode.
+	Native bool
 }
 
-// NewXSKTx binds a TX-only AF_XDP socket to ifname (in the calling
-// thread's namespace) and prebuilds tmpl in every UMEM chunk.
-func NewXSKTx(ifname string, tmpl []byte, o XSKOptions) (*XSKTx, error) {
+// NewXSK binds an AF_XDP socket to ifname in the calling thread's
+// namespace. With rx, a catch-all XDP program (bpf_redirect_map(xsks,
+// rx_queue_index, XDP_PASS), built with cilium/ebpf's assembler, no clang)
+// sends every frame of the interface to the socket: native mode, generic if
+// native is refused. The sink ignores what is not benchmark traffic.
+func NewXSK(ifname string, o XSKOptions, rx bool) (*XSK, error) {
 	o = o.withDefaults()
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
@@ -69,16 +79,133 @@ func NewXSKTx(ifname string, tmpl []byte, o XSKOptions) (*XSKTx, error) {
 		u.Close()
 		return nil, fmt.Errorf("port: AF_XDP socket on %s: %w", ifname, err)
 	}
-	um := s.UMEM()
-	t := &XSKTx{umem: um, sock: s, free: afxdp.NewFrameStack(um.NumFrames()),
-		descs: make([]afxdp.Desc, 256), comp: make([]uint64, 256), flen: uint32(len(tmpl))}
+	x := &XSK{umem: s.UMEM(), sock: s}
+	um := x.umem
 	fs := uint64(um.FrameSize())
-	for i := um.NumFrames() - 1; i >= 0; i-- {
-		addr := uint64(i) * fs
-		copy(um.Frame(addr), tmpl)
-		t.free.Push(addr)
+	nTx := um.NumFrames()
+	if rx {
+		nTx /= 2
 	}
-	return t, nil
+	x.Tx = &XSKTx{umem: um, sock: s, free: afxdp.NewFrameStack(nTx), frames: nTx,
+		descs: make([]afxdp.Desc, 256), comp: make([]uint64, 256)}
+	for i := nTx - 1; i >= 0; i-- {
+		x.Tx.free.Push(uint64(i) * fs)
+	}
+	if !rx {
+		return x, nil
+	}
+	r := &XSKRx{umem: um, sock: s, free: afxdp.NewFrameStack(um.NumFrames() - nTx),
+		descs: make([]afxdp.Desc, 256), ret: make([]uint64, 256),
+		pfd: []unix.PollFd{{Fd: int32(s.FD()), Events: unix.POLLIN}}}
+	for i := um.NumFrames() - 1; i >= nTx; i-- {
+		r.free.Push(uint64(i) * fs)
+	}
+	r.refill()
+	x.Rx = r
+	fail := func(err error) (*XSK, error) {
+		x.Close()
+		return nil, err
+	}
+	x.xsks, err = ebpf.NewMap(&ebpf.MapSpec{Name: "xbench_xsks", Type: ebpf.XSKMap, KeySize: 4, ValueSize: 4, MaxEntries: 64})
+	if err != nil {
+		return fail(fmt.Errorf("port: XSKMAP: %w", err))
+	}
+	if err := x.xsks.Put(uint32(o.Queue), uint32(s.FD())); err != nil {
+		return fail(fmt.Errorf("port: XSKMAP[%d]: %w", o.Queue, err))
+	}
+	if x.prog, err = catchAll(x.xsks); err != nil {
+		return fail(fmt.Errorf("port: sink XDP program: %w", err))
+	}
+	x.lnk, err = link.AttachXDP(link.XDPOptions{Program: x.prog, Interface: ifi.Index, Flags: link.XDPDriverMode})
+	if err == nil {
+		x.Native = true
+	} else {
+		x.lnk, err = link.AttachXDP(link.XDPOptions{Program: x.prog, Interface: ifi.Index, Flags: link.XDPGenericMode})
+	}
+	if err != nil {
+		return fail(fmt.Errorf("port: attach sink XDP program to %s: %w", ifname, err))
+	}
+	return x, nil
+}
+
+// ZeroCopy reports whether the kernel runs the socket in zero-copy mode.
+func (x *XSK) ZeroCopy() bool { return x.sock.ZeroCopy() }
+
+// Stats returns the socket's XDP_STATISTICS.
+func (x *XSK) Stats() (afxdp.SocketStats, error) { return x.sock.Stats() }
+
+// Close detaches the sink program and releases socket and UMEM.
+func (x *XSK) Close() error {
+	if x.lnk != nil {
+		x.lnk.Close()
+	}
+	if x.prog != nil {
+		x.prog.Close()
+	}
+	if x.xsks != nil {
+		x.xsks.Close()
+	}
+	err := x.sock.Close()
+	if e := x.umem.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+// catchAll builds the XDP program redirecting every frame to xsks[queue].
+func catchAll(xsks *ebpf.Map) (*ebpf.Program, error) {
+	return ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name:    "xbench_sink",
+		Type:    ebpf.XDP,
+		License: "GPL",
+		Instructions: asm.Instructions{
+			asm.LoadMem(asm.R2, asm.R1, 16, asm.Word), // ctx->rx_queue_index
+			asm.LoadMapPtr(asm.R1, xsks.FD()),
+			asm.Mov.Imm(asm.R3, 2), // XDP_PASS when the queue has no socket
+			asm.FnRedirectMap.Call(),
+			asm.Return(),
+		},
+	})
+}
+
+// XSKTx is the generator's side of an XSK: its chunks hold copies of the
+// template frame, so sending a frame only rewrites its stamp.
+type XSKTx struct {
+	umem   *afxdp.UMEM
+	sock   *afxdp.Socket
+	free   *afxdp.FrameStack
+	frames int
+	descs  []afxdp.Desc
+	comp   []uint64
+	flen   uint32
+	taken  int
+	// KickErrors counts failed kicks other than "ring busy".
+	KickErrors uint64
+}
+
+// SetTemplate waits (up to a second) for every TX frame to complete and
+// copies tmpl into each of them.
+func (t *XSKTx) SetTemplate(tmpl []byte) error {
+	if len(tmpl) > t.umem.FrameSize() {
+		return fmt.Errorf("port: frame of %d bytes exceeds the UMEM chunk", len(tmpl))
+	}
+	deadline := time.Now().Add(time.Second)
+	for t.free.Len() < t.frames {
+		_ = t.sock.Kick()
+		t.reclaim()
+		if time.Now().After(deadline) {
+			return fmt.Errorf("port: %d of %d TX frames never completed", t.frames-t.free.Len(), t.frames)
+		}
+		if t.free.Len() < t.frames {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	fs := uint64(t.umem.FrameSize())
+	for i := 0; i < t.frames; i++ {
+		copy(t.umem.Frame(uint64(i)*fs), tmpl)
+	}
+	t.flen = uint32(len(tmpl))
+	return nil
 }
 
 // Next implements gen.TxPort.
@@ -121,7 +248,7 @@ func (t *XSKTx) reclaim() {
 	for {
 		n := t.sock.Complete(t.comp)
 		for _, a := range t.comp[:n] {
-			t.free.Push(a - a%uint64(t.umem.FrameSize()))
+			t.free.Push(t.umem.Chunk(a))
 		}
 		if n < len(t.comp) {
 			return
@@ -133,111 +260,23 @@ func (t *XSKTx) reclaim() {
 func (t *XSKTx) Flush() error {
 	err := t.sock.Kick()
 	t.reclaim()
-	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EBUSY) || errors.Is(err, unix.ENOBUFS) {
-		return nil // ring busy: try again on the next batch
+	if err != nil && !afxdp.Transient(err) {
+		t.KickErrors++
+		return err
 	}
-	return err
+	return nil
 }
 
-// ZeroCopy reports whether the kernel runs the socket in zero-copy mode.
-func (t *XSKTx) ZeroCopy() bool { return t.sock.ZeroCopy() }
-
-// Close releases the socket and UMEM.
-func (t *XSKTx) Close() error {
-	err := t.sock.Close()
-	if e := t.umem.Close(); err == nil {
-		err = e
-	}
-	return err
-}
-
-// XSKRx is the sink's AF_XDP RX port. A tiny catch-all XDP program
-// (bpf_redirect_map(xsks, rx_queue_index, XDP_PASS), built in Go with
-// cilium/ebpf's assembler, no clang) sends every frame of the interface to
-// the socket; the sink ignores what is not benchmark traffic.
+// XSKRx is the sink's side of an XSK.
 type XSKRx struct {
-	umem    *afxdp.UMEM
-	sock    *afxdp.Socket
-	free    *afxdp.FrameStack
-	descs   []afxdp.Desc
-	ret     []uint64 // chunks of the previous batch, refilled on the next call
-	nret    int
-	xsks    *ebpf.Map
-	prog    *ebpf.Program
-	lnk     link.Link
-	pfd     []unix.PollFd
-	Native  bool
-	Polls   uint64
-	Refills uint64
-}
-
-// catchAll builds the XDP program redirecting every frame to xsks[queue].
-func catchAll(xsks *ebpf.Map) (*ebpf.Program, error) {
-	return ebpf.NewProgram(&ebpf.ProgramSpec{
-		Name:    "xbench_sink",
-		Type:    ebpf.XDP,
-		License: "GPL",
-		Instructions: asm.Instructions{
-			asm.LoadMem(asm.R2, asm.R1, 16, asm.Word), // ctx->rx_queue_index
-			asm.LoadMapPtr(asm.R1, xsks.FD()),
-			asm.Mov.Imm(asm.R3, 2), // XDP_PASS when the queue has no socket
-			asm.FnRedirectMap.Call(),
-			asm.Return(),
-		},
-	})
-}
-
-// NewXSKRx binds an RX AF_XDP socket to ifname (in the calling thread's
-// namespace), fills its fill ring and attaches the catch-all program
-// (native mode, generic if native is refused).
-func NewXSKRx(ifname string, o XSKOptions) (*XSKRx, error) {
-	o = o.withDefaults()
-	ifi, err := net.InterfaceByName(ifname)
-	if err != nil {
-		return nil, err
-	}
-	u, err := afxdp.NewUMEM(afxdp.UMEMOptions{NumFrames: o.Frames, FrameSize: o.FrameSize})
-	if err != nil {
-		return nil, fmt.Errorf("port: UMEM: %w", err)
-	}
-	s, err := afxdp.NewSocket(u, ifi.Index, o.Queue, o.socketOptions())
-	if err != nil {
-		u.Close()
-		return nil, fmt.Errorf("port: AF_XDP socket on %s: %w", ifname, err)
-	}
-	um := s.UMEM()
-	r := &XSKRx{umem: um, sock: s, free: afxdp.NewFrameStack(um.NumFrames()),
-		descs: make([]afxdp.Desc, 256), ret: make([]uint64, 256),
-		pfd: []unix.PollFd{{Fd: int32(s.FD()), Events: unix.POLLIN}}}
-	fs := uint64(um.FrameSize())
-	for i := um.NumFrames() - 1; i >= 0; i-- {
-		r.free.Push(uint64(i) * fs)
-	}
-	r.refill()
-	fail := func(err error) (*XSKRx, error) {
-		r.Close()
-		return nil, err
-	}
-	r.xsks, err = ebpf.NewMap(&ebpf.MapSpec{Name: "xbench_xsks", Type: ebpf.XSKMap, KeySize: 4, ValueSize: 4, MaxEntries: 64})
-	if err != nil {
-		return fail(fmt.Errorf("port: XSKMAP: %w", err))
-	}
-	if err := r.xsks.Put(uint32(o.Queue), uint32(s.FD())); err != nil {
-		return fail(fmt.Errorf("port: XSKMAP[%d]: %w", o.Queue, err))
-	}
-	if r.prog, err = catchAll(r.xsks); err != nil {
-		return fail(fmt.Errorf("port: sink XDP program: %w", err))
-	}
-	r.lnk, err = link.AttachXDP(link.XDPOptions{Program: r.prog, Interface: ifi.Index, Flags: link.XDPDriverMode})
-	if err == nil {
-		r.Native = true
-	} else {
-		r.lnk, err = link.AttachXDP(link.XDPOptions{Program: r.prog, Interface: ifi.Index, Flags: link.XDPGenericMode})
-	}
-	if err != nil {
-		return fail(fmt.Errorf("port: attach sink XDP program to %s: %w", ifname, err))
-	}
-	return r, nil
+	umem  *afxdp.UMEM
+	sock  *afxdp.Socket
+	free  *afxdp.FrameStack
+	descs []afxdp.Desc
+	ret   []uint64 // chunks of the previous batch, refilled on the next call
+	nret  int
+	pfd   []unix.PollFd
+	Polls uint64
 }
 
 func (r *XSKRx) refill() {
@@ -245,7 +284,6 @@ func (r *XSKRx) refill() {
 	for r.free.Len() > 0 {
 		k := r.free.PopN(tmp[:])
 		n := r.sock.Fill(tmp[:k])
-		r.Refills += uint64(n)
 		if n < k {
 			r.free.PushN(tmp[n:k])
 			return
@@ -257,10 +295,7 @@ func (r *XSKRx) refill() {
 // the fill ring, then up to len(out) frames are taken from the RX ring,
 // waiting in poll(2) for at most a millisecond when it is empty.
 func (r *XSKRx) Receive(out [][]byte) (int, error) {
-	fs := uint64(r.umem.FrameSize())
-	for _, a := range r.ret[:r.nret] {
-		r.free.Push(a)
-	}
+	r.free.PushN(r.ret[:r.nret])
 	r.nret = 0
 	r.refill()
 	n := len(out)
@@ -277,32 +312,11 @@ func (r *XSKRx) Receive(out [][]byte) (int, error) {
 		k = r.sock.Receive(r.descs[:n])
 	}
 	for i, d := range r.descs[:k] {
-		off := d.Addr % fs
-		chunk := d.Addr - off
+		chunk := r.umem.Chunk(d.Addr)
+		off := d.Addr - chunk
 		out[i] = r.umem.Frame(chunk)[off : off+uint64(d.Len)]
 		r.ret[i] = chunk
 	}
 	r.nret = k
 	return k, nil
-}
-
-// Stats returns the socket's XDP_STATISTICS.
-func (r *XSKRx) Stats() (afxdp.SocketStats, error) { return r.sock.Stats() }
-
-// Close detaches the program and releases everything.
-func (r *XSKRx) Close() error {
-	if r.lnk != nil {
-		r.lnk.Close()
-	}
-	if r.prog != nil {
-		r.prog.Close()
-	}
-	if r.xsks != nil {
-		r.xsks.Close()
-	}
-	err := r.sock.Close()
-	if e := r.umem.Close(); err == nil {
-		err = e
-	}
-	return err
 }
