@@ -429,9 +429,10 @@ func malformedCases() []malformedCase {
 
 	// IHL < 5, IHL beyond the packet, version mismatches.
 	for ihl := 0; ihl < 5; ihl++ {
-		h := h4(pktbuild.ProtoUDP)
-		h.IHL = ihl
-		add(malformedCase{name: fmt.Sprintf("ihl/%d", ihl), et: e4, ip: h.Build(pktbuild.UDP(1, 2, nil)), verdicts: drop,
+		ip := h4(pktbuild.ProtoUDP).Build(pktbuild.UDP(1, 2, nil))
+		ip[0] = 0x40 | byte(ihl)
+		fixIPv4Len(ip)
+		add(malformedCase{name: fmt.Sprintf("ihl/%d", ihl), et: e4, ip: ip, verdicts: drop,
 			reasons: reasons(batch.ReasonBadIPv4Header)})
 	}
 	{

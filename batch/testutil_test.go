@@ -5,6 +5,7 @@ package batch_test
 // prints readable summaries when a comparison fails.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/header"
+	"github.com/xlatd/xlatd/internal/pktbuild"
 	"github.com/xlatd/xlatd/mapping"
 )
 
@@ -528,4 +530,158 @@ func fieldNameAt(b []byte, off int, pfx string, depth int) string {
 		}
 	}
 	return pfx + "?"
+}
+
+// vecFixture is a 64-frame vector of copies of one packet with a
+// translator and a non-allocating buffer pool, restored before every
+// translation: the alloc tests and the benchmarks run on it.
+type vecFixture struct {
+	tr       *batch.Translator
+	v        batch.Vector
+	bufs     [batch.Size][]byte
+	pristine []byte // the frame (Ethernet + IP) as received
+	restoreN int    // bytes of the frame restored per round
+	side     batch.Side
+	alloc    *poolAlloc
+	now      int64
+}
+
+// newVecFixture builds the fixture for ip. restoreN is how many bytes of
+// each frame Translate may have changed (0: the whole frame); the fixture
+// checks that restoring that much reproduces the same output.
+func newVecFixture(tb testing.TB, cfg *batch.Config, ip []byte, restoreN int) *vecFixture {
+	tb.Helper()
+	fx := &vecFixture{tr: newTranslator(cfg), side: sideOf(ip), alloc: newPoolAlloc(batch.ExtraSize + 8), now: 1e9}
+	fx.pristine = make([]byte, header.EthernetLen+len(ip))
+	putEthernet(fx.pristine, etherTypeOf(ip))
+	copy(fx.pristine[header.EthernetLen:], ip)
+	fx.restoreN = len(fx.pristine)
+	if restoreN > 0 && restoreN < fx.restoreN {
+		fx.restoreN = restoreN
+	}
+	for i := range fx.bufs {
+		fx.bufs[i] = make([]byte, bufSize)
+		copy(fx.bufs[i][batch.Headroom:], fx.pristine)
+	}
+	// Check that the partial restore is enough: after a translation and a
+	// restore, every frame is byte for byte the received one.
+	fx.run()
+	fx.restore()
+	for i, b := range fx.bufs {
+		if !bytes.Equal(b[batch.Headroom:batch.Headroom+len(fx.pristine)], fx.pristine) {
+			tb.Fatalf("frame %d: restoring %d bytes per frame does not reproduce the input", i, fx.restoreN)
+		}
+	}
+	return fx
+}
+
+// restore puts the 64 frames back as received (only the first restoreN
+// bytes of each: the rest is never written by an in-place translation).
+func (fx *vecFixture) restore() {
+	fx.v.N, fx.v.NExtra = 0, 0
+	src := fx.pristine[:fx.restoreN]
+	for i := range fx.bufs {
+		b := fx.bufs[i]
+		copy(b[batch.Headroom:], src)
+		fx.v.Frames[i] = batch.Frame{Buf: b, Off: batch.Headroom, Len: len(fx.pristine), In: fx.side}
+	}
+	fx.v.N = batch.Size
+	fx.alloc.reset()
+}
+
+// translate translates the vector as it is.
+func (fx *vecFixture) translate() { fx.tr.Translate(&fx.v, fx.now, fx.alloc) }
+
+// run restores and translates.
+func (fx *vecFixture) run() {
+	fx.restore()
+	fx.translate()
+}
+
+// expect checks that every frame got verdict want and that outputs are
+// valid frames, so that a benchmark or alloc test measures the path it
+// names and not an early drop.
+func (fx *vecFixture) expect(tb testing.TB, want batch.Verdict, extra int) {
+	tb.Helper()
+	fx.run()
+	for i := 0; i < fx.v.N; i++ {
+		f := &fx.v.Frames[i]
+		if f.Verdict != want {
+			tb.Fatalf("frame %d: verdict %v (reason %v), want %v: the scenario does not exercise its path\ninput:\n%s",
+				i, f.Verdict, f.Reason, want, describe(fx.pristine[header.EthernetLen:]))
+		}
+		if s := checkFrame(f); s != "" {
+			tb.Fatalf("frame %d: %s", i, s)
+		}
+	}
+	if fx.v.NExtra != extra {
+		tb.Fatalf("%d extra frames, want %d", fx.v.NExtra, extra)
+	}
+	for i := 0; i < fx.v.NExtra; i++ {
+		if s := checkFrame(&fx.v.Extra[i]); s != "" {
+			tb.Fatalf("extra frame %d: %s", i, s)
+		}
+	}
+}
+
+// benchConfig is the graybox baseline with ICMP errors unlimited and an
+// IPv6 MTU that lets 1500-byte IPv6 packets through.
+func benchConfig(tb testing.TB) *batch.Config {
+	return grayConfig(tb, grayEnv{})
+}
+
+// scenario is one packet shape used by the alloc tests and benchmarks.
+type scenario struct {
+	name     string
+	ip       []byte
+	verdict  batch.Verdict
+	extra    int // extra frames expected per vector
+	restoreN int // bytes restored per frame (0: all)
+}
+
+// scenarios returns the packet shapes measured: names are
+// <protocol>/<direction>. Addresses are those of the graybox setup.
+func scenarios() []scenario {
+	udp4 := func(n int, df bool) []byte {
+		h := h4(pktbuild.ProtoUDP)
+		h.DF = df
+		return h.Build(pktbuild.UDP(2000, 4000, pktbuild.Payload(n)))
+	}
+	udp6 := func(n int) []byte { return h6(pktbuild.ProtoUDP).Build(pktbuild.UDP(4000, 2000, pktbuild.Payload(n))) }
+	inner4 := h4(pktbuild.ProtoUDP)
+	inner4.Src, inner4.Dst = ms4, mc4
+	in4 := inner4.Build(pktbuild.UDP(4000, 2000, pktbuild.Payload(64)))
+	inner6 := h6(pktbuild.ProtoUDP)
+	inner6.Src, inner6.Dst = ms6, mc6
+	in6 := inner6.Build(pktbuild.UDP(2000, 4000, pktbuild.Payload(64)))
+	ttl1 := h4(pktbuild.ProtoUDP)
+	ttl1.TTL = 1
+	hl1 := h6(pktbuild.ProtoUDP)
+	hl1.HopLimit = 1
+	frag4 := h4(pktbuild.ProtoUDP)
+	frag4.MF, frag4.KeepL4Csum = true, true
+	frag6 := h6(pktbuild.ProtoUDP)
+	frag6.Frag = &pktbuild.Frag{M: true, ID: 0x01020304}
+	frag6.KeepL4Csum = true
+	big4 := h4(pktbuild.ProtoUDP) // !DF, bigger than lowest-ipv6-mtu: xlatd fragments
+	return []scenario{
+		// A minimum-size frame on the IPv4 side (64 bytes with FCS) is
+		// 84 bytes on the IPv6 side: 18 bytes of UDP payload.
+		{name: "UDP/4to6", ip: udp4(18, false), verdict: batch.To6, restoreN: 128},
+		{name: "UDP/6to4", ip: udp6(18), verdict: batch.To4, restoreN: 128},
+		// 1514-byte frames (1518 with FCS) on the IPv6 side.
+		{name: "UDP1500/4to6", ip: udp4(1500-48, true), verdict: batch.To6, restoreN: 128},
+		{name: "UDP1500/6to4", ip: udp6(1500 - 48), verdict: batch.To4, restoreN: 128},
+		{name: "TCP/4to6", ip: h4(pktbuild.ProtoTCP).Build(pktbuild.TCP(2000, 4000, 1, 2, pktbuild.TCPAck, pktbuild.Payload(6))), verdict: batch.To6, restoreN: 128},
+		{name: "TCP/6to4", ip: h6(pktbuild.ProtoTCP).Build(pktbuild.TCP(4000, 2000, 1, 2, pktbuild.TCPAck, pktbuild.Payload(6))), verdict: batch.To4, restoreN: 128},
+		{name: "ICMP/4to6", ip: h4(pktbuild.ProtoICMP).Build(pktbuild.Echo(8, 1, 2, pktbuild.Payload(18))), verdict: batch.To6, restoreN: 128},
+		{name: "ICMP/6to4", ip: h6(pktbuild.ProtoICMPv6).Build(pktbuild.Echo(128, 1, 2, pktbuild.Payload(18))), verdict: batch.To4, restoreN: 128},
+		{name: "ICMPError/4to6", ip: h4(pktbuild.ProtoICMP).Build(pktbuild.ICMP(3, 3, 0, in4)), verdict: batch.To6},
+		{name: "ICMPError/6to4", ip: h6(pktbuild.ProtoICMPv6).Build(pktbuild.ICMP(1, 4, 0, in6)), verdict: batch.To4},
+		{name: "Fragment/4to6", ip: frag4.Build(pktbuild.Payload(96)), verdict: batch.To6},
+		{name: "Fragment/6to4", ip: frag6.Build(pktbuild.Payload(96)), verdict: batch.To4},
+		{name: "Fragmenting/4to6", ip: big4.Build(pktbuild.UDP(2000, 4000, pktbuild.Payload(1400))), verdict: batch.To6, extra: batch.Size},
+		{name: "ICMPTimeExceeded/4to6", ip: ttl1.Build(pktbuild.UDP(2000, 4000, pktbuild.Payload(18))), verdict: batch.Back},
+		{name: "ICMPTimeExceeded/6to4", ip: hl1.Build(pktbuild.UDP(4000, 2000, pktbuild.Payload(18))), verdict: batch.Back},
+	}
 }

@@ -1,0 +1,21 @@
+package batch_test
+
+import (
+	"testing"
+)
+
+// TestTranslateAllocs checks that Translate allocates nothing over 64-frame
+// vectors, for every scenario: UDP, TCP and ICMP echo both ways, ICMP
+// errors both ways, fragments both ways, fragmentation by xlatd (buffers
+// come from a preallocated pool) and originated Time Exceeded errors.
+func TestTranslateAllocs(t *testing.T) {
+	for _, sc := range scenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			fx := newVecFixture(t, benchConfig(t), sc.ip, sc.restoreN)
+			fx.expect(t, sc.verdict, sc.extra)
+			if n := testing.AllocsPerRun(50, fx.run); n != 0 {
+				t.Errorf("%v allocations per 64-frame vector, want 0", n)
+			}
+		})
+	}
+}
