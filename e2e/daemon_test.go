@@ -373,7 +373,7 @@ func TestXDPCoexist(t *testing.T) {
 	}
 
 	path := filepath.Join(tb.run, "coexist.toml")
-	cfg := tb.config() + "\n[control]\nsocket = \"" + filepath.Join(tb.run, "coexist.sock") + "\"\n"
+	cfg := tb.config()
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -193,6 +194,8 @@ func (tb *testbed) config() string {
 
 var cfgSeq atomic.Int32
 
+var socketRE = regexp.MustCompile(`(?m)^socket = "([^"]+)"`)
+
 // start writes cfg (plus a [control] table with the test's own socket
 // unless cfg has one) and runs xlatd in the box namespace; t.Cleanup stops
 // it (SIGTERM) and checks the exit status is 0.
@@ -200,7 +203,9 @@ func (tb *testbed) start(t *testing.T, cfg string) *daemon {
 	t.Helper()
 	needXlatd(t)
 	sock := filepath.Join(tb.run, fmt.Sprintf("xlatd-%d.sock", cfgSeq.Add(1)))
-	if !strings.Contains(cfg, "[control]") {
+	if m := socketRE.FindStringSubmatch(cfg); m != nil {
+		sock = m[1]
+	} else {
 		cfg += fmt.Sprintf("\n[control]\nsocket = %q\n", sock)
 	}
 	path := filepath.Join(tb.run, fmt.Sprintf("xlatd-%d.toml", cfgSeq.Add(1)))
@@ -266,7 +271,7 @@ func (d *daemon) waitReady(t *testing.T) {
 func (d *daemon) stats() (map[string]any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", d.tb.e("NSX"), xlatdBin, "stats", "-json", "-config", d.cfg)
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", d.tb.e("NSX"), xlatdBin, "stats", "-json", "-socket", d.sock)
 	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("xlatd stats -json: %w (%s)", err, out)

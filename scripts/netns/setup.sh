@@ -192,6 +192,9 @@ ipv4 = "$EAM4"
 
 [metrics]
 listen = "127.0.0.1:9464"  # inside the box namespace
+
+[control]
+socket = "$RUN/xlatd.sock"  # xlatd stats -socket $RUN/xlatd.sock
 TOML
 
 cat >"$RUN/env" <<ENV
@@ -222,6 +225,7 @@ MAC_BOX4=$MAC_BOX4
 MAC_H6=$MAC_H6
 MAC_H4=$MAC_H4
 CONFIG=$RUN/xlatd.toml
+SOCKET=$RUN/xlatd.sock
 ENV
 
 failed=0
