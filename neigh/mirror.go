@@ -157,24 +157,25 @@ func (m *Mirror) refresh() error {
 		a := l.Attrs()
 		i := &Iface{Index: a.Index, Name: a.Name, MTU: a.MTU, Up: a.Flags&net.FlagUp != 0}
 		copy(i.MAC[:], a.HardwareAddr)
-		if m.interesting(a.Index) {
-			addrs, err := m.h.AddrList(l, netlink.FAMILY_ALL)
-			if err != nil {
-				return fmt.Errorf("neigh: listing addresses of %s: %w", a.Name, err)
-			}
-			for _, ad := range addrs {
-				p, ok := prefixOf(ad.IPNet)
-				if !ok {
-					continue
-				}
-				if p.Addr().Is4() {
-					i.Addrs4 = append(i.Addrs4, p)
-				} else {
-					i.Addrs6 = append(i.Addrs6, p)
-				}
-			}
-		}
 		s.ifaces[a.Index] = i
+	}
+	// Addresses of every interface: the box's own addresses are never
+	// captured.
+	addrs, err := m.h.AddrList(nil, netlink.FAMILY_ALL)
+	if err != nil {
+		return fmt.Errorf("neigh: listing addresses: %w", err)
+	}
+	for _, ad := range addrs {
+		i := s.ifaces[ad.LinkIndex]
+		p, ok := prefixOf(ad.IPNet)
+		if i == nil || !ok {
+			continue
+		}
+		if p.Addr().Is4() {
+			i.Addrs4 = append(i.Addrs4, p)
+		} else {
+			i.Addrs6 = append(i.Addrs6, p)
+		}
 	}
 	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
 		routes, err := m.h.RouteListFiltered(fam, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)

@@ -9,6 +9,7 @@ package neigh
 
 import (
 	"net/netip"
+	"sort"
 )
 
 // Result is the outcome of a lookup.
@@ -213,10 +214,16 @@ func (s *Snapshot) Lookup6(oif int, dst [16]byte) (mac [6]byte, nh [16]byte, res
 	return mac, nh, Found
 }
 
-// LocalPrefixes returns the addresses of the given interfaces as host
-// prefixes (/32, /128): the box's own addresses, which the XDP program must
-// leave to the kernel.
+// LocalPrefixes returns the addresses of the given interfaces (all
+// interfaces when none is given) as host prefixes (/32, /128): the box's own
+// addresses, which the XDP program must leave to the kernel.
 func (s *Snapshot) LocalPrefixes(indexes ...int) (v4, v6 []netip.Prefix) {
+	if len(indexes) == 0 {
+		for ix := range s.ifaces {
+			indexes = append(indexes, ix)
+		}
+		sort.Ints(indexes)
+	}
 	for _, ix := range indexes {
 		i := s.ifaces[ix]
 		if i == nil {

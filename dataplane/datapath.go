@@ -1,0 +1,356 @@
+package dataplane
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/xlatd/xlatd/afxdp"
+	"github.com/xlatd/xlatd/batch"
+	"github.com/xlatd/xlatd/config"
+	"github.com/xlatd/xlatd/neigh"
+)
+
+// Options configure a Datapath.
+type Options struct {
+	Config *config.Config
+	Mirror *neigh.Mirror
+	Source *batch.ConfigSource // the translator's configuration, swapped on reload
+	Logger *slog.Logger
+}
+
+// Info describes what is in force; logged at start and exported.
+type Info struct {
+	XDPMode    string // native | generic (per program: "native" or "ipv6=native ipv4=generic")
+	ZeroCopy   bool   // every socket is in zero-copy mode
+	SharedUMEM bool   // the IPv6- and IPv4-side sockets share their UMEM (no copies)
+	OneArmed   bool
+	Queues     int
+}
+
+// Datapath owns the UMEMs, sockets, XDP programs and workers.
+type Datapath struct {
+	log     *slog.Logger
+	cfg     *config.Config
+	mirror  *neigh.Mirror
+	if6     *neigh.Iface
+	if4     *neigh.Iface
+	prog6   *afxdp.Program // one-armed: the only program
+	prog4   *afxdp.Program // nil when one-armed
+	umems   []*afxdp.UMEM
+	sockets []*afxdp.Socket
+	workers []*Worker
+	stats   []*Stats
+	stop    atomic.Bool
+	wg      sync.WaitGroup
+	info    Info
+
+	mu sync.Mutex // Update
+}
+
+// rxQueues returns the number of RX queues of an interface (sysfs), 1 when
+// unknown.
+func rxQueues(name string) int {
+	ents, err := os.ReadDir(filepath.Join("/sys/class/net", name, "queues"))
+	if err != nil {
+		return 1
+	}
+	n := 0
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "rx-") {
+			n++
+		}
+	}
+	if n == 0 {
+		return 1
+	}
+	return n
+}
+
+func xdpMode(s string) afxdp.XDPMode {
+	switch s {
+	case "native":
+		return afxdp.ModeNative
+	case "generic":
+		return afxdp.ModeGeneric
+	}
+	return afxdp.ModeAuto
+}
+
+func zeroCopyMode(s string) afxdp.ZeroCopyMode {
+	switch s {
+	case "on":
+		return afxdp.ZeroCopyOn
+	case "off":
+		return afxdp.ZeroCopyOff
+	}
+	return afxdp.ZeroCopyAuto
+}
+
+// ProgramPrefixes computes what the XDP programs capture (docs/CONFIG.md,
+// "What the XDP program steers to xlatd"): for the IPv6-side program
+// (prog6) and the IPv4-side program (prog4); one-armed, prog6 gets both.
+func ProgramPrefixes(c *config.Config, snap *neigh.Snapshot) (prog6, prog4 afxdp.ProgramOptions) {
+	local4, local6 := snap.LocalPrefixes()
+	var pool6, capture4 []netip.Prefix
+	if c.Translate.Pool6.IsValid() {
+		pool6 = append(pool6, c.Translate.Pool6)
+	}
+	for _, e := range c.EAMT {
+		pool6 = append(pool6, e.IPv6)
+		capture4 = append(capture4, e.IPv4)
+	}
+	capture4 = append(capture4, c.Interfaces.Capture4...)
+	if !c.Interfaces.OneArmed() && len(c.Interfaces.Capture4) == 0 {
+		// Jool's SIIT on a dedicated IPv4 interface: everything but the
+		// box's own addresses and deny4.
+		capture4 = []netip.Prefix{netip.PrefixFrom(netip.IPv4Unspecified(), 0)}
+	}
+	deny4 := append(append([]netip.Prefix(nil), local4...), c.Interfaces.Deny4...)
+	mode := xdpMode(c.Interfaces.XDPMode)
+	if c.Interfaces.OneArmed() {
+		return afxdp.ProgramOptions{Mode: mode, Pool6: pool6, Capture4: capture4, Deny4: deny4, Deny6: local6}, afxdp.ProgramOptions{}
+	}
+	return afxdp.ProgramOptions{Mode: mode, Pool6: pool6, Deny6: local6},
+		afxdp.ProgramOptions{Mode: mode, Capture4: capture4, Deny4: deny4}
+}
+
+// Start builds the datapath: per queue one UMEM, a socket on each side, a
+// worker; the XDP programs attached and the sockets registered last, so
+// that nothing is redirected before a worker is ready. On error everything
+// built so far is torn down.
+func Start(o Options) (d *Datapath, err error) {
+	c := o.Config
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	d = &Datapath{log: o.Logger, cfg: c, mirror: o.Mirror}
+	defer func() {
+		if err != nil {
+			d.Stop()
+			d = nil
+		}
+	}()
+	snap := o.Mirror.Snapshot()
+	d.if6 = snap.IfaceByName(c.Interfaces.IPv6)
+	d.if4 = snap.IfaceByName(c.Interfaces.IPv4)
+	if d.if6 == nil {
+		return nil, fmt.Errorf("interfaces.ipv6: interface %q does not exist", c.Interfaces.IPv6)
+	}
+	if d.if4 == nil {
+		return nil, fmt.Errorf("interfaces.ipv4: interface %q does not exist", c.Interfaces.IPv4)
+	}
+	oneArmed := c.Interfaces.OneArmed()
+	d.info.OneArmed = oneArmed
+	n6, n4 := rxQueues(d.if6.Name), rxQueues(d.if4.Name)
+	n := n6
+	if !oneArmed && n4 > n {
+		n = n4
+	}
+	if q := c.Interfaces.Queues; q > 0 {
+		n6, n4 = min(n6, q), min(n4, q)
+		n = min(n, q)
+	}
+	d.info.Queues = n
+
+	p6, p4 := ProgramPrefixes(c, snap)
+	sopts := afxdp.DefaultSocketOptions()
+	sopts.RxSize, sopts.TxSize = c.Datapath.RingSize, c.Datapath.RingSize
+	sopts.FillSize, sopts.CompSize = c.Datapath.RingSize, c.Datapath.RingSize
+	sopts.ZeroCopy = zeroCopyMode(c.Interfaces.ZeroCopy)
+
+	d.info.ZeroCopy, d.info.SharedUMEM = true, true
+	type qsock struct{ s6, s4 *afxdp.Socket }
+	qs := make([]qsock, n)
+	for q := 0; q < n; q++ {
+		u, err := afxdp.NewUMEM(afxdp.UMEMOptions{NumFrames: c.Datapath.Frames, FrameSize: c.Datapath.FrameSize})
+		if err != nil {
+			return nil, err
+		}
+		d.umems = append(d.umems, u)
+		if q < n6 {
+			s, err := afxdp.NewSocket(u, d.if6.Index, q, sopts)
+			if err != nil {
+				return nil, fmt.Errorf("AF_XDP socket on %s queue %d: %w", d.if6.Name, q, err)
+			}
+			d.sockets = append(d.sockets, s)
+			qs[q].s6 = s
+			d.info.ZeroCopy = d.info.ZeroCopy && s.ZeroCopy()
+		}
+		if !oneArmed && q < n4 {
+			s, err := afxdp.NewSocket(u, d.if4.Index, q, sopts)
+			if err != nil {
+				return nil, fmt.Errorf("AF_XDP socket on %s queue %d: %w", d.if4.Name, q, err)
+			}
+			d.sockets = append(d.sockets, s)
+			qs[q].s4 = s
+			d.info.ZeroCopy = d.info.ZeroCopy && s.ZeroCopy()
+			if !s.SharedUMEM() {
+				d.info.SharedUMEM = false
+				d.log.Warn("kernel refused a shared UMEM; frames are copied once between the interfaces",
+					"queue", q, "err", s.SharedErr())
+			}
+		}
+	}
+	if oneArmed {
+		d.info.SharedUMEM = true
+	}
+	for q := 0; q < n; q++ {
+		st := new(Stats)
+		wc := WorkerConfig{
+			Queue:       q,
+			Batch:       c.Datapath.Batch,
+			BusyPoll:    c.Datapath.BusyPoll,
+			ForwardOnly: c.Datapath.ForwardOnly,
+			Config:      o.Source,
+			Neigh:       func() NextHops { return o.Mirror.Snapshot() },
+			Resolve:     o.Mirror.Resolve,
+			Stats:       st,
+		}
+		wc.Six = SideConfig{Ifindex: d.if6.Index, MAC: d.if6.MAC}
+		wc.Four = SideConfig{Ifindex: d.if4.Index, MAC: d.if4.MAC}
+		if s := qs[q].s6; s != nil {
+			wc.Six.Port, wc.Six.Mem = s, s.UMEM()
+		}
+		if oneArmed {
+			wc.Four.Port, wc.Four.Mem = wc.Six.Port, wc.Six.Mem
+		} else if s := qs[q].s4; s != nil {
+			wc.Four.Port, wc.Four.Mem = s, s.UMEM()
+		}
+		d.workers = append(d.workers, NewWorker(wc))
+		d.stats = append(d.stats, st)
+	}
+
+	// Touch the interfaces last.
+	d.prog6, err = afxdp.LoadProgram(d.if6.Index, p6)
+	if err != nil {
+		return nil, fmt.Errorf("XDP program on %s: %w", d.if6.Name, err)
+	}
+	d.info.XDPMode = d.prog6.Mode().String()
+	if !oneArmed {
+		d.prog4, err = afxdp.LoadProgram(d.if4.Index, p4)
+		if err != nil {
+			return nil, fmt.Errorf("XDP program on %s: %w", d.if4.Name, err)
+		}
+		if m := d.prog4.Mode().String(); m != d.info.XDPMode {
+			d.info.XDPMode = "ipv6=" + d.info.XDPMode + " ipv4=" + m
+		}
+	}
+	for q := range qs {
+		if s := qs[q].s6; s != nil {
+			if err := d.prog6.Register(q, s); err != nil {
+				return nil, err
+			}
+		}
+		if s := qs[q].s4; s != nil {
+			if err := d.prog4.Register(q, s); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, w := range d.workers {
+		d.wg.Add(1)
+		go func(w *Worker) {
+			defer d.wg.Done()
+			w.Run(&d.stop)
+		}(w)
+	}
+	return d, nil
+}
+
+// Info says what is in force.
+func (d *Datapath) Info() Info { return d.info }
+
+// Interfaces returns the IPv6-side and IPv4-side interfaces as found at start.
+func (d *Datapath) Interfaces() (if6, if4 *neigh.Iface) { return d.if6, d.if4 }
+
+// Update replaces the XDP programs' prefix maps for a new configuration
+// (SIGHUP) or after the box's addresses changed.
+func (d *Datapath) Update(c *config.Config, snap *neigh.Snapshot) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p6, p4 := ProgramPrefixes(c, snap)
+	var errs []error
+	if d.prog6 != nil {
+		errs = append(errs, d.prog6.Update(p6))
+	}
+	if d.prog4 != nil {
+		errs = append(errs, d.prog4.Update(p4))
+	}
+	d.cfg = c
+	return errors.Join(errs...)
+}
+
+// Snapshot sums the workers' counters.
+func (d *Datapath) Snapshot() Snapshot {
+	var s Snapshot
+	for _, st := range d.stats {
+		st.AddTo(&s)
+	}
+	return s
+}
+
+// SocketStats sums XDP_STATISTICS over the sockets.
+func (d *Datapath) SocketStats() afxdp.SocketStats {
+	var t afxdp.SocketStats
+	for _, s := range d.sockets {
+		st, err := s.Stats()
+		if err != nil {
+			continue
+		}
+		t.RxDropped += st.RxDropped
+		t.RxInvalid += st.RxInvalid
+		t.TxInvalid += st.TxInvalid
+		t.RxRingFull += st.RxRingFull
+		t.RxFillRingEmpty += st.RxFillRingEmpty
+		t.TxRingEmpty += st.TxRingEmpty
+	}
+	return t
+}
+
+// ProgramCounters sums the XDP programs' counters.
+func (d *Datapath) ProgramCounters() map[string]uint64 {
+	m := map[string]uint64{}
+	for _, p := range []*afxdp.Program{d.prog6, d.prog4} {
+		if p == nil {
+			continue
+		}
+		c, err := p.Counters()
+		if err != nil {
+			continue
+		}
+		for k, v := range c {
+			m[k] += v
+		}
+	}
+	return m
+}
+
+// Stop detaches the XDP programs (only ours), stops the workers and frees
+// the sockets and UMEMs. It may be called more than once.
+func (d *Datapath) Stop() error {
+	var errs []error
+	for _, p := range []**afxdp.Program{&d.prog6, &d.prog4} {
+		if *p != nil {
+			errs = append(errs, (*p).Close())
+			*p = nil
+		}
+	}
+	d.stop.Store(true)
+	d.wg.Wait()
+	for _, s := range d.sockets {
+		errs = append(errs, s.Close())
+	}
+	d.sockets = nil
+	for _, u := range d.umems {
+		errs = append(errs, u.Close())
+	}
+	d.umems = nil
+	return errors.Join(errs...)
+}
