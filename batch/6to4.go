@@ -100,6 +100,10 @@ func (t *Translator) translate64(f *Frame) {
 	// Addresses: EAMT first, then pool6 (RFC 7757 section 3.2).
 	var src4, dst4 [4]byte
 	m := cfg.Map
+	if m == nil {
+		t.drop(f, ReasonNoMapping6)
+		return
+	}
 	if r := m.To4((*[16]byte)(ip[header.IPv6Dst:header.IPv6Dst+16]), &dst4); r != mapping.OK {
 		t.drop(f, mapReason6(r))
 		return
@@ -116,7 +120,9 @@ func (t *Translator) translate64(f *Frame) {
 			// drop the packet and respond with an ICMPv6 "Destination
 			// Unreachable, Source address failed ingress/egress policy"
 			// (Type 1, Code 5)."
-			t.icmp6Error(f, ty6DstUnreach, code6SourcePolicy, 0, ReasonNoMapping6, false)
+			// Section 5.4: not when "the discarded packet is itself an
+			// ICMPv6 message".
+			t.icmp6Error(f, ty6DstUnreach, code6SourcePolicy, 0, ReasonNoMapping6, e.proto == header.ProtoICMPv6)
 			return
 		} else {
 			t.drop(f, mapReason6(r))

@@ -41,12 +41,14 @@ const (
 // is why the packet was not translated; it is counted either way. When no
 // error may be sent (the packet is itself an ICMPv6 error, its source is
 // unspecified or multicast, no source address is configured, the rate
-// limit says no) f is dropped instead.
-func (t *Translator) icmp6Error(f *Frame, typ, code uint8, param uint32, r Reason, origIsError bool) {
+// limit says no) f is dropped instead. noReply is set by callers for
+// packets that must not be answered (ICMPv6 errors; for the discards of
+// RFC 7915 section 5.4, any ICMPv6 message).
+func (t *Translator) icmp6Error(f *Frame, typ, code uint8, param uint32, r Reason, noReply bool) {
 	ip := f.Buf[f.Off+header.EthernetLen : f.Off+f.Len]
 	// RFC 4443 2.4 (e): never in answer to an ICMPv6 error, a packet from
 	// the unspecified address, or (except Packet Too Big) to multicast.
-	if origIsError || ip[header.IPv6Src] == 0xff || allZero6(ip[header.IPv6Src:header.IPv6Src+16]) ||
+	if noReply || ip[header.IPv6Src] == 0xff || allZero6(ip[header.IPv6Src:header.IPv6Src+16]) ||
 		(ip[header.IPv6Dst] == 0xff && typ != ty6PacketTooBig) {
 		t.drop(f, r)
 		return

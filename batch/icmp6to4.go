@@ -218,6 +218,10 @@ func (t *Translator) icmpError64(f *Frame, ip []byte, e *chain6, src4, dst4 *[4]
 		itos = cfg.TOS
 	}
 	itot := header.IPv4MinLen + ilen
+	if itot > 0xffff {
+		t.drop(f, ReasonICMPBadInner) // not representable in IPv4
+		return
+	}
 	var iid, ifo uint16
 	if ie.frag != 0 {
 		iid = uint16(ie.id)
