@@ -208,6 +208,13 @@ func TestSeqTracker(t *testing.T) {
 	if s.Dup != 1 {
 		t.Fatal("bitmap not cleared or dup missed")
 	}
+	s.ResetBase(1<<40, 4)
+	s.Add(2) // a late frame of an earlier trial
+	s.Add(1<<40 + 1)
+	s.Add(1<<40 + 4)
+	if s.Unique != 1 || s.OutOfRange != 2 {
+		t.Fatalf("base: %+v", s)
+	}
 }
 
 func TestTokenBucket(t *testing.T) {

@@ -7,6 +7,7 @@ package gen
 // detects duplicates exactly without allocating per packet.
 type SeqTracker struct {
 	seen       []uint64
+	base       uint64
 	limit      uint64
 	next       uint64 // highest sequence number seen + 1
 	Unique     uint64
@@ -17,7 +18,12 @@ type SeqTracker struct {
 
 // Reset prepares for a trial of at most n packets (sequence numbers
 // 0..n-1), reusing the bitmap when it is big enough.
-func (t *SeqTracker) Reset(n uint64) {
+func (t *SeqTracker) Reset(n uint64) { t.ResetBase(0, n) }
+
+// ResetBase prepares for a trial whose sequence numbers run from base to
+// base+n-1. Giving each trial its own base keeps late frames of an earlier
+// trial out of the count.
+func (t *SeqTracker) ResetBase(base, n uint64) {
 	words := int((n + 63) / 64)
 	if cap(t.seen) < words {
 		t.seen = make([]uint64, words)
@@ -25,15 +31,16 @@ func (t *SeqTracker) Reset(n uint64) {
 		t.seen = t.seen[:words]
 		clear(t.seen)
 	}
-	*t = SeqTracker{seen: t.seen, limit: n}
+	*t = SeqTracker{seen: t.seen, base: base, limit: n}
 }
 
 // Add records one received sequence number.
 func (t *SeqTracker) Add(seq uint64) {
-	if seq >= t.limit {
+	if seq < t.base || seq-t.base >= t.limit {
 		t.OutOfRange++
 		return
 	}
+	seq -= t.base
 	w, bit := seq/64, uint64(1)<<(seq%64)
 	if t.seen[w]&bit != 0 {
 		t.Dup++

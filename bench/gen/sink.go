@@ -24,8 +24,8 @@ type Sink struct {
 	// Want, when not zero, is the EtherType benchmark frames must arrive
 	// with (IPv4 after 6->4 translation, for instance); benchmark frames
 	// of the other family count as Wrong, not as received.
-	Want  uint16
-	Wrong uint64
+	Want    uint16
+	Wrong   uint64
 	FirstRx int64
 	LastRx  int64
 
@@ -34,8 +34,12 @@ type Sink struct {
 }
 
 // Reset prepares the sink for a trial of at most n packets.
-func (s *Sink) Reset(n uint64) {
-	s.Seq.Reset(n)
+func (s *Sink) Reset(n uint64) { s.ResetBase(0, n) }
+
+// ResetBase prepares the sink for a trial of at most n packets numbered
+// from base on (GenConfig.FirstSeq).
+func (s *Sink) ResetBase(base, n uint64) {
+	s.Seq.ResetBase(base, n)
 	s.Latency.Reset()
 	s.IPDV.Reset()
 	s.Frames, s.Foreign, s.Wrong, s.FirstRx, s.LastRx = 0, 0, 0, 0, 0
