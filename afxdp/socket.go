@@ -195,7 +195,14 @@ func openOwner(u *UMEM, ifindex, queue int, o SocketOptions) (*Socket, error) {
 	return nil, errors.Join(errs...)
 }
 
+// refuseSharing, when set by tests, stands in for a kernel that refuses
+// XDP_SHARED_UMEM, to exercise the private-UMEM fallback.
+var refuseSharing error
+
 func openShared(u *UMEM, peer *Socket, sameQueue bool, ifindex, queue int, o SocketOptions) (*Socket, error) {
+	if refuseSharing != nil {
+		return nil, refuseSharing
+	}
 	s, err := open(u, ifindex, queue, o, false, !sameQueue, unix.XDP_SHARED_UMEM, peer.fd)
 	if err != nil {
 		return nil, err
