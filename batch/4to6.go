@@ -87,6 +87,20 @@ func addrSum6(src, dst *[16]byte) uint16 {
 	return fold32(s)
 }
 
+// csum46 returns the TCP/UDP checksum field c after the pseudo-header's
+// addresses changed from x's IPv4 ones to its IPv6 ones (RFC 1624 equation
+// 3 over whole 32-bit words: ~w is -w modulo 0xffff as well): one sum, one
+// fold. Lengths and protocol numbers are the same in both pseudo-headers.
+func csum46(c uint16, x *pkt46) uint16 {
+	s := uint64(^c) +
+		uint64(^binary.BigEndian.Uint32(x.src4[:])) + uint64(^binary.BigEndian.Uint32(x.dst4[:])) +
+		uint64(binary.BigEndian.Uint32(x.src6[0:])) + uint64(binary.BigEndian.Uint32(x.src6[4:])) +
+		uint64(binary.BigEndian.Uint32(x.src6[8:])) + uint64(binary.BigEndian.Uint32(x.src6[12:])) +
+		uint64(binary.BigEndian.Uint32(x.dst6[0:])) + uint64(binary.BigEndian.Uint32(x.dst6[4:])) +
+		uint64(binary.BigEndian.Uint32(x.dst6[8:])) + uint64(binary.BigEndian.Uint32(x.dst6[12:]))
+	return ^fold32(s)
+}
+
 // mtu6 returns the IPv6 egress MTU (unset = no limit below 65535).
 func (c *Config) mtu6() int {
 	if c.MTU6 <= 0 {
@@ -172,8 +186,8 @@ func (t *Translator) translate46(f *Frame) {
 	x.ttl = h[header.IPv4TTL]
 	x.proto = h[header.IPv4Proto]
 	x.id = binary.BigEndian.Uint16(h[header.IPv4ID:])
-	copy(x.src4[:], h[header.IPv4Src:header.IPv4Src+4])
-	copy(x.dst4[:], h[header.IPv4Dst:header.IPv4Dst+4])
+	x.src4 = [4]byte(h[header.IPv4Src : header.IPv4Src+4])
+	x.dst4 = [4]byte(h[header.IPv4Dst : header.IPv4Dst+4])
 	l4 := h[x.ihl:]
 	x.icmpErr = x.proto == header.ProtoICMP && x.fragOff == 0 && len(l4) > 0 && isICMP4Error(l4[0])
 
@@ -337,8 +351,7 @@ func (t *Translator) translate46(f *Frame) {
 	if x.fragOff == 0 {
 		switch x.proto {
 		case header.ProtoTCP:
-			c := binary.BigEndian.Uint16(l4[header.TCPCsum:])
-			c = checksum.Adjust(c, addrSum4(&x.src4, &x.dst4), addrSum6(&x.src6, &x.dst6))
+			c := csum46(binary.BigEndian.Uint16(l4[header.TCPCsum:]), &x)
 			binary.BigEndian.PutUint16(l4[header.TCPCsum:], c)
 		case header.ProtoUDP:
 			var c uint16
@@ -348,8 +361,7 @@ func (t *Translator) translate46(f *Frame) {
 				c = ^checksum.Checksum(l4, s)
 				t.Counters.Events[EvUDPChecksumAmended]++
 			} else {
-				c = binary.BigEndian.Uint16(l4[header.UDPCsum:])
-				c = checksum.Adjust(c, addrSum4(&x.src4, &x.dst4), addrSum6(&x.src6, &x.dst6))
+				c = csum46(binary.BigEndian.Uint16(l4[header.UDPCsum:]), &x)
 			}
 			if c == 0 {
 				c = 0xffff
