@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xlatd/xlatd/bench/rfc8219"
+)
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-prefix", "x", "-cases", "xlatd,kernel", "-sizes", "84,1518", "-dirs", "bidir", "-loss-rates", "1,0.5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.cases) != 2 || len(o.sizes) != 2 || len(o.dirs) != 1 || len(o.lossRates) != 2 {
+		t.Fatalf("%+v", o)
+	}
+	if !strings.HasSuffix(o.png, ".png") {
+		t.Fatal(o.png)
+	}
+	for _, bad := range [][]string{
+		{"-prefix", "x", "-cases", "jool"},
+		{"-prefix", "x", "-sizes", "60"},
+		{"-prefix", "x", "-dirs", "up"},
+		{"-prefix", "x", "-loss-rates", "2"},
+		{},
+	} {
+		if _, err := parseFlags(bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestSummaryLine(t *testing.T) {
+	o, _ := parseFlags([]string{"-prefix", "x"})
+	rep := &Report{Cells: []*Cell{
+		{Case: "xlatd", Direction: "6to4", FrameSize: 84, ThroughputPPS: 1234567, Steps: make([]rfc8219.Step, 1)},
+		{Case: "generator", Direction: "6to4", FrameSize: 84, ThroughputPPS: 2e6, Steps: make([]rfc8219.Step, 1)},
+		{Case: "kernel", Direction: "6to4", FrameSize: 84, Error: "boom"},
+		{Case: "tayga", Direction: "6to4", FrameSize: 128, ThroughputPPS: 1, Steps: make([]rfc8219.Step, 1)},
+	}}
+	got := summary(rep, o)
+	want := "SUMMARY siit-udp xlatd=1.235 kernel=n/a tayga=n/a afxdp_fwd=n/a generator=2.000"
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestSmokeTestbed brings up bench/testbed.sh's namespaces and runs a few
+// thousand packets through the generator case and kernel forwarding: the
+// orchestrator, testbed script, AF_XDP generator and sinks end to end.
+func TestSmokeTestbed(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (namespaces, AF_XDP)")
+	}
+	for _, tool := range []string{"ip", "taskset", "ethtool"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	script, _ := filepath.Abs("../../testbed.sh")
+	prefix := fmt.Sprintf("xbst%d", os.Getpid()%100000)
+	env := append(os.Environ(), "XB_PREFIX="+prefix, "XB_RUN="+t.TempDir())
+	tb := func(args ...string) error {
+		cmd := exec.Command(script, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("testbed %v: %v\n%s", args, err, out)
+		}
+		return nil
+	}
+	t.Cleanup(func() { _ = tb("down") })
+	if err := tb("up"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XB_RUN", env[len(env)-1][len("XB_RUN="):])
+	dir := t.TempDir()
+	o, err := parseFlags([]string{"-prefix", prefix, "-testbed", script, "-cases", "generator,kernel", "-sizes", "84",
+		"-dirs", "6to4", "-trial", "10ms", "-iterations", "2", "-latency-trial", "10ms", "-drain", "30ms",
+		"-loss-tolerance", "0.5", "-frames", "2048", "-sink-cpu", "-1", "-gen-cpu", "-1", "-out", filepath.Join(dir, "r.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(rep, o)
+	line := summary(rep, o)
+	t.Log(line)
+	if !regexp.MustCompile(`^SUMMARY siit-udp xlatd=n/a kernel=[0-9.]+ tayga=n/a afxdp_fwd=n/a generator=[0-9.]+$`).MatchString(line) {
+		t.Fatalf("summary %q", line)
+	}
+	for _, c := range rep.Cells {
+		if c.Error != "" || c.ThroughputPPS <= 0 || c.Latency == nil || c.Latency.Samples == 0 {
+			t.Fatalf("%s: throughput %.0f error %q", c.Case, c.ThroughputPPS, c.Error)
+		}
+	}
+	for _, f := range []string{"r.json", "r.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Fatalf("%s not written: %v", f, err)
+		}
+	}
+}
