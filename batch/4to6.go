@@ -128,9 +128,26 @@ func (c *Config) mpl46() int {
 
 // rfc6791Src sets src to the RFC 6791 source of translated ICMP errors
 // whose source has no mapping: Config.RFC6791v6, else Config.ICMPv6Source.
+// A pool wider than one address gives a random address from it, as RFC
+// 6791 section 3 suggests ("randomly selected ... to minimize the chance
+// of creating a hot spot" in the IPv4 case).
 func (t *Translator) rfc6791Src(src *[16]byte) bool {
 	if p := t.cfg.RFC6791v6; p.IsValid() && p.Addr().Is6() {
 		*src = p.Addr().As16()
+		if n := p.Bits(); n < 128 {
+			*src = p.Masked().Addr().As16()
+			hi := binary.BigEndian.Uint64(src[:8])
+			lo := binary.BigEndian.Uint64(src[8:])
+			r1, r2 := t.rand64(), t.rand64()
+			if n < 64 {
+				hi |= r1 >> n
+				lo = r2
+			} else {
+				lo |= r2 >> (n - 64)
+			}
+			binary.BigEndian.PutUint64(src[:8], hi)
+			binary.BigEndian.PutUint64(src[8:], lo)
+		}
 	} else if a := t.cfg.ICMPv6Source; a.Is6() {
 		*src = a.As16()
 	} else {
@@ -138,6 +155,17 @@ func (t *Translator) rfc6791Src(src *[16]byte) bool {
 	}
 	t.Counters.Events[EvRFC6791Source]++
 	return true
+}
+
+// rand64 returns a pseudo-random number (xorshift64*, sharing t.rng with
+// nextID).
+func (t *Translator) rand64() uint64 {
+	x := t.rng
+	x ^= x >> 12
+	x ^= x << 25
+	x ^= x >> 27
+	t.rng = x
+	return x * 0x2545F4914F6CDD1D
 }
 
 // translate46 translates an IPv4 frame to IPv6 (RFC 7915 section 4).

@@ -500,6 +500,11 @@ func TestTranslate46ICMPErrorBad(t *testing.T) {
 	if o := ip6of(&v.Frames[0]); !bytes.Equal(o[8:24], netip.MustParseAddr("2001:db8:6791::1").AsSlice()) {
 		t.Errorf("RFC 6791 source: %s", describe(o))
 	}
+	c.RFC6791v6 = netip.MustParsePrefix("2001:db8:6791::/112")
+	v, _ = run46(t, c, ip, nil)
+	if a, _ := netip.AddrFromSlice(ip6of(&v.Frames[0])[8:24]); !c.RFC6791v6.Contains(a) {
+		t.Errorf("RFC 6791 source %v outside %v", a, c.RFC6791v6)
+	}
 }
 
 func TestTranslate46Malformed(t *testing.T) {
