@@ -140,6 +140,11 @@ func translateChecked(cfg *batch.Config, et uint16, ip []byte) (v *batch.Vector,
 		in = batch.Side6
 	}
 	v.Add(buf, batch.Headroom, n, in)
+	// The same packet again as a second frame: state must not leak from
+	// one frame to the next (same verdict and reason).
+	buf2, check2 := guardedBuf()
+	copy(buf2, buf)
+	v.Add(buf2, batch.Headroom, n, in)
 	tr := newTranslator(cfg)
 	defer func() {
 		if p := recover(); p != nil {
@@ -149,6 +154,13 @@ func translateChecked(cfg *batch.Config, et uint16, ip []byte) (v *batch.Vector,
 	tr.Translate(v, 1e9, alloc)
 	if s := check(); s != "" {
 		return v, "frame buffer: " + s
+	}
+	if s := check2(); s != "" {
+		return v, "second frame buffer: " + s
+	}
+	if f0, f1 := &v.Frames[0], &v.Frames[1]; f0.Verdict != f1.Verdict || f0.Reason != f1.Reason {
+		return v, fmt.Sprintf("identical frames translated differently: %v/%v then %v/%v",
+			f0.Verdict, f0.Reason, f1.Verdict, f1.Reason)
 	}
 	for i, c := range alloc.checks {
 		if s := c(); s != "" {
