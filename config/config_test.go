@@ -96,6 +96,9 @@ ipv4 = "192.0.2.0/24"
 [[eamt]]
 ipv6 = "2001:db8:7::1/128"
 ipv4 = "198.51.100.7/32"
+[[eamt]]
+ipv6 = "2001:db8:1c0:2::/72"
+ipv4 = "203.0.113.0/24"
 
 [nat64]
 pool4 = ["192.0.2.0/28"]
@@ -129,7 +132,7 @@ socket = ""
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Interfaces.OneArmed() || c.Interfaces.Queues != 2 || c.Translate.TOS != 32 || len(c.EAMT) != 2 ||
+	if !c.Interfaces.OneArmed() || c.Interfaces.Queues != 2 || c.Translate.TOS != 32 || len(c.EAMT) != 3 ||
 		c.EAMT[1].IPv4 != netip.MustParsePrefix("198.51.100.7/32") || c.NAT64.Ports != (PortRange{2000, 3000}) ||
 		time.Duration(c.NAT64.Timeouts.TCPEstablished) != 3*time.Hour || !c.Datapath.ForwardOnly || c.Control.Socket != "" ||
 		c.Interfaces.Capture4[0] != netip.MustParsePrefix("198.51.100.0/24") {
@@ -184,7 +187,8 @@ func TestErrors(t *testing.T) {
 		{"eamt ipv4", "[[eamt]]\nipv6 = \"2001:db8:6::/120\"\nipv4 = \"192.0.2.0/24\"\n[[eamt]]\nipv6 = \"2001:db8:7::/120\"\nipv4 = \"2001:db8::/120\"", []string{"eamt[1].ipv4: 2001:db8::/120 is not an IPv4 prefix"}},
 		{"eamt missing", "[[eamt]]\nipv6 = \"2001:db8:6::/120\"", []string{"eamt[0].ipv4: required: an IPv4 prefix such as 192.0.2.0/24"}},
 		{"eamt ipv6", "[[eamt]]\nipv6 = \"192.0.2.0/24\"\nipv4 = \"192.0.2.0/24\"", []string{"eamt[0].ipv6: 192.0.2.0/24 is not an IPv6 prefix"}},
-		{"eamt suffix", "[[eamt]]\nipv6 = \"2001:db8:6::/120\"\nipv4 = \"192.0.2.0/23\"", []string{"eamt[0]: suffix lengths differ: ipv6 2001:db8:6::/120 leaves 8 bits, ipv4 192.0.2.0/23 leaves 9 (RFC 7757)"}},
+		{"eamt suffix", "[[eamt]]\nipv6 = \"2001:db8:6::/120\"\nipv4 = \"192.0.2.0/23\"", []string{"eamt[0]: ipv4 192.0.2.0/23 leaves 9 suffix bits but ipv6 2001:db8:6::/120 only 8 (RFC 7757 section 3.2)"}},
+		{"eamt overlap", "[[eamt]]\nipv6 = \"2001:db8:6::/120\"\nipv4 = \"192.0.2.0/24\"\n[[eamt]]\nipv6 = \"2001:db8:7::/128\"\nipv4 = \"192.0.2.7/32\"", []string{"eamt[1]: (2001:db8:7::/128 <-> 192.0.2.7/32): IPv4 prefix 192.0.2.7/32 lies inside that of entry 0 (2001:db8:6::/120 <-> 192.0.2.0/24)"}},
 		{"eamt dup", "[[eamt]]\nipv6 = \"2001:db8:6::/120\"\nipv4 = \"192.0.2.0/24\"\n[[eamt]]\nipv6 = \"2001:db8:7::/120\"\nipv4 = \"192.0.2.0/24\"", []string{"eamt[1].ipv4: 192.0.2.0/24 is already mapped by eamt[0]"}},
 		{"pool4", "[nat64]\npool4 = [\"192.0.2.0\"]", []string{`nat64.pool4: netip.ParsePrefix("192.0.2.0"): no '/' (line 6)`}},
 		{"pool4 v6", "[nat64]\npool4 = [\"2001:db8::/120\"]", []string{"nat64.pool4[0]: 2001:db8::/120 is not an IPv4 prefix"}},

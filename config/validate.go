@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -164,8 +165,11 @@ func (c *Config) validateEAMT(add func(error)) {
 		if err6 != nil || err4 != nil {
 			continue
 		}
-		if s6, s4 := 128-e.IPv6.Bits(), 32-e.IPv4.Bits(); s6 != s4 {
-			add(keyErr(k, "suffix lengths differ: ipv6 %s leaves %d bits, ipv4 %s leaves %d (RFC 7757)", e.IPv6, s6, e.IPv4, s4))
+		// RFC 7757 section 3.2 copies the IPv4 suffix right after the IPv6
+		// prefix: the IPv6 suffix must have room for it (a longer one is
+		// allowed, as in Jool).
+		if s6, s4 := 128-e.IPv6.Bits(), 32-e.IPv4.Bits(); s4 > s6 {
+			add(keyErr(k, "ipv4 %s leaves %d suffix bits but ipv6 %s only %d (RFC 7757 section 3.2)", e.IPv4, s4, e.IPv6, s6))
 			continue
 		}
 		if m, ok := seen6[e.IPv6]; ok {
@@ -284,6 +288,10 @@ func (c *Config) Table() (*mapping.Table, error) {
 		eams[i] = mapping.EAM{IPv6: e.IPv6, IPv4: e.IPv4}
 	}
 	t, err := mapping.NewTable(c.Translate.Pool6, eams)
+	var ee *mapping.EAMError
+	if errors.As(err, &ee) {
+		return nil, keyErr(fmt.Sprintf("eamt[%d]", ee.Index), "%s", strings.TrimPrefix(ee.Error(), fmt.Sprintf("entry %d ", ee.Index)))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("eamt: %w", err)
 	}

@@ -125,26 +125,29 @@ func ProgramPrefixes(c *config.Config, snap *neigh.Snapshot) (prog6, prog4 afxdp
 // worker; the XDP programs attached and the sockets registered last, so
 // that nothing is redirected before a worker is ready. On error everything
 // built so far is torn down.
-func Start(o Options) (d *Datapath, err error) {
+func Start(o Options) (*Datapath, error) {
 	c := o.Config
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	d = &Datapath{log: o.Logger, cfg: c, mirror: o.Mirror}
-	defer func() {
-		if err != nil {
-			d.Stop()
-			d = nil
-		}
-	}()
+	d := &Datapath{log: o.Logger, cfg: c, mirror: o.Mirror}
+	if err := d.start(o); err != nil {
+		d.Stop()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Datapath) start(o Options) (err error) {
+	c := o.Config
 	snap := o.Mirror.Snapshot()
 	d.if6 = snap.IfaceByName(c.Interfaces.IPv6)
 	d.if4 = snap.IfaceByName(c.Interfaces.IPv4)
 	if d.if6 == nil {
-		return nil, fmt.Errorf("interfaces.ipv6: interface %q does not exist", c.Interfaces.IPv6)
+		return fmt.Errorf("interfaces.ipv6: interface %q does not exist", c.Interfaces.IPv6)
 	}
 	if d.if4 == nil {
-		return nil, fmt.Errorf("interfaces.ipv4: interface %q does not exist", c.Interfaces.IPv4)
+		return fmt.Errorf("interfaces.ipv4: interface %q does not exist", c.Interfaces.IPv4)
 	}
 	oneArmed := c.Interfaces.OneArmed()
 	d.info.OneArmed = oneArmed
@@ -171,13 +174,13 @@ func Start(o Options) (d *Datapath, err error) {
 	for q := 0; q < n; q++ {
 		u, err := afxdp.NewUMEM(afxdp.UMEMOptions{NumFrames: c.Datapath.Frames, FrameSize: c.Datapath.FrameSize})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.umems = append(d.umems, u)
 		if q < n6 {
 			s, err := afxdp.NewSocket(u, d.if6.Index, q, sopts)
 			if err != nil {
-				return nil, fmt.Errorf("AF_XDP socket on %s queue %d: %w", d.if6.Name, q, err)
+				return fmt.Errorf("AF_XDP socket on %s queue %d: %w", d.if6.Name, q, err)
 			}
 			d.sockets = append(d.sockets, s)
 			qs[q].s6 = s
@@ -186,7 +189,7 @@ func Start(o Options) (d *Datapath, err error) {
 		if !oneArmed && q < n4 {
 			s, err := afxdp.NewSocket(u, d.if4.Index, q, sopts)
 			if err != nil {
-				return nil, fmt.Errorf("AF_XDP socket on %s queue %d: %w", d.if4.Name, q, err)
+				return fmt.Errorf("AF_XDP socket on %s queue %d: %w", d.if4.Name, q, err)
 			}
 			d.sockets = append(d.sockets, s)
 			qs[q].s4 = s
@@ -230,13 +233,13 @@ func Start(o Options) (d *Datapath, err error) {
 	// Touch the interfaces last.
 	d.prog6, err = afxdp.LoadProgram(d.if6.Index, p6)
 	if err != nil {
-		return nil, fmt.Errorf("XDP program on %s: %w", d.if6.Name, err)
+		return fmt.Errorf("XDP program on %s: %w", d.if6.Name, err)
 	}
 	d.info.XDPMode = d.prog6.Mode().String()
 	if !oneArmed {
 		d.prog4, err = afxdp.LoadProgram(d.if4.Index, p4)
 		if err != nil {
-			return nil, fmt.Errorf("XDP program on %s: %w", d.if4.Name, err)
+			return fmt.Errorf("XDP program on %s: %w", d.if4.Name, err)
 		}
 		if m := d.prog4.Mode().String(); m != d.info.XDPMode {
 			d.info.XDPMode = "ipv6=" + d.info.XDPMode + " ipv4=" + m
@@ -245,12 +248,12 @@ func Start(o Options) (d *Datapath, err error) {
 	for q := range qs {
 		if s := qs[q].s6; s != nil {
 			if err := d.prog6.Register(q, s); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if s := qs[q].s4; s != nil {
 			if err := d.prog4.Register(q, s); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -261,7 +264,7 @@ func Start(o Options) (d *Datapath, err error) {
 			w.Run(&d.stop)
 		}(w)
 	}
-	return d, nil
+	return nil
 }
 
 // Info says what is in force.
