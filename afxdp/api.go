@@ -2,14 +2,26 @@
 // (interface, queue), and the XDP program that steers only translatable
 // packets to them. The rings themselves are in package rings.
 //
-// API sketch (the implementation fills this in; keep the names):
+//	u, err := afxdp.NewUMEM(afxdp.UMEMOptions{})                         // 8192 x 4096 B, registered by the first socket
+//	s6, err := afxdp.NewSocket(u, ifindex6, q, afxdp.DefaultSocketOptions()) // owns fill/completion rings
+//	s4, err := afxdp.NewSocket(u, ifindex4, q, afxdp.DefaultSocketOptions()) // XDP_SHARED_UMEM with its own fill/completion rings,
+//	                                                                         // or a private UMEM (s4.SharedUMEM() == false)
+//	prog, err := afxdp.LoadProgram(ifindex6, afxdp.ProgramOptions{...})    // bpf_link; ErrProgramAttached if another program is there
+//	prog.Register(q, s6)                                                   // xsks_map[q] = s6
+//	...
+//	prog.Close()                                                           // detaches only our link
+//	s6.Close(); s4.Close(); u.Close()
 //
-//	u, err := afxdp.NewUMEM(afxdp.UMEMOptions{...})
-//	s6, err := afxdp.NewSocket(u, ifindex6, queue, afxdp.SocketOptions{...})   // owns the UMEM's first fill/completion rings
-//	s4, err := afxdp.NewSocket(u, ifindex4, queue, afxdp.SocketOptions{...})   // XDP_SHARED_UMEM when the kernel allows, else its own UMEM (s4.UMEM() != u)
-//	prog, err := afxdp.LoadProgram(ifindex, afxdp.ProgramOptions{...})        // bpf_link attach, never replaces another program
-//	prog.Register(queue, s6)                                                 // xsks_map[queue] = s6.FD()
-//	prog.Close()                                                             // detaches only our link
+// Per batch (one goroutine per socket, no allocation, no lock):
+// Receive/Transmit/Fill/Complete touch only the rings; Kick and WakeupFill
+// make a syscall only when the ring's need_wakeup flag asks for one, and
+// return a unix.Errno to count and back off on (see Transient), never panic.
+//
+// Additions to the API of TEAM.md: Headroom, UMEM.Chunk, FrameStack.Push
+// returns bool (false when full) and PushN/PopN/Cap, Socket.SharedErr,
+// Ifindex, Queue, NeedWakeup, FillFree, TxFree, TxNeedsWakeup,
+// FillNeedsWakeup, Wait, Transient, ErrUMEMBusy, CounterNames,
+// Program.Counters, Ifindex, Unregister, XDPMode.String.
 package afxdp
 
 import (
