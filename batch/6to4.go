@@ -172,8 +172,7 @@ func (t *Translator) translate64(f *Frame) {
 				t.drop(f, ReasonBadL4Header)
 				return
 			}
-			c := checksum.Adjust(binary.BigEndian.Uint16(l4[header.TCPCsum:]),
-				addrSum6x(ip[header.IPv6Src:header.IPv6Src+32]), addrSum4x(&src4, &dst4))
+			c := pseudoSwap64(binary.BigEndian.Uint16(l4[header.TCPCsum:]), ip[header.IPv6Src:header.IPv6Src+32], &src4, &dst4)
 			binary.BigEndian.PutUint16(l4[header.TCPCsum:], c)
 		case header.ProtoUDP:
 			if len(l4) < header.UDPLen {
@@ -183,7 +182,7 @@ func (t *Translator) translate64(f *Frame) {
 			// A zero checksum (not allowed in IPv6, RFC 8200 8.1) stays
 			// zero: "no checksum" in IPv4.
 			if old := binary.BigEndian.Uint16(l4[header.UDPCsum:]); old != 0 {
-				c := checksum.Adjust(old, addrSum6x(ip[header.IPv6Src:header.IPv6Src+32]), addrSum4x(&src4, &dst4))
+				c := pseudoSwap64(old, ip[header.IPv6Src:header.IPv6Src+32], &src4, &dst4)
 				if c == 0 {
 					c = 0xffff
 				}
@@ -260,20 +259,21 @@ func (t *Translator) finish64(f *Frame, hairpin bool) {
 	}
 }
 
-// writeIPv4 writes a 20-byte IPv4 header and its checksum.
+// writeIPv4 writes a 20-byte IPv4 header and its checksum. The checksum
+// is summed from the field values, not read back from the bytes just
+// stored (which would stall on store-to-load forwarding), and the header
+// goes out in three stores.
 func writeIPv4(h []byte, tos uint8, total, id, flagsOff uint16, ttl, proto uint8, src, dst *[4]byte) {
 	_ = h[19]
-	h[0] = 0x45
-	h[1] = tos
-	binary.BigEndian.PutUint16(h[2:], total)
-	binary.BigEndian.PutUint16(h[4:], id)
-	binary.BigEndian.PutUint16(h[6:], flagsOff)
-	h[8] = ttl
-	h[9] = proto
-	h[10], h[11] = 0, 0
-	copy(h[12:16], src[:])
-	copy(h[16:20], dst[:])
-	binary.BigEndian.PutUint16(h[10:], ^hdrSum4(h))
+	s4 := binary.BigEndian.Uint32(src[:])
+	d4 := binary.BigEndian.Uint32(dst[:])
+	w0 := 0x45<<8 | uint64(tos)
+	w4 := uint64(ttl)<<8 | uint64(proto)
+	sum := w0 + uint64(total) + uint64(id) + uint64(flagsOff) + w4 + uint64(s4) + uint64(d4)
+	c := ^foldSum(sum)
+	binary.BigEndian.PutUint64(h[0:], w0<<48|uint64(total)<<32|uint64(id)<<16|uint64(flagsOff))
+	binary.BigEndian.PutUint32(h[8:], uint32(w4)<<16|uint32(c))
+	binary.BigEndian.PutUint64(h[12:], uint64(s4)<<32|uint64(d4))
 }
 
 // hdrSum4 returns the folded one's-complement sum of a 20-byte IPv4 header.
@@ -304,9 +304,14 @@ func addrSum6x(a []byte) uint16 {
 	return foldSum(s)
 }
 
-// addrSum4x is the folded sum of an IPv4 source and destination.
-func addrSum4x(src, dst *[4]byte) uint16 {
-	return foldSum(uint64(binary.BigEndian.Uint32(src[:])) + uint64(binary.BigEndian.Uint32(dst[:])))
+// pseudoSwap64 returns the TCP/UDP checksum field value after the
+// pseudo-header's IPv6 addresses a6 (source and destination, 32 bytes) are
+// replaced by src and dst (RFC 1624 eq. 3: HC' = ~(~HC + ~m + m')). Length
+// and protocol are the same in both pseudo-headers and cancel out.
+func pseudoSwap64(field uint16, a6 []byte, src, dst *[4]byte) uint16 {
+	s := uint64(^field) + uint64(^addrSum6x(a6)) +
+		uint64(binary.BigEndian.Uint32(src[:])) + uint64(binary.BigEndian.Uint32(dst[:]))
+	return ^foldSum(s)
 }
 
 // mapReason6 converts a failed mapping.Result of To4 into a drop reason.

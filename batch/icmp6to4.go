@@ -182,14 +182,13 @@ func (t *Translator) icmpError64(f *Frame, ip []byte, e *chain6, src4, dst4 *[4]
 		switch ie.proto {
 		case header.ProtoTCP:
 			if len(il4) >= header.TCPCsum+2 {
-				c := checksum.Adjust(binary.BigEndian.Uint16(il4[header.TCPCsum:]),
-					addrSum6x(op[header.IPv6Src:header.IPv6Src+32]), addrSum4x(&isrc4, &idst4))
+				c := pseudoSwap64(binary.BigEndian.Uint16(il4[header.TCPCsum:]), op[header.IPv6Src:header.IPv6Src+32], &isrc4, &idst4)
 				binary.BigEndian.PutUint16(il4[header.TCPCsum:], c)
 			}
 		case header.ProtoUDP:
 			if len(il4) >= header.UDPCsum+2 {
 				if old := binary.BigEndian.Uint16(il4[header.UDPCsum:]); old != 0 {
-					c := checksum.Adjust(old, addrSum6x(op[header.IPv6Src:header.IPv6Src+32]), addrSum4x(&isrc4, &idst4))
+					c := pseudoSwap64(old, op[header.IPv6Src:header.IPv6Src+32], &isrc4, &idst4)
 					if c == 0 {
 						c = 0xffff
 					}
