@@ -327,3 +327,15 @@ func TestContractKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestExamples(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "examples", "*.toml"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("examples: %v %v", files, err)
+	}
+	for _, f := range files {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%s:\n%v", f, err)
+		}
+	}
+}
