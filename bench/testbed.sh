@@ -5,7 +5,8 @@
 #   bench/testbed.sh start CASE      start a DUT (xlatd | afxdp_fwd | kernel | tayga | generator)
 #   bench/testbed.sh stop CASE       stop it
 #   bench/testbed.sh down            remove everything (also run by `up`'s caller on exit)
-#   bench/testbed.sh env             print the names and addresses (sourced by run.sh)
+#   bench/testbed.sh env             print the namespace names
+#   bench/testbed.sh conf CASE       print the xlatd config of CASE (xlatd | afxdp_fwd)
 #
 #   [$P-gen]  g6 ======== d6 [$P-dut] d4 ======== s4  [$P-sink]
 #   IPv6 host 2001:db8:1::2       translator      198.51.100.2  IPv4 host
@@ -102,8 +103,8 @@ forwarding() {
 	nsx "$NSD" sysctl -qw net.ipv6.conf.all.forwarding="$1" net.ipv4.ip_forward="$1"
 }
 
-xlatd_conf() { # $1 = true|false (forward_only)
-	cat >"$XB_RUN/xlatd.toml" <<CONF
+xlatd_conf() { # $1 = true|false (forward_only); prints the config
+	cat <<CONF
 [interfaces]
 ipv6 = "d6"
 ipv4 = "d4"
@@ -156,7 +157,7 @@ start() {
 		[ -x "$XLATD" ] || { echo "testbed: $XLATD not built" >&2; return 1; }
 		fo=false
 		[ "$1" = afxdp_fwd ] && fo=true
-		xlatd_conf $fo
+		xlatd_conf $fo >"$XB_RUN/xlatd.toml"
 		nsx "$NSD" "$XLATD" -config "$XB_RUN/xlatd.toml" -check >"$XB_RUN/dut.log" 2>&1 || {
 			cat "$XB_RUN/dut.log" >&2
 			return 1
@@ -238,8 +239,9 @@ down) down ;;
 start) start "${2:?case}" ;;
 stop) stop "${2:-}" ;;
 env) env ;;
+conf) xlatd_conf "$([ "${2:-xlatd}" = afxdp_fwd ] && echo true || echo false)" ;;
 *)
-	echo "usage: $0 up|down|start CASE|stop CASE|env" >&2
+	echo "usage: $0 up|down|start CASE|stop CASE|env|conf CASE" >&2
 	exit 2
 	;;
 esac
