@@ -155,20 +155,23 @@ func TestKernelKeepsTraffic(t *testing.T) {
 	}
 }
 
-// TestPacketTooBig: the box's IPv4 link has MTU 1400 and its IPv6 link
-// MTU 1280. Oversized DF packets get Packet Too Big / Fragmentation Needed
-// from xlatd with the right MTU; IPv4 without DF is fragmented.
+// TestPacketTooBig: oversized DF packets get Packet Too Big /
+// Fragmentation Needed from xlatd with the right MTU, and IPv4 without DF
+// is fragmented. First the box's IPv4 link has MTU 1400, then (xlatd
+// restarted) its IPv6 link has MTU 1280, as in Jool's cg and ca/cc tests.
 func TestPacketTooBig(t *testing.T) {
 	tb := newTestbed(t, "two-armed", true)
 	box, h6, h4 := tb.e("NSX"), tb.e("NS6"), tb.e("NS4")
-	tb.ip("-n", box, "link", "set", "dev", "to-h4", "mtu", "1400")
-	tb.ip("-n", box, "link", "set", "dev", "to-h6", "mtu", "1280")
-	tb.start(t, tb.config())
-	tb.pingEventually(t, h6, tb.e("H4_AS6"), 10*time.Second)
 	s6, s4 := openPacket(t, h6, "to-xl"), openPacket(t, h4, "to-xl")
 	mac6, mac4 := mustMAC(t, tb.e("MAC_BOX6")), mustMAC(t, tb.e("MAC_BOX4"))
 	a := func(k string) netip.Addr { return netip.MustParseAddr(tb.e(k)) }
 
+	// Both ends of a link get the MTU: veth drops what exceeds the
+	// receiver's MTU.
+	tb.ip("-n", box, "link", "set", "dev", "to-h4", "mtu", "1400")
+	tb.ip("-n", h4, "link", "set", "dev", "to-xl", "mtu", "1400")
+	d := tb.start(t, tb.config())
+	tb.pingEventually(t, h6, tb.e("H4_AS6"), 10*time.Second)
 	t.Run("ptb6", func(t *testing.T) {
 		// 1450-byte IPv6 -> 1430-byte IPv4 > 1400: ICMPv6 PTB MTU 1420.
 		p := pktbuild.IPv6{Src: a("H6"), Dst: a("H4_AS6"), NextHeader: 17}.Build(pktbuild.UDP(5000, 5002, pktbuild.Payload(1450-48)))
@@ -180,6 +183,16 @@ func TestPacketTooBig(t *testing.T) {
 			t.Errorf("PTB MTU %d, want 1420", mtu)
 		}
 	})
+	if code := d.stop(t); code != 0 {
+		t.Errorf("xlatd exit status %d, want 0", code)
+	}
+
+	tb.ip("-n", box, "link", "set", "dev", "to-h4", "mtu", "1500")
+	tb.ip("-n", h4, "link", "set", "dev", "to-xl", "mtu", "1500")
+	tb.ip("-n", box, "link", "set", "dev", "to-h6", "mtu", "1280")
+	tb.ip("-n", h6, "link", "set", "dev", "to-xl", "mtu", "1280")
+	tb.start(t, tb.config())
+	tb.pingEventually(t, h4, tb.e("H6_AS4"), 10*time.Second)
 	t.Run("fragneeded4", func(t *testing.T) {
 		// 1300-byte IPv4 with DF -> 1320-byte IPv6 > 1280: ICMPv4 3/4 MTU 1260.
 		p := pktbuild.IPv4{Src: a("H4"), Dst: a("H6_AS4"), DF: true, Proto: 17, ID: 42}.Build(pktbuild.UDP(5000, 5003, pktbuild.Payload(1300-28)))
@@ -193,7 +206,7 @@ func TestPacketTooBig(t *testing.T) {
 	})
 	t.Run("fragment4to6", func(t *testing.T) {
 		// 1300-byte IPv4 without DF: translated into IPv6 fragments of at
-		// most 1280 bytes (lowest_ipv6_mtu).
+		// most 1280 bytes (lowest_ipv6_mtu); Fragment ID = IPv4 ID.
 		p := pktbuild.IPv4{Src: a("H4"), Dst: a("H6_AS4"), Proto: 17, ID: 0x4242}.Build(pktbuild.UDP(5000, 5004, pktbuild.Payload(1300-28)))
 		got := sendExpect(t, s4, mac4, p, s6, addrMatch(a("H4_AS6"), a("H6")))
 		if len(got) > 1280 || got[6] != 44 {
@@ -202,6 +215,13 @@ func TestPacketTooBig(t *testing.T) {
 		if id := binary.BigEndian.Uint32(got[44:]); id != 0x4242 {
 			t.Errorf("Fragment ID %#x, want 0x4242 (the IPv4 ID)", id)
 		}
+	})
+	t.Run("tcp4to6", func(t *testing.T) {
+		// The kernels' own PMTU discovery through xlatd's Fragmentation
+		// Needed: a TCP stream from the IPv4 host (MSS 1460) to the IPv6
+		// side whose link MTU is 1280.
+		tcpEcho(t, h6, 7500, nil)
+		tcpExchange(t, h4, tb.e("H6_AS4"), 7500, 100000)
 	})
 }
 

@@ -73,17 +73,19 @@ func TestGrayboxReplay(t *testing.T) {
 	mac6, mac4 := mustMAC(t, tb.e("MAC_BOX6")), mustMAC(t, tb.e("MAC_BOX4"))
 
 	var d *daemon
+	var startErr error
 	var cur graybox.Env
 	pass, fail := 0, 0
 	var failed []string
 	for i := range graybox.Rows {
 		r := &graybox.Rows[i]
-		if d == nil || r.Env != cur {
-			if d != nil {
+		if i == 0 || r.Env != cur {
+			if d != nil && d.running() {
 				if code := d.stop(t); code != 0 {
 					t.Errorf("xlatd exit status %d on SIGTERM, want 0", code)
 				}
 			}
+			d = nil
 			cur = r.Env
 			mtu6, mtu4, mtuh4 := 1500, 1500, 1500
 			if cur.MTU6 != 0 {
@@ -98,8 +100,17 @@ func TestGrayboxReplay(t *testing.T) {
 			tb.ip("-n", box, "link", "set", "dev", "to-h6", "mtu", itoa(mtu6))
 			tb.ip("-n", box, "link", "set", "dev", "to-h4", "mtu", itoa(mtu4))
 			tb.ip("-n", h4, "link", "set", "dev", "to-xl", "mtu", itoa(mtuh4))
-			d = tb.start(t, grayboxConfig(cur))
-			grayProbe(t, tb, s6, s4, mac6)
+			d, startErr = tb.tryStart(t, grayboxConfig(cur))
+			if startErr == nil {
+				startErr = grayProbe(tb, s6, s4, mac4)
+			}
+			if startErr != nil {
+				t.Errorf("environment %+v: %v", cur, startErr)
+				if d != nil && d.running() {
+					d.stop(t)
+				}
+				d = nil
+			}
 		}
 		in, err := os.ReadFile(filepath.Join(dir, r.In))
 		if err != nil {
@@ -114,6 +125,9 @@ func TestGrayboxReplay(t *testing.T) {
 			wants = append(wants, b)
 		}
 		ok := t.Run(r.Name, func(t *testing.T) {
+			if startErr != nil {
+				t.Fatalf("xlatd not running with this row's environment %+v", r.Env)
+			}
 			send, dst := s4, mac4
 			if in[0]>>4 == 6 {
 				send, dst = s6, mac6
@@ -144,28 +158,28 @@ func TestGrayboxReplay(t *testing.T) {
 			fail++
 			failed = append(failed, r.Name)
 		}
-		if !d.running() {
+		if d != nil && !d.running() {
 			t.Fatalf("xlatd died during row %s: %v", r.Name, d.err)
 		}
 	}
 	t.Logf("graybox through xlatd: %d of %d SIIT exchanges match (%d fail: %s)", pass, pass+fail, fail, strings.Join(failed, " "))
 }
 
-// grayProbe waits (bounded) until a UDP packet from the IPv6 host reaches
-// the IPv4 host through xlatd: sockets registered, neighbours known.
-func grayProbe(t *testing.T, tb *testbed, s6, s4 *pktSock, mac6 [6]byte) {
-	t.Helper()
-	src, dst := netip.MustParseAddr(tb.e("H6")), netip.MustParseAddr(tb.e("H4_AS6"))
-	p := pktbuild.IPv6{Src: src, Dst: dst, NextHeader: 17}.Build(pktbuild.UDP(9, 9, []byte("probe")))
-	want4s, want4d := netip.MustParseAddr(tb.e("H6_AS4")), netip.MustParseAddr(tb.e("H4"))
+// grayProbe waits (bounded) until a UDP packet from the IPv4 host reaches
+// the IPv6 host through xlatd: sockets registered, neighbours known. (4->6:
+// with pool6 null and the IPv4 host inside an EAM, 6->4 would hairpin.)
+func grayProbe(tb *testbed, s6, s4 *pktSock, mac4 [6]byte) error {
+	src, dst := netip.MustParseAddr(tb.e("H4")), netip.MustParseAddr(tb.e("H6_AS4"))
+	p := pktbuild.IPv4{Src: src, Dst: dst, Proto: 17}.Build(pktbuild.UDP(9, 9, []byte("probe")))
+	want6s, want6d := netip.MustParseAddr(tb.e("H4_AS6")), netip.MustParseAddr(tb.e("H6"))
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if err := s6.sendIP(mac6, p); err != nil {
-			t.Fatal(err)
+		if err := s4.sendIP(mac4, p); err != nil {
+			return err
 		}
-		if s4.recvIP(time.Now().Add(200*time.Millisecond), addrMatch(want4s, want4d)) != nil {
-			return
+		if s6.recvIP(time.Now().Add(200*time.Millisecond), addrMatch(want6s, want6d)) != nil {
+			return nil
 		}
 	}
-	t.Fatalf("probe: xlatd did not translate a plain UDP packet within 10 s")
+	return fmt.Errorf("probe: xlatd did not translate a plain IPv4 UDP packet within 10 s")
 }

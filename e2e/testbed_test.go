@@ -201,6 +201,17 @@ var socketRE = regexp.MustCompile(`(?m)^socket = "([^"]+)"`)
 // it (SIGTERM) and checks the exit status is 0.
 func (tb *testbed) start(t *testing.T, cfg string) *daemon {
 	t.Helper()
+	d, err := tb.tryStart(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// tryStart is start returning an error (start-up failure) instead of
+// failing the test.
+func (tb *testbed) tryStart(t *testing.T, cfg string) (*daemon, error) {
+	t.Helper()
 	needXlatd(t)
 	sock := filepath.Join(tb.run, fmt.Sprintf("xlatd-%d.sock", cfgSeq.Add(1)))
 	if m := socketRE.FindStringSubmatch(cfg); m != nil {
@@ -233,8 +244,7 @@ func (tb *testbed) start(t *testing.T, cfg string) *daemon {
 			t.Logf("xlatd log (%s):\n%s", path, d.log.String())
 		}
 	})
-	d.waitReady(t)
-	return d
+	return d, d.waitReady()
 }
 
 func (d *daemon) running() bool {
@@ -248,22 +258,21 @@ func (d *daemon) running() bool {
 
 // waitReady waits until xlatd has attached its XDP program on both
 // interfaces and answers `xlatd stats`, or fails the test.
-func (d *daemon) waitReady(t *testing.T) {
-	t.Helper()
+func (d *daemon) waitReady() error {
 	tb := d.tb
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		if !d.running() {
-			t.Fatalf("xlatd exited during start-up (%v):\n%s", d.err, d.log.String())
+			return fmt.Errorf("xlatd exited during start-up (%v):\n%s", d.err, d.log.String())
 		}
 		if tb.xdpAttached(tb.e("IF6")) && tb.xdpAttached(tb.e("IF4")) {
 			if _, err := d.stats(); err == nil {
-				return
+				return nil
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("xlatd not ready after 15 s (XDP on %s: %v, on %s: %v):\n%s", tb.e("IF6"),
+	return fmt.Errorf("xlatd not ready after 15 s (XDP on %s: %v, on %s: %v):\n%s", tb.e("IF6"),
 		tb.xdpAttached(tb.e("IF6")), tb.e("IF4"), tb.xdpAttached(tb.e("IF4")), d.log.String())
 }
 
