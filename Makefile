@@ -73,7 +73,7 @@ test: deps
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./... >$(TESTLOG) 2>&1; trc=$$?; \
 	grep -E '^(ok|FAIL|panic:)' $(TESTLOG); \
 	if [ $$trc != 0 ]; then echo; echo "== failures (details in $(TESTLOG))"; \
-		awk -f scripts/testsummary.awk $(TESTLOG) | head -n 400; fi; \
+		awk -f .ci/testsummary.awk $(TESTLOG) | head -n 400; fi; \
 	pass=$$(grep -cE '^\s*--- PASS' $(TESTLOG)); fail=$$(grep -cE '^\s*--- FAIL' $(TESTLOG)); \
 	skip=$$(grep -cE '^\s*--- SKIP' $(TESTLOG)); \
 	if [ $$skip != 0 ]; then echo; echo "== skipped"; \
