@@ -7,14 +7,14 @@ import (
 
 // BenchmarkTranslate measures Translate over vectors of 64 identical
 // frames. Every iteration first restores the frames from a pristine copy
-// (only the bytes a translation can change: 128 per frame for plain
+// (only the bytes a translation can change: 64 per frame for plain
 // packets), then translates them. Metrics:
 //
 //	ns/pkt       whole iteration (restore + Translate) / 64
 //	xlat-ns/pkt  ns/pkt minus the restore cost measured in place
 //	restore-ns/pkt the restore cost alone (also BenchmarkTranslate/Baseline)
 //
-// Run: go test -run '^$' -bench BenchmarkTranslate -benchmem ./batch/
+// Run: go test -run '^$' -bench 'BenchmarkTranslate/' -benchmem ./batch/
 func BenchmarkTranslate(b *testing.B) {
 	for _, sc := range scenarios() {
 		b.Run(sc.name, func(b *testing.B) {
