@@ -15,7 +15,7 @@
 // The redirect falls back to XDP_PASS when the queue has no socket.
 // Built with bpf2go (see ../gen.go); the generated object is committed.
 
-#include <linux/bpf.h>
+#include "uapi.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
