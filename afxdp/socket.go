@@ -106,7 +106,9 @@ type Socket struct {
 // copies frames between the UMEMs.
 //
 // With ZeroCopyAuto the socket tries XDP_ZEROCOPY and falls back to
-// XDP_COPY; ZeroCopy() reports the mode in force (XDP_OPTIONS).
+// XDP_COPY; ZeroCopy() reports the mode in force (XDP_OPTIONS). A shared
+// socket cannot choose its mode: if ZeroCopyOn or ZeroCopyOff contradicts
+// the registering socket's mode, the socket gets a private UMEM instead.
 func NewSocket(u *UMEM, ifindex, queue int, o SocketOptions) (*Socket, error) {
 	if err := o.normalize(); err != nil {
 		return nil, err
@@ -139,7 +141,16 @@ func NewSocket(u *UMEM, ifindex, queue int, o SocketOptions) (*Socket, error) {
 			break
 		}
 	}
-	s, err := openShared(u, peer, sameQueue, ifindex, queue, o)
+	var s *Socket
+	var err error
+	switch {
+	case o.ZeroCopy == ZeroCopyOn && !u.zeroCopy:
+		err = errors.New("afxdp: zero-copy requested but the UMEM's registering socket runs in copy mode")
+	case o.ZeroCopy == ZeroCopyOff && u.zeroCopy:
+		err = errors.New("afxdp: copy mode requested but the UMEM's registering socket runs in zero-copy mode")
+	default:
+		s, err = openShared(u, peer, sameQueue, ifindex, queue, o)
+	}
 	if err == nil {
 		s.shared = true
 		u.sockets = append(u.sockets, s)
