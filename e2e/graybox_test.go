@@ -77,6 +77,7 @@ func TestGrayboxReplay(t *testing.T) {
 	var cur graybox.Env
 	pass, fail := 0, 0
 	var failed []string
+	logged := map[*daemon]bool{}
 	for i := range graybox.Rows {
 		r := &graybox.Rows[i]
 		if i == 0 || r.Env != cur {
@@ -101,6 +102,9 @@ func TestGrayboxReplay(t *testing.T) {
 			tb.ip("-n", box, "link", "set", "dev", "to-h4", "mtu", itoa(mtu4))
 			tb.ip("-n", h4, "link", "set", "dev", "to-xl", "mtu", itoa(mtuh4))
 			d, startErr = tb.tryStart(t, grayboxConfig(cur))
+			if d != nil {
+				d.quiet = true
+			}
 			if startErr == nil {
 				startErr = grayProbe(tb, s6, s4, mac4)
 			}
@@ -157,6 +161,10 @@ func TestGrayboxReplay(t *testing.T) {
 		} else {
 			fail++
 			failed = append(failed, r.Name)
+			if d != nil && !logged[d] {
+				logged[d] = true
+				t.Logf("xlatd log for environment %+v (%s):\n%s", cur, d.cfg, d.log.String())
+			}
 		}
 		if d != nil && !d.running() {
 			t.Fatalf("xlatd died during row %s: %v", r.Name, d.err)

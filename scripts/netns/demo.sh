@@ -61,7 +61,7 @@ PIC
 
 bold "Config ($CONFIG)"
 grep -v '^#' "$CONFIG" | sed '/^$/d'
-run "$XLATD" -config "$CONFIG" -check
+run ip netns exec "$NSX" "$XLATD" -config "$CONFIG" -check
 
 bold "Starting xlatd in namespace $NSX"
 ip netns exec "$NSX" "$XLATD" -config "$CONFIG" >"$RUN/xlatd.log" 2>&1 &
