@@ -9,8 +9,9 @@ package batch_test
 //
 //   - lengths must be equal, and the bytes, except at exempt offsets;
 //   - the zero-ID rule: where the expected IPv4 Identification (outer, or of
-//     the IPv4 packet inside an ICMPv4 error) is 0, the actual one is not
-//     compared, and the actual IPv4 header checksum must instead be valid;
+//     the IPv4 packet inside a translated 6->4 ICMPv4 error) is 0, the actual
+//     one is not compared, and the actual IPv4 header checksum must instead
+//     be valid;
 //   - in 6->4 ICMP-error rows whose inner ID is translator-chosen, the
 //     ICMPv4 checksum (which covers that ID) is verified by recomputation;
 //   - IPv4 TOS (offset 1) is exempt only in the rows whose Jool script
@@ -366,8 +367,9 @@ func TestGraybox(t *testing.T) {
 			want = append(want, readPkt(t, dir, w))
 		}
 		t.Run(r.subtestName(in), func(t *testing.T) {
-			msg := runGrayRow(t, r, in, want)
-			status.add(r, in, msg)
+			var msg string
+			defer func() { status.add(r, in, msg, t.Skipped()) }()
+			msg = runGrayRow(t, r, in, want)
 		})
 	}
 	if p := os.Getenv("XLATD_GRAYBOX_STATUS"); p != "" {
@@ -511,7 +513,11 @@ func compareIP(r *grayRow, want, got []byte) []string {
 		if want[9] == header.ProtoICMP && fragOff == 0 && len(want) >= ihl+8+20 && isICMPv4Error(want[ihl]) &&
 			want[ihl+8]>>4 == 4 {
 			in := ihl + 8
-			if binary.BigEndian.Uint16(want[in+4:]) == 0 {
+			// Only 6->4 errors have a translator-chosen inner ID. In the
+			// errors xlatd originates (44 rows) the quoted packet is the
+			// original and must match byte for byte, as Jool's byte
+			// comparator requires there (its script lacks 32,33,38,39).
+			if r.dir == "64" && binary.BigEndian.Uint16(want[in+4:]) == 0 {
 				skip[in+4], skip[in+5], skip[in+10], skip[in+11] = "inner id", "inner id", "inner csum", "inner csum"
 				gihl := 0
 				if len(got) >= 20 {
@@ -520,7 +526,7 @@ func compareIP(r *grayRow, want, got []byte) []string {
 				if len(got) < gihl+8+20 || !ipv4HeaderValid(got[gihl+8:]) {
 					p = append(p, "zero-ID rule: inner IPv4 header checksum invalid")
 				}
-				if r.dir == "64" || r.icmpCsum {
+				if r.icmpCsum || r.dir == "64" {
 					skip[ihl+2], skip[ihl+3] = "icmp csum", "icmp csum"
 					if len(got) < gihl+8 || refSum(got[gihl:]) != 0xffff {
 						p = append(p, "ICMPv4 checksum invalid (verified by recomputation)")
@@ -568,15 +574,21 @@ type grayStatus struct {
 	lines []string
 	pass  map[string]int
 	fail  map[string]int
+	dev   map[string]int
 }
 
-func (s *grayStatus) add(r *grayRow, in []byte, msg string) {
+func (s *grayStatus) add(r *grayRow, in []byte, msg string, skipped bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pass == nil {
-		s.pass, s.fail = map[string]int{}, map[string]int{}
+		s.pass, s.fail, s.dev = map[string]int{}, map[string]int{}, map[string]int{}
 	}
 	d := r.subtestName(in)[:3]
+	if skipped {
+		s.dev[d]++
+		s.lines = append(s.lines, fmt.Sprintf("DEVIATION %s %s: %s", r.subtestName(in), r.dir, deviations[r.name]))
+		return
+	}
 	if msg == "" {
 		s.pass[d]++
 		s.lines = append(s.lines, fmt.Sprintf("PASS %s %s", r.subtestName(in), r.dir))
@@ -593,7 +605,7 @@ func (s *grayStatus) write(path string) error {
 	keys := []string{"in4", "in6"}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s: %d pass, %d fail\n", k, s.pass[k], s.fail[k])
+		fmt.Fprintf(&b, "%s: %d pass, %d fail, %d listed deviations\n", k, s.pass[k], s.fail[k], s.dev[k])
 	}
 	for _, l := range s.lines {
 		b.WriteString(l + "\n")
