@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strings"
@@ -185,11 +186,81 @@ type ent6 struct {
 // search over a dense key array. The unique containing prefix is also the
 // longest matching one, which is the lookup RFC 7757 section 3.2 asks for
 // ("longest prefix match").
+//
+// To keep the binary search short for big tables, a radix index narrows
+// it first: all keys of a side share their first c bits (c = common
+// prefix of the smallest and the largest key); the next b bits
+// (b ≈ log2(n)+1) of an address select a bucket, and idx[bucket] is the
+// number of keys in lower buckets. The predecessor of an address in bucket
+// k is among keys[idx[k]-1 : idx[k+1]], on average one or two keys.
 type eamt struct {
 	keys4 []uint32 // first address of each IPv4 prefix, ascending
 	ents4 []ent4
 	keys6 []u128 // first address of each IPv6 prefix, ascending
 	ents6 []ent6
+
+	c4, b4 uint8 // radix index of the IPv4 side
+	idx4   []int32
+	c6, b6 uint8 // radix index of the IPv6 side
+	idx6   []int32
+}
+
+// radixBits returns how many index bits to use for n keys whose
+// variable part is w bits wide.
+func radixBits(n, w int) uint8 {
+	b := bits.Len(uint(n)) + 1
+	b = min(b, 16, w)
+	return uint8(max(b, 0))
+}
+
+func (t *eamt) bucket4(v uint32) uint32 {
+	if t.b4 == 0 {
+		return 0
+	}
+	return v << t.c4 >> (32 - t.b4)
+}
+
+func (t *eamt) bucket6(a u128) uint64 {
+	if t.b6 == 0 {
+		return 0
+	}
+	var v uint64
+	if c := uint(t.c6); c < 64 {
+		v = a.hi<<c | a.lo>>(64-c)
+	} else {
+		v = a.lo << (c - 64)
+	}
+	return v >> (64 - t.b6)
+}
+
+func (t *eamt) buildIndex() {
+	n := len(t.keys4)
+	if n == 0 {
+		return
+	}
+	t.c4 = uint8(bits.LeadingZeros32(t.keys4[0] ^ t.keys4[n-1]))
+	t.b4 = radixBits(n, 32-int(t.c4))
+	t.idx4 = make([]int32, 1<<t.b4+1)
+	for i, k := range t.keys4 {
+		t.idx4[t.bucket4(k)+1] = int32(i + 1)
+	}
+	for i := 1; i < len(t.idx4); i++ {
+		t.idx4[i] = max(t.idx4[i], t.idx4[i-1])
+	}
+	f, l := t.keys6[0], t.keys6[n-1]
+	c := bits.LeadingZeros64(f.hi ^ l.hi)
+	if c == 64 {
+		c += bits.LeadingZeros64(f.lo ^ l.lo)
+	}
+	t.c6 = uint8(min(c, 127))
+	t.b6 = radixBits(n, 128-int(t.c6))
+	t.idx6 = make([]int32, 1<<t.b6+1)
+	for i, k := range t.keys6 {
+		t.idx6[t.bucket6(k)+1] = int32(i + 1)
+	}
+	for i := 1; i < len(t.idx6); i++ {
+		t.idx6[i] = max(t.idx6[i], t.idx6[i-1])
+	}
 }
 
 func buildEAMT(eams []EAM) (eamt, error) {
@@ -255,6 +326,7 @@ func buildEAMT(eams []EAM) (eamt, error) {
 		t.keys4[i], t.ents4[i] = r4[i].key, r4[i].e
 		t.keys6[i], t.ents6[i] = r6[i].key, r6[i].e
 	}
+	t.buildIndex()
 	return t, nil
 }
 
@@ -285,40 +357,63 @@ func overlapErr(eams []EAM, a, b int, side string) error {
 }
 
 // find4 returns the index in ents4 of the prefix containing v, or -1.
+// The search is branch-free (the comparison becomes a borrow turned into
+// a mask), so random addresses cost no branch mispredictions.
 func (t *eamt) find4(v uint32) int {
 	k := t.keys4
-	lo, hi := 0, len(k)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if k[m] <= v {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	// lo = number of prefixes starting at or before v.
-	if lo == 0 || v > t.ents4[lo-1].last {
+	n := len(k)
+	if n == 0 || v < k[0] {
 		return -1
 	}
-	return lo - 1
+	var base int
+	if v >= k[n-1] {
+		base = n - 1
+	} else {
+		// k[0] <= v < k[n-1]: v shares the keys' common prefix.
+		b := t.bucket4(v)
+		lo, hi := int(t.idx4[b]), int(t.idx4[b+1])
+		base = max(lo-1, 0)
+		for w := hi - base; w > 1; {
+			half := w >> 1
+			// borrow is 0 when k[base+half] <= v.
+			_, borrow := bits.Sub64(uint64(v), uint64(k[base+half]), 0)
+			base += half & (int(borrow) - 1)
+			w -= half
+		}
+	}
+	if v > t.ents4[base].last {
+		return -1
+	}
+	return base
 }
 
 // find6 returns the index in ents6 of the prefix containing a, or -1.
 func (t *eamt) find6(a u128) int {
 	k := t.keys6
-	lo, hi := 0, len(k)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if k[m].lessEq(a) {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo == 0 || t.ents6[lo-1].last.less(a) {
+	n := len(k)
+	if n == 0 || a.less(k[0]) {
 		return -1
 	}
-	return lo - 1
+	var base int
+	if k[n-1].lessEq(a) {
+		base = n - 1
+	} else {
+		b := t.bucket6(a)
+		lo, hi := int(t.idx6[b]), int(t.idx6[b+1])
+		base = max(lo-1, 0)
+		for w := hi - base; w > 1; {
+			half := w >> 1
+			x := &k[base+half]
+			_, c := bits.Sub64(a.lo, x.lo, 0)
+			_, borrow := bits.Sub64(a.hi, x.hi, c) // 0 when x <= a
+			base += half & (int(borrow) - 1)
+			w -= half
+		}
+	}
+	if t.ents6[base].last.less(a) {
+		return -1
+	}
+	return base
 }
 
 // to6 copies the IPv4 suffix (host bits) of v into the EAM's IPv6 prefix,
