@@ -2,6 +2,8 @@ package afxdp
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -147,4 +149,77 @@ func TestAutoFallsBackToGeneric(t *testing.T) {
 			t.Fatalf("auto mode in force: %v, want generic", p.Mode())
 		}
 	})
+}
+
+// TestMultiQueue: sockets on queues 0 and 1 of one two-queue veth share a
+// UMEM (same device, other queue: own fill/completion rings), both register
+// in the program, and both transmit.
+func TestMultiQueue(t *testing.T) {
+	requireRoot(t)
+	a, b := newNS(t), newNS(t)
+	run(t, "ip", "-n", a, "link", "add", "xa0", "numrxqueues", "2", "numtxqueues", "2", "type", "veth",
+		"peer", "name", "xb0", "netns", b, "numrxqueues", "2", "numtxqueues", "2")
+	run(t, "ip", "-n", a, "link", "set", "xa0", "up")
+	run(t, "ip", "-n", b, "link", "set", "xb0", "up")
+	var idxA, idxB int
+	var macA, macB []byte
+	inNS(t, a, func() {
+		ifc, err := net.InterfaceByName("xa0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		idxA, macA = ifc.Index, ifc.HardwareAddr
+	})
+	inNS(t, b, func() {
+		ifc, err := net.InterfaceByName("xb0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		idxB, macB = ifc.Index, ifc.HardwareAddr
+	})
+	var s [2]*Socket
+	var u *UMEM
+	inNS(t, a, func() {
+		var err error
+		if u, err = NewUMEM(UMEMOptions{NumFrames: 64}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { u.Close() })
+		p, err := LoadProgram(idxA, ProgramOptions{Capture4: []netip.Prefix{capture4}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		for q := range s {
+			if s[q], err = NewSocket(u, idxA, q, DefaultSocketOptions()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s[q].Close() })
+			if err := p.Register(q, s[q]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if !s[1].SharedUMEM() {
+		t.Fatalf("queue 1 socket did not share the UMEM: %v", s[1].SharedErr())
+	}
+	if s[1].FillFree(1) == 0 {
+		t.Fatal("queue 1 socket has no fill ring of its own")
+	}
+	out := packetSock(t, b, idxB)
+	for q := range s {
+		m := []byte(fmt.Sprintf("xlatd-queue-%d", q))
+		f := udp4Frame(macB, macA, "192.0.2.1", "192.0.2.2", 1, 2, m)
+		addr := uint64(q*u.FrameSize()) + Headroom
+		copy(u.Frame(addr)[Headroom:], f)
+		if s[q].Transmit([]Desc{{Addr: addr, Len: uint32(len(f))}}) != 1 {
+			t.Fatal("Transmit")
+		}
+		if err := s[q].Kick(); err != nil {
+			t.Fatalf("queue %d Kick: %v", q, err)
+		}
+		if _, ok := recvMarked(out, m, 3*time.Second); !ok {
+			t.Fatalf("frame from queue %d did not arrive", q)
+		}
+	}
 }
