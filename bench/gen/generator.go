@@ -27,7 +27,17 @@ type GenConfig struct {
 	Duration time.Duration // stop after this long (0 = no time bound)
 	Batch    int           // frames per TX batch (default 64)
 	FirstSeq uint64
+	// BurstTime bounds catching up after the thread was descheduled
+	// (default DefaultBurstTime); 0 < BurstTime <= one batch is strict
+	// constant-rate pacing.
+	BurstTime time.Duration
 }
+
+// DefaultBurstTime lets a paced generator catch up on 10 ms of rate: on a
+// small shared box the generator thread loses the CPU for several
+// milliseconds at a time, and without catching up it would offer a
+// fraction of the requested rate.
+const DefaultBurstTime = 10 * time.Millisecond
 
 // GenResult is what a generator run did.
 type GenResult struct {
@@ -50,8 +60,10 @@ func (r GenResult) Rate() float64 {
 // ErrUnbounded is returned when a run has neither a packet nor a time bound.
 var ErrUnbounded = errors.New("gen: generator needs a packet count or a duration")
 
-// sleepThreshold: waits longer than this yield the CPU instead of spinning.
-const sleepThreshold = 200 * time.Microsecond
+// Pacing waits spin without system calls: a thread that sleeps or
+// yields wakes up milliseconds late on a busy box, which would cut the
+// offered rate. Only waits beyond sleepThreshold sleep.
+const sleepThreshold = 5 * time.Millisecond
 
 // Generate sends frames stamped from t through p until c.Count packets
 // went out, c.Duration passed or stop became true. Each batch gets one
@@ -75,7 +87,20 @@ func Generate(p TxPort, t *Template, c GenConfig, stop *atomic.Bool) (GenResult,
 	}
 	var tb *TokenBucket
 	if c.Rate > 0 {
-		tb = NewTokenBucket(c.Rate, batch, start)
+		// The bucket holds BurstTime's worth of tokens (at least a
+		// batch): a generator thread descheduled for less than that
+		// catches up with a burst instead of losing rate; longer stalls
+		// do lose rate, which the result shows as a lower offered rate.
+		bt := c.BurstTime
+		if bt <= 0 {
+			bt = DefaultBurstTime
+		}
+		burst := int(c.Rate * bt.Seconds())
+		if burst < batch {
+			burst = batch
+		}
+		tb = NewTokenBucket(c.Rate, burst, start)
+		tb.tokens = float64(batch) // start with one batch, not a burst
 	}
 	seq := c.FirstSeq
 	for {
@@ -89,10 +114,6 @@ func Generate(p TxPort, t *Template, c GenConfig, stop *atomic.Bool) (GenResult,
 		}
 		if tb != nil {
 			if w := tb.Wait(now, n); w > 0 {
-				if err := p.Flush(); err != nil {
-					r.FlushErrors++
-					r.LastError = err
-				}
 				if time.Duration(w) > sleepThreshold {
 					time.Sleep(time.Duration(w) - sleepThreshold/2)
 				}

@@ -47,6 +47,7 @@ type options struct {
 	genCPU, sinkCPU           int
 	batch                     int
 	frames                    int
+	verbose                   bool
 }
 
 // Cell is one (case, direction, frame size) measurement.
@@ -122,6 +123,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.sinkCPU, "sink-cpu", 0, "CPU of the sink threads (-1: not pinned)")
 	fs.IntVar(&o.batch, "batch", 64, "generator TX batch")
 	fs.IntVar(&o.frames, "frames", 8192, "UMEM frames per endpoint (half TX, half RX)")
+	fs.BoolVar(&o.verbose, "v", false, "print every trial")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -204,7 +206,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 	}
 	xo := port.XSKOptions{Frames: o.frames}
 	ns := func(s string) string { return o.prefix + "-" + s }
-	b := &bed{drain: o.drain, batch: o.batch, maxPPS: 20e6}
+	b := &bed{drain: o.drain, batch: o.batch, maxPPS: 20e6, verbose: o.verbose}
 	var err error
 	if b.g6, err = openEndpoint(ns("gen"), "g6", macG6, o.genCPU, o.sinkCPU, xo); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -116,6 +117,7 @@ type bed struct {
 	batch          int
 	maxPPS         float64
 	trials         uint64
+	verbose        bool
 }
 
 func flow(from, to *endpoint, src, dst netip.Addr, dstMAC [6]byte) gen.Flow {
@@ -239,6 +241,13 @@ func (b *bed) Trial(ctx context.Context, t rfc8219.Trial) (rfc8219.TrialResult, 
 		}
 		lat.Merge(&s.Latency)
 		ipdv.Merge(&s.IPDV)
+	}
+	if b.verbose {
+		for _, l := range legs {
+			r, s := l.from.genRes, &l.to.sink
+			fmt.Fprintf(os.Stderr, "      trial %s %s %dB rate %.0f: sent %d (%.0f pps, stalls %d, kick errors %d, %v) received %d wrong %d foreign %d reordered %d\n",
+				b.cas, t.Direction, t.FrameSize, t.Rate, r.Sent, r.Rate(), r.Stalls, r.FlushErrors, r.LastError, s.Seq.Unique, s.Wrong, s.Foreign, s.Seq.Reordered)
+		}
 	}
 	out.Elapsed = time.Duration(elapsed)
 	out.Latency, out.IPDV = &lat, &ipdv
