@@ -240,6 +240,7 @@ func (t *Translator) icmpError64(f *Frame, ip []byte, e *chain6, src4, dst4 *[4]
 	}
 	hop := ip[header.IPv6HopLimit]
 	hop-- // once, also when hairpinning (translate46 then leaves it alone)
+	// DF: at most 576 bytes, so never set (RFC 7915 5.1: DF iff > 1260).
 	var id, fo uint16
 	if e.frag != 0 { // atomic fragment (real fragments were dropped)
 		id = uint16(e.id)
@@ -294,9 +295,6 @@ func (t *Translator) icmpError64(f *Frame, ip []byte, e *chain6, src4, dst4 *[4]
 	b := f.Buf[off:end]
 	writeIPv4(b[header.EthernetLen+err4HdrLen:header.EthernetLen+err4HdrLen+header.IPv4MinLen],
 		itos, uint16(itot), iid, ifo, ittl, iproto, &isrc4, &idst4)
-	if total > df6to4Limit {
-		fo = header.IPv4FlagDF // not reached: at most 576 bytes
-	}
 	writeIPv4(b[header.EthernetLen:header.EthernetLen+header.IPv4MinLen],
 		tos, uint16(total), id, fo, hop, header.ProtoICMP, src4, dst4)
 	ic := b[header.EthernetLen+header.IPv4MinLen:]
