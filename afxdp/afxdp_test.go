@@ -2,6 +2,7 @@ package afxdp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -96,13 +97,15 @@ func TestReceive(t *testing.T) {
 			for i := 0; i < n; i++ {
 				m := []byte(fmt.Sprintf("xlatd-rx-%d-%d", mode, i))
 				var f []byte
-				switch i % 3 {
+				switch i % 4 {
 				case 0:
 					f = udp6Frame(v.macA, v.macB, "2001:db8:1::2", "2001:db8:46::c633:6407", 1000, 2000, m)
 				case 1:
 					f = udp4Frame(v.macA, v.macB, "192.0.2.2", "198.51.100.7", 1000, 2000, m)
 				case 2:
 					f = udp4Frame(v.macA, v.macB, "192.0.2.2", "192.0.2.99", 1000, 2000, m) // captured, not denied
+				case 3:
+					f = fragment4(udp4Frame(v.macA, v.macB, "192.0.2.2", "198.51.100.8", 1000, 2000, m))
 				}
 				sent = append(sent, f)
 				sendFrame(t, bx.peer, v.idxB, f)
@@ -145,7 +148,7 @@ func TestReceive(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("counters: %v", c)
-			if c["redirected6"] < 3 || c["redirected4"] < 5 {
+			if c["redirected6"] < 2 || c["redirected4"] < 6 {
 				t.Errorf("redirect counters %d/%d", c["redirected6"], c["redirected4"])
 			}
 			for _, k := range []string{"pass_nomatch6", "pass_deny6", "pass_deny4", "pass_nomatch4", "pass_multicast4", "pass_l2_multicast", "pass_nd"} {
@@ -489,6 +492,16 @@ func TestOtherProgramAttached(t *testing.T) {
 			t.Errorf("after our Close, xa1 has %d, want the other %d", id, otherID)
 		}
 	})
+}
+
+// fragment4 makes an IPv4 frame a non-first fragment (offset 1480, MF set):
+// no L4 header, matched by destination alone.
+func fragment4(f []byte) []byte {
+	ip := f[14:34]
+	binary.BigEndian.PutUint16(ip[6:], 0x2000|185)
+	binary.BigEndian.PutUint16(ip[10:], 0)
+	binary.BigEndian.PutUint16(ip[10:], ^fold(sum16(ip, 0)))
+	return f
 }
 
 // nsTo turns an IPv6 UDP frame into a unicast Neighbour Solicitation
