@@ -264,10 +264,217 @@ func fuzzTranslate(f *testing.F, et uint16) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, ip []byte, knobs uint8) {
-		if _, fail := translateChecked(knobConfig(t, knobs), et, ip); fail != "" {
+		if fail := roundTrip(knobConfig(t, knobs), knobs, et, ip, false); fail != "" {
 			t.Fatalf("%s\ninput:\n%s", fail, describe(ip))
 		}
 	})
+}
+
+// roundTrip translates ip with the invariants of translateChecked and,
+// when that gives exactly one translated frame, translates the result back
+// and checks that the packet survived: RFC 7915 loses IPv4 options, IPv6
+// extension headers, the flow label and (unfragmented) the IPv4 ID, and
+// takes 2 from the TTL / hop limit, but everything else comes back, and the
+// L4 bytes, checksum included, come back exactly (incremental checksum
+// updates: a bad checksum stays exactly as bad). Only TCP, UDP, ICMP echo
+// and unknown protocols are compared; ICMP errors map several codes onto
+// one and do not round-trip.
+// With strict, both translations must happen.
+func roundTrip(cfg *batch.Config, knobs uint8, et uint16, ip []byte, strict bool) string {
+	v, fail := translateChecked(cfg, et, ip)
+	if fail != "" {
+		return fail
+	}
+	want, backWant, backEt := batch.To6, batch.To4, uint16(header.EtherTypeIPv6)
+	if et == header.EtherTypeIPv6 {
+		want, backWant, backEt = batch.To4, batch.To6, header.EtherTypeIPv4
+	}
+	f := &v.Frames[0]
+	if f.Verdict != want || v.NExtra != 0 {
+		if strict {
+			return fmt.Sprintf("verdict %v (reason %v), %d extra frames; want %v", f.Verdict, f.Reason, v.NExtra, want)
+		}
+		return ""
+	}
+	mid := append([]byte(nil), f.Bytes()[header.EthernetLen:]...)
+	bv, fail := translateChecked(cfg, backEt, mid)
+	if fail != "" {
+		return "translating the translation back: " + fail + "\ntranslation:\n" + describe(mid)
+	}
+	g := &bv.Frames[0]
+	if g.Verdict != backWant || bv.NExtra != 0 {
+		if strict {
+			return fmt.Sprintf("back: verdict %v (reason %v), %d extra frames; want %v", g.Verdict, g.Reason, bv.NExtra, backWant)
+		}
+		return "" // hairpinning, hop limit expiry, policy: not a round trip
+	}
+	rt := g.Bytes()[header.EthernetLen:]
+	var s string
+	if et == header.EtherTypeIPv4 {
+		s = roundTrip4(ip, rt, knobs)
+	} else {
+		s = roundTrip6(ip, rt, knobs)
+	}
+	if s != "" {
+		return "round trip: " + s + "\ntranslation:\n" + describe(mid) + "back:\n" + describe(rt)
+	}
+	return ""
+}
+
+// roundTripL4 reports whether proto's bytes are compared on a round trip
+// (first fragments of TCP/UDP/echo, any non-first fragment, unknown protocols).
+func roundTripL4(proto uint8, l4 []byte, first, v6 bool) bool {
+	if !first {
+		return true
+	}
+	switch proto {
+	case header.ProtoTCP, header.ProtoUDP:
+		return true
+	case header.ProtoICMP:
+		return !v6 && len(l4) > 0 && (l4[0] == 0 || l4[0] == 8)
+	case header.ProtoICMPv6:
+		return v6 && len(l4) > 0 && (l4[0] == 128 || l4[0] == 129)
+	case header.ProtoHopByHop, header.ProtoRouting, header.ProtoFragment, header.ProtoDestOpts:
+		return false
+	}
+	return proto != header.ProtoICMP && proto != header.ProtoICMPv6
+}
+
+// sameL4 compares L4 bytes, with the checksum's two zeros (0x0000 and
+// 0xffff) equal for TCP and ICMP.
+func sameL4(a, b []byte, proto uint8, first bool) string {
+	if len(a) != len(b) {
+		return fmt.Sprintf("L4 length %d, was %d", len(b), len(a))
+	}
+	co := -1
+	if first {
+		switch proto {
+		case header.ProtoTCP:
+			co = header.TCPCsum
+		case header.ProtoUDP:
+			co = header.UDPCsum
+		case header.ProtoICMP, header.ProtoICMPv6:
+			co = header.ICMPCsum
+		}
+	}
+	for i := range a {
+		if a[i] == b[i] {
+			continue
+		}
+		if co >= 0 && (i == co || i == co+1) && len(a) >= co+2 {
+			ca, cb := header.Be16(a[co:]), header.Be16(b[co:])
+			if ca^cb == 0xffff && (ca == 0 || cb == 0) && proto != header.ProtoUDP {
+				continue
+			}
+		}
+		return fmt.Sprintf("L4 byte %d (%s) is %#02x, was %#02x", i, map[bool]string{true: "checksum", false: "data"}[i == co || i == co+1], b[i], a[i])
+	}
+	return ""
+}
+
+func roundTrip4(o, r []byte, knobs uint8) string {
+	ihl, tl := int(o[0]&0xf)*4, int(header.Be16(o[2:]))
+	o = o[:tl]
+	if !roundTripL4(o[9], o[ihl:], header.Be16(o[6:])&0x1fff == 0, false) {
+		return ""
+	}
+	if len(r) < 20 || r[0] != 0x45 {
+		return "result is not a plain IPv4 header"
+	}
+	if got, want := int(header.Be16(r[2:])), tl-(ihl-20); got != want {
+		return fmt.Sprintf("total length %d, want %d (options dropped)", got, want)
+	}
+	if knobs&knobResetTC == 0 && r[1] != o[1] {
+		return fmt.Sprintf("TOS %#02x, was %#02x", r[1], o[1])
+	}
+	if o[8] >= 3 && r[8] != o[8]-2 {
+		return fmt.Sprintf("TTL %d, was %d", r[8], o[8])
+	}
+	if r[9] != o[9] || string(r[12:20]) != string(o[12:20]) {
+		return "protocol or addresses changed"
+	}
+	ofo, rfo := header.Be16(o[6:]), header.Be16(r[6:])
+	frag := ofo&0x3fff != 0
+	if frag && (rfo&0x3fff != ofo&0x3fff || header.Be16(r[4:]) != header.Be16(o[4:])) {
+		return fmt.Sprintf("fragment ID/MF/offset %#04x/%#04x, was %#04x/%#04x", header.Be16(r[4:]), rfo, header.Be16(o[4:]), ofo)
+	}
+	first := ofo&0x1fff == 0
+	if o[9] == header.ProtoICMP && frag {
+		return "" // a fragmented ICMP message's checksum cannot be adjusted statelessly
+	}
+	rl4 := r[20:]
+	if o[9] == header.ProtoUDP && first && len(o) >= ihl+8 && header.Be16(o[ihl+header.UDPCsum:]) == 0 && len(rl4) >= 8 {
+		// Zero checksum amended (RFC 7915 4.5): it does not come back as 0.
+		rl4 = append([]byte(nil), rl4...)
+		rl4[header.UDPCsum], rl4[header.UDPCsum+1] = 0, 0
+	}
+	return sameL4(o[ihl:], rl4, o[9], first)
+}
+
+// upper walks an IPv6 extension-header chain: upper-layer offset and
+// protocol, and the Fragment header's offset (-1 when none).
+func upper(b []byte) (off int, nh uint8, frag int) {
+	nh, off, frag = b[6], 40, -1
+	for n := 0; n < 64 && off+8 <= len(b); n++ {
+		switch nh {
+		case header.ProtoHopByHop, header.ProtoDestOpts, header.ProtoRouting:
+			nh, off = b[off], off+(int(b[off+1])+1)*8
+		case header.ProtoFragment:
+			frag = off
+			nh, off = b[off], off+8
+		default:
+			return off, nh, frag
+		}
+	}
+	return off, nh, frag
+}
+
+func roundTrip6(o, r []byte, knobs uint8) string {
+	o = o[:40+int(header.Be16(o[4:]))]
+	ou, onh, ofr := upper(o)
+	ru, rnh, rfr := upper(r)
+	if ou > len(o) || ru > len(r) {
+		return "extension headers beyond the packet"
+	}
+	first := ofr < 0 || header.Be16(o[ofr+2:])&^7 == 0
+	if !roundTripL4(onh, o[ou:], first, true) {
+		return ""
+	}
+	if rnh != onh {
+		return fmt.Sprintf("upper-layer protocol %d, was %d", rnh, onh)
+	}
+	if knobs&knobResetTC == 0 && header.IPv6(r).TrafficClass() != header.IPv6(o).TrafficClass() {
+		return fmt.Sprintf("traffic class %#02x, was %#02x", header.IPv6(r).TrafficClass(), header.IPv6(o).TrafficClass())
+	}
+	if o[7] >= 3 && r[7] != o[7]-2 {
+		return fmt.Sprintf("hop limit %d, was %d", r[7], o[7])
+	}
+	isFrag := false
+	if ofr >= 0 {
+		fo := header.Be16(o[ofr+2:])
+		isFrag = fo != 0
+		if isFrag {
+			if rfr < 0 {
+				return "fragment lost its Fragment header"
+			}
+			if header.Be16(r[rfr+2:]) != fo || header.Be32(r[rfr+4:]) != header.Be32(o[ofr+4:])&0xffff {
+				return fmt.Sprintf("Fragment offset/M %#04x id %#x, was %#04x id %#x", header.Be16(r[rfr+2:]),
+					header.Be32(r[rfr+4:]), fo, header.Be32(o[ofr+4:]))
+			}
+		}
+	}
+	if onh == header.ProtoICMPv6 && isFrag {
+		return ""
+	}
+	if string(r[8:40]) != string(o[8:40]) {
+		// Addresses not in canonical RFC 6052 / EAM form do not come back
+		// unchanged, and the checksum follows them: compare the rest.
+		if len(o)-ou != len(r)-ru {
+			return fmt.Sprintf("L4 length %d, was %d", len(r)-ru, len(o)-ou)
+		}
+		return ""
+	}
+	return sameL4(o[ou:], r[ru:], onh, first)
 }
 
 // malformedCase is a generated robustness case; it seeds the fuzz targets
@@ -822,4 +1029,68 @@ func slicesContains[T comparable](s []T, v T) bool {
 		}
 	}
 	return false
+}
+
+// TestRoundTrip translates generated packets there and back (see roundTrip):
+// TCP, UDP, ICMP echo and an unknown protocol, empty to 1200-byte
+// payloads, TOS / traffic class set, good and bad L4 checksums, fragments.
+func TestRoundTrip(t *testing.T) {
+	cfg := knobConfig(t, 0)
+	type pc struct {
+		name string
+		et   uint16
+		ip   []byte
+	}
+	var cases []pc
+	for _, n := range []int{0, 1, 7, 100, 1200} {
+		for _, bad := range []bool{false, true} {
+			for _, proto := range []uint8{pktbuild.ProtoUDP, pktbuild.ProtoTCP, pktbuild.ProtoICMP, 253} {
+				var l4 []byte
+				switch proto {
+				case pktbuild.ProtoUDP:
+					l4 = pktbuild.UDP(2000, 4000, pktbuild.Payload(n))
+				case pktbuild.ProtoTCP:
+					l4 = pktbuild.TCP(2000, 4000, 7, 9, pktbuild.TCPAck|pktbuild.TCPPsh, pktbuild.Payload(n))
+				case pktbuild.ProtoICMP:
+					l4 = pktbuild.Echo(8, 77, 3, pktbuild.Payload(n))
+				default:
+					l4 = pktbuild.Payload(n + 1)
+				}
+				h := h4(proto)
+				h.TOS, h.DF = 0xb8, true
+				p4 := h.Build(l4)
+				nh := proto
+				if proto == pktbuild.ProtoICMP {
+					nh = pktbuild.ProtoICMPv6
+					l4 = pktbuild.Echo(128, 77, 3, pktbuild.Payload(n))
+				}
+				x := h6(nh)
+				x.TC = 0xb8
+				p6 := x.Build(l4)
+				if bad && proto != 253 {
+					p4[len(p4)-1] ^= 0x5a // payload change: the checksum is now wrong
+					p6[len(p6)-1] ^= 0x5a
+					if n == 0 {
+						continue
+					}
+				}
+				name := fmt.Sprintf("proto%d/%d/bad=%v", proto, n, bad)
+				cases = append(cases, pc{"4/" + name, e4, p4}, pc{"6/" + name, e6, p6})
+			}
+		}
+	}
+	l4 := pktbuild.UDP(2000, 4000, pktbuild.Payload(1000))
+	for i, f := range h4(pktbuild.ProtoUDP).Fragments(l4, 400) {
+		cases = append(cases, pc{fmt.Sprintf("4/fragment-%d", i), e4, f})
+	}
+	for i, f := range h6(pktbuild.ProtoUDP).Fragments(l4, 400, 0x4321) {
+		cases = append(cases, pc{fmt.Sprintf("6/fragment-%d", i), e6, f})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if s := roundTrip(cfg, 0, c.et, c.ip, true); s != "" {
+				t.Errorf("%s\ninput:\n%s", s, describe(c.ip))
+			}
+		})
+	}
 }
