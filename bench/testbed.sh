@@ -127,6 +127,9 @@ forward_only = $1
 
 [metrics]
 listen = ""
+
+[control]
+socket = "$XB_RUN/xlatd.sock"
 CONF
 }
 
@@ -158,6 +161,12 @@ start() {
 		fo=false
 		[ "$1" = afxdp_fwd ] && fo=true
 		xlatd_conf $fo >"$XB_RUN/xlatd.toml"
+		if [ "$fo" = true ]; then
+			# Untranslated frames keep their family: route the pool6 and EAM
+			# destinations across to the far host's address of that family.
+			ip -n "$NSD" -6 route replace 2001:db8:64::/96 via 2001:db8:2::2 dev d4
+			ip -n "$NSD" -4 route replace 192.0.2.0/24 via 203.0.113.2 dev d6
+		fi
 		nsx "$NSD" "$XLATD" -config "$XB_RUN/xlatd.toml" -check >"$XB_RUN/dut.log" 2>&1 || {
 			cat "$XB_RUN/dut.log" >&2
 			return 1
@@ -212,6 +221,10 @@ stop() {
 	case "${1:-}" in
 	tayga)
 		ip -n "$NSD" link del xbtayga 2>/dev/null || true
+		;;
+	afxdp_fwd)
+		ip -n "$NSD" -6 route del 2001:db8:64::/96 2>/dev/null || true
+		ip -n "$NSD" -4 route del 192.0.2.0/24 2>/dev/null || true
 		;;
 	esac
 	forwarding 0 2>/dev/null || true

@@ -79,8 +79,13 @@ func NewXSK(ifname string, o XSKOptions, rx bool) (*XSK, error) {
 		u.Close()
 		return nil, fmt.Errorf("port: AF_XDP socket on %s: %w", ifname, err)
 	}
-	x := &XSK{umem: s.UMEM(), sock: s}
-	um := x.umem
+	um := s.UMEM()
+	x := &XSK{umem: um, sock: s}
+	// In copy mode every TX frame becomes an skb charged to the socket's
+	// send buffer until the receiver frees it; a DUT that queues frames
+	// (TAYGA's TUN queue) would otherwise throttle the generator to its own
+	// pace instead of being overloaded. Room for every TX frame in flight.
+	_ = unix.SetsockoptInt(s.FD(), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, um.NumFrames()*4096)
 	fs := uint64(um.FrameSize())
 	nTx := um.NumFrames()
 	if rx {
