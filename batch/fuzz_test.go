@@ -13,9 +13,13 @@ package batch_test
 //   - transmitted frames parse: EtherType matches the IP version, the IP
 //     length field equals the frame length - 14, the IPv4 header checksum
 //     verifies (checkFrame);
-//   - the verdict counters count every frame, Frames and Extra.
+//   - a frame passed to the kernel (Pass) is left exactly as it came;
+//   - the verdict counters count every frame, Frames and Extra;
+//   - the same input twice in one vector gets the same verdict and reason;
+//   - round trip (roundTrip): what translates there and back comes back.
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"net/netip"
@@ -139,6 +143,7 @@ func translateChecked(cfg *batch.Config, et uint16, ip []byte) (v *batch.Vector,
 	if et == header.EtherTypeIPv6 {
 		in = batch.Side6
 	}
+	orig := append([]byte(nil), buf[batch.Headroom:batch.Headroom+n]...)
 	v.Add(buf, batch.Headroom, n, in)
 	// The same packet again as a second frame: state must not leak from
 	// one frame to the next (same verdict and reason).
@@ -183,6 +188,10 @@ func translateChecked(cfg *batch.Config, et uint16, ip []byte) (v *batch.Vector,
 		}
 		if s := checkVerdict(f, in); s != "" {
 			return v, fmt.Sprintf("frame %d: %s", i, s)
+		}
+		if f.Verdict == batch.Pass && (i >= v.N || f.Off != batch.Headroom || f.Len != n ||
+			!bytes.Equal(f.Bytes(), orig)) {
+			return v, fmt.Sprintf("frame %d: verdict Pass but the frame was changed (it belongs to the kernel)", i)
 		}
 	}
 	return v, ""

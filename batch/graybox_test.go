@@ -358,6 +358,15 @@ func TestGraybox(t *testing.T) {
 	if n := countMain(grayRows); n != 124 {
 		t.Fatalf("table has %d SIIT rows, INDEX.md section 5 has 124", n)
 	}
+	for name := range deviations {
+		found := false
+		for i := range grayRows {
+			found = found || grayRows[i].name == name
+		}
+		if !found {
+			t.Errorf("deviations lists %q, which is not a row", name)
+		}
+	}
 	var status grayStatus
 	for i := range grayRows {
 		r := &grayRows[i]
