@@ -118,7 +118,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.latencyTrial, "latency-trial", 400*time.Millisecond, "trial length of the latency measurement at the throughput rate")
 	fs.DurationVar(&o.drain, "drain", 60*time.Millisecond, "wait after the generator stops before counting")
 	loss := fs.String("loss-rates", "", "extra frame loss trials at these fractions of the generator's rate (e.g. 1,0.9,0.8)")
-	fs.DurationVar(&o.budget, "budget", 9*time.Minute, "stop measuring (and report what is done) after this long")
+	fs.DurationVar(&o.budget, "budget", 8*time.Minute, "stop measuring (and report what is done) after this long")
 	fs.IntVar(&o.genCPU, "gen-cpu", 0, "CPU of the generator threads (-1: not pinned)")
 	fs.IntVar(&o.sinkCPU, "sink-cpu", 0, "CPU of the sink threads (-1: not pinned)")
 	fs.IntVar(&o.batch, "batch", 64, "generator TX batch")
