@@ -460,7 +460,7 @@ func roundTrip6(o, r []byte, knobs uint8) string {
 	}
 	isFrag := false
 	if ofr >= 0 {
-		fo := header.Be16(o[ofr+2:])
+		fo := header.Be16(o[ofr+2:]) &^ 6 // Res bits: "ignored on reception" (RFC 8200 4.5)
 		isFrag = fo != 0
 		if isFrag {
 			if rfr < 0 {
