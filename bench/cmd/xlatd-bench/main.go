@@ -122,10 +122,13 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.genCPU, "gen-cpu", 0, "CPU of the generator threads (-1: not pinned)")
 	fs.IntVar(&o.sinkCPU, "sink-cpu", 0, "CPU of the sink threads (-1: not pinned)")
 	fs.IntVar(&o.batch, "batch", 64, "generator TX batch")
-	fs.IntVar(&o.frames, "frames", 8192, "UMEM frames per endpoint (half TX, half RX)")
+	fs.IntVar(&o.frames, "frames", 16384, "UMEM frames per endpoint (half TX, half RX; rings hold half of them), power of two")
 	fs.BoolVar(&o.verbose, "v", false, "print every trial")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.frames < 128 || o.frames&(o.frames-1) != 0 {
+		return o, fmt.Errorf("-frames %d: want a power of two >= 128", o.frames)
 	}
 	if o.prefix == "" {
 		return o, errors.New("-prefix (or XB_PREFIX) is required")
@@ -204,7 +207,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 		CPUs: runtime.NumCPU(), GenCPU: o.genCPU, SinkCPU: o.sinkCPU, Trial: o.search.TrialDuration.String(),
 		Precision: o.search.Precision, Tolerance: o.search.LossTolerance, Cases: o.cases, CaseError: map[string]string{},
 	}
-	xo := port.XSKOptions{Frames: o.frames}
+	xo := port.XSKOptions{Frames: o.frames, FrameSize: 2048, Ring: o.frames / 2}
 	ns := func(s string) string { return o.prefix + "-" + s }
 	b := &bed{drain: o.drain, batch: o.batch, maxPPS: 20e6, verbose: o.verbose}
 	var err error
