@@ -269,6 +269,11 @@ func (t *Translator) translate46(f *Frame) {
 	}
 
 	// L4 checks, before anything is written.
+	if x.proto == 2 {
+		// IGMP: single-hop messages RFC 7915 section 4.2 says to drop.
+		t.drop(f, ReasonICMPUntranslatable)
+		return
+	}
 	nh := x.proto
 	amend := false
 	if x.fragOff == 0 {

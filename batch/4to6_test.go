@@ -123,6 +123,10 @@ func TestTranslate46TCPAndUnknown(t *testing.T) {
 	if !pktbuild.ValidL4Checksum6(o, 40, 6) {
 		t.Errorf("bad TCP checksum not preserved")
 	}
+	// IGMP is dropped (RFC 7915 section 4.2).
+	h.Proto = 2
+	v, _ = run46(t, cfg46(t), h.Build(make([]byte, 8)), nil)
+	wantVerdict(t, &v.Frames[0], batch.Drop, batch.ReasonICMPUntranslatable)
 	// Unknown protocol: bytes untouched.
 	h.Proto = 132
 	l4 := pktbuild.Payload(40)
