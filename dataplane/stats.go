@@ -10,31 +10,33 @@ import (
 type Counter uint8
 
 const (
-	RX6           Counter = iota // frames received on the IPv6-side socket
-	RX4                          // frames received on the IPv4-side socket
-	TX6                          // frames queued for transmission on the IPv6 side
-	TX4                          // frames queued for transmission on the IPv4 side
-	TXRingFull                   // frames dropped because a TX ring was full
-	KickErrors                   // sendto() wakeups of a TX ring that failed
-	WakeupErrors                 // recvfrom() wakeups of a fill ring that failed
-	PollErrors                   // poll(2) calls that failed
-	NeighMiss                    // frames dropped: next hop's MAC address not known yet (resolution asked)
-	NoRoute                      // frames dropped: no route on the egress interface for the destination
-	Copies                       // frames copied between the two sides' UMEMs (not shared)
-	NoFreeFrame                  // frames dropped: no free UMEM frame for a copy
-	PassDropped                  // frames the translator gave back to the kernel (verdict pass): AF_XDP cannot, so dropped
-	NoTXSocket                   // frames dropped: this queue has no socket on the egress side
-	BadOutput                    // frames dropped: translated frame has impossible bounds (a bug)
-	FillEmpty                    // refills that found no free frame to give the kernel
-	ResolveQueued                // neighbour-resolution requests handed to the neighbour mirror
-	Vectors                      // vectors processed
-	Sleeps                       // times the worker slept in poll(2)
+	RX6              Counter = iota // frames received on the IPv6-side socket
+	RX4                             // frames received on the IPv4-side socket
+	TX6                             // frames queued for transmission on the IPv6 side
+	TX4                             // frames queued for transmission on the IPv4 side
+	TXRingFull                      // frames dropped because a TX ring was full
+	KickErrors                      // sendto() wakeups of a TX ring that failed
+	WakeupErrors                    // recvfrom() wakeups of a fill ring that failed
+	PollErrors                      // poll(2) calls that failed
+	NeighMiss                       // frames whose next hop's MAC address was not known (resolution asked)
+	NeighHeld                       // of those, frames held until the MAC address is known
+	NeighHoldDropped                // held frames dropped: not resolved within a second, or no route any more
+	NoRoute                         // frames dropped: no route on the egress interface for the destination
+	Copies                          // frames copied between the two sides' UMEMs (not shared)
+	NoFreeFrame                     // frames dropped: no free UMEM frame for a copy
+	PassDropped                     // frames the translator gave back to the kernel (verdict pass): AF_XDP cannot, so dropped
+	NoTXSocket                      // frames dropped: this queue has no socket on the egress side
+	BadOutput                       // frames dropped: translated frame has impossible bounds (a bug)
+	FillEmpty                       // refills that found no free frame to give the kernel
+	ResolveQueued                   // neighbour-resolution requests handed to the neighbour mirror
+	Vectors                         // vectors processed
+	Sleeps                          // times the worker slept in poll(2)
 	NumCounters
 )
 
 var counterNames = [NumCounters]string{
 	"rx_ipv6", "rx_ipv4", "tx_ipv6", "tx_ipv4", "tx_ring_full", "kick_errors",
-	"wakeup_errors", "poll_errors", "neigh_miss", "no_route", "copies", "no_free_frame",
+	"wakeup_errors", "poll_errors", "neigh_miss", "neigh_held", "neigh_hold_dropped", "no_route", "copies", "no_free_frame",
 	"pass_dropped", "no_tx_socket", "bad_output", "fill_empty", "resolve_requests",
 	"vectors", "sleeps",
 }
@@ -48,7 +50,9 @@ var counterHelp = [NumCounters]string{
 	"TX wakeups (sendto) that failed; retried at the next vector",
 	"fill-ring wakeups (recvfrom) that failed",
 	"poll(2) calls of idle workers that failed",
-	"frames dropped because the next hop's MAC address is not known yet; the kernel was asked to resolve it",
+	"frames whose next hop's MAC address was not known yet; the kernel was asked to resolve it (frames beyond neigh_held were dropped)",
+	"frames held (up to 16 per worker, at most 1 s) until their next hop's MAC address was known, then sent",
+	"held frames dropped because the next hop did not resolve within 1 s or lost its route",
 	"frames dropped because no route on the egress interface covers the destination",
 	"frames copied once between the two interfaces' UMEMs because the kernel refused a shared UMEM",
 	"frames dropped because no free UMEM frame was left for the copy",

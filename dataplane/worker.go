@@ -122,6 +122,7 @@ type Worker struct {
 	dp       [NumCounters]uint64
 	req      neigh.Requests
 	rxTurn   int
+	now      int64
 	pfds     [2]unix.PollFd
 	npfds    int
 
@@ -138,6 +139,25 @@ type Worker struct {
 	last6res neigh.Result
 	last6ok  bool
 	lastNH   [16]byte
+
+	// Frames waiting for their next hop's MAC address (bounded).
+	held  [holdSize]heldFrame
+	nheld int
+}
+
+// holdSize bounds the frames a worker holds while the kernel resolves a
+// next hop; holdTime is how long one is held before it is dropped.
+const (
+	holdSize = 16
+	holdTime = int64(time.Second)
+)
+
+type heldFrame struct {
+	f        batch.Frame
+	mi       int
+	ch       uint64
+	side     batch.Side
+	deadline int64
 }
 
 // allocator hands the translator spare frames from the IPv6 side's UMEM
@@ -363,9 +383,10 @@ func (w *Worker) Step(now int64) int {
 	w.refill()
 	w.receive()
 	v := &w.vec
-	if v.N == 0 {
+	if v.N == 0 && w.nheld == 0 {
 		return 0
 	}
+	w.now = now
 	w.alloc.n = 0
 	if w.cfg.ForwardOnly {
 		w.forward()
@@ -376,6 +397,10 @@ func (w *Worker) Step(now int64) int {
 		w.nh = w.cfg.Neigh()
 	}
 	w.last4ok, w.last6ok = false, false
+	if w.nheld > 0 {
+		// Held frames first, to keep their order ahead of newer ones.
+		w.retryHeld()
+	}
 
 	for i := 0; i < v.N; i++ {
 		f := &v.Frames[i]
@@ -419,7 +444,9 @@ func (w *Worker) Step(now int64) int {
 		w.dp[ResolveQueued]++
 	}
 	w.req.N = 0
-	w.dp[Vectors]++
+	if v.N > 0 {
+		w.dp[Vectors]++
+	}
 	w.cfg.Stats.publish(&w.tr.Counters, &w.dp)
 	return v.N
 }
@@ -507,6 +534,12 @@ func (w *Worker) send(f *batch.Frame, mi int, ch uint64, s batch.Side) bool {
 	case neigh.Found:
 	case neigh.Miss:
 		w.dp[NeighMiss]++
+		if w.nheld < len(w.held) {
+			w.held[w.nheld] = heldFrame{f: *f, mi: mi, ch: ch, side: s, deadline: w.now + holdTime}
+			w.nheld++
+			w.dp[NeighHeld]++
+			return true
+		}
 		return false
 	default:
 		w.dp[NoRoute]++
@@ -515,6 +548,45 @@ func (w *Worker) send(f *batch.Frame, mi int, ch uint64, s batch.Side) bool {
 	copy(b[0:6], mac[:])
 	copy(b[6:12], w.mac[s][:])
 	return w.queue(p, f, mi, ch, s)
+}
+
+// retryHeld sends the held frames whose next hop is now known and drops
+// those held too long or without a route.
+func (w *Worker) retryHeld() {
+	if w.nh == nil {
+		return
+	}
+	k := 0
+	for i := 0; i < w.nheld; i++ {
+		h := &w.held[i]
+		b := h.f.Buf[h.f.Off : h.f.Off+h.f.Len]
+		oif := w.ifindex[h.side]
+		var mac [6]byte
+		var res neigh.Result
+		if b[12] == 0x08 {
+			mac, _, res = w.nh.Lookup4(oif, [4]byte(b[header.EthernetLen+16:header.EthernetLen+20]))
+		} else {
+			mac, _, res = w.nh.Lookup6(oif, [16]byte(b[header.EthernetLen+24:header.EthernetLen+40]))
+		}
+		switch {
+		case res == neigh.Found:
+			copy(b[0:6], mac[:])
+			copy(b[6:12], w.mac[h.side][:])
+			if !w.queue(w.out[h.side], &h.f, h.mi, h.ch, h.side) {
+				w.release(h.mi, h.ch)
+			}
+		case res == neigh.Miss && w.now < h.deadline:
+			w.held[k] = *h
+			k++
+		default:
+			w.dp[NeighHoldDropped]++
+			w.release(h.mi, h.ch)
+		}
+	}
+	for i := k; i < w.nheld; i++ {
+		w.held[i] = heldFrame{}
+	}
+	w.nheld = k
 }
 
 // queue puts the frame on port p's TX batch, copying it into that port's
@@ -597,7 +669,11 @@ func (w *Worker) Run(stop *atomic.Bool) {
 			w.pfds[i].Revents = 0
 		}
 		w.dp[Sleeps]++
-		if _, err := unix.Poll(w.pfds[:w.npfds], timeout); err != nil && err != unix.EINTR {
+		t := timeout
+		if w.nheld > 0 {
+			t = min(t, 10) // come back soon for the held frames
+		}
+		if _, err := unix.Poll(w.pfds[:w.npfds], t); err != nil && err != unix.EINTR {
 			w.dp[PollErrors]++
 		}
 		w.cfg.Stats.publish(&w.tr.Counters, &w.dp)

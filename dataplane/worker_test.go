@@ -257,7 +257,7 @@ func newRig(t testing.TB, shared, forward bool) *rig {
 // conserved checks that no frame was lost or duplicated.
 func (r *rig) conserved(t *testing.T) {
 	t.Helper()
-	total := r.p6.held() + r.p4.held()
+	total := r.p6.held() + r.p4.held() + r.w.nheld
 	for i := 0; i < r.w.nmems; i++ {
 		total += r.w.mems[i].free.Len()
 	}
@@ -325,18 +325,49 @@ func TestNeighbourMiss(t *testing.T) {
 	}
 	r.w.Step(1)
 	r.conserved(t)
-	if len(r.p4.sent()) != 0 || r.dp(NeighMiss) != 3 {
-		t.Fatalf("neigh_miss %d", r.dp(NeighMiss))
+	if len(r.p4.sent()) != 0 || r.dp(NeighMiss) != 3 || r.dp(NeighHeld) != 3 {
+		t.Fatalf("neigh_miss %d neigh_held %d", r.dp(NeighMiss), r.dp(NeighHeld))
 	}
 	if len(r.requests) != 1 || r.requests[0].N != 1 || netip.AddrFrom4([4]byte(r.requests[0].Req[0].Addr[:4])) != h4 ||
 		!r.requests[0].Req[0].V4 || r.requests[0].Req[0].Oif != 3 {
 		t.Fatalf("requests %+v", r.requests)
 	}
+	// Still unresolved: kept.
+	r.w.Step(2)
+	if r.w.nheld != 3 || len(r.p4.tx) != 0 {
+		t.Fatalf("held %d, tx %d", r.w.nheld, len(r.p4.tx))
+	}
+	// Resolved: the held frames go out (before the new one), with MACs.
 	r.nb.miss = netip.Addr{}
 	r.p6.inject(t, udp6(h6, h4as6, 10))
-	r.w.Step(2)
-	if len(r.p4.sent()) != 1 {
-		t.Fatal("not sent after resolution")
+	r.w.Step(3)
+	r.conserved(t)
+	out := r.p4.sent()
+	if len(out) != 4 || r.w.nheld != 0 {
+		t.Fatalf("sent %d after resolution, %d still held", len(out), r.w.nheld)
+	}
+	for _, f := range out {
+		if [6]byte(f[0:6]) != macPeer || [6]byte(f[6:12]) != macBox4 {
+			t.Errorf("MACs % x", f[:12])
+		}
+	}
+	r.w.Step(4)
+	r.conserved(t)
+
+	// More misses than the hold queue takes; then they expire.
+	r.nb.miss = h4
+	for i := 0; i < holdSize+4; i++ {
+		r.p6.inject(t, udp6(h6, h4as6, 10))
+	}
+	r.w.Step(10)
+	r.conserved(t)
+	if r.w.nheld != holdSize || r.dp(NeighMiss) != 3+holdSize+4 || r.dp(NeighHeld) != 3+holdSize {
+		t.Fatalf("held %d, neigh_miss %d, neigh_held %d", r.w.nheld, r.dp(NeighMiss), r.dp(NeighHeld))
+	}
+	r.w.Step(10 + holdTime)
+	r.conserved(t)
+	if r.w.nheld != 0 || r.dp(NeighHoldDropped) != holdSize || len(r.p4.tx) != 0 {
+		t.Fatalf("after expiry: held %d, dropped %d", r.w.nheld, r.dp(NeighHoldDropped))
 	}
 }
 
