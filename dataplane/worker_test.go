@@ -34,6 +34,7 @@ type fakePort struct {
 	ring           int
 	fill, comp     []uint64
 	rx, tx         []afxdp.Desc
+	fillh, rxh     int // consumer heads of fill and rx (no shifting per frame)
 	shareFill      bool // Fill/Complete return 0 (rings of another socket)
 	kicks, wakeups int
 }
@@ -44,8 +45,11 @@ func newFakePort(m *fakeMem, ring int) *fakePort {
 }
 
 func (p *fakePort) Receive(d []afxdp.Desc) int {
-	n := copy(d, p.rx)
-	p.rx = p.rx[:copy(p.rx, p.rx[n:])]
+	n := copy(d, p.rx[p.rxh:])
+	p.rxh += n
+	if p.rxh == len(p.rx) {
+		p.rx, p.rxh = p.rx[:0], 0
+	}
 	return n
 }
 func (p *fakePort) Transmit(d []afxdp.Desc) int {
@@ -57,9 +61,17 @@ func (p *fakePort) Fill(a []uint64) int {
 	if p.shareFill {
 		return 0
 	}
+	p.compactFill()
 	n := min(len(a), p.ring-len(p.fill))
 	p.fill = append(p.fill, a[:n]...)
 	return n
+}
+
+func (p *fakePort) compactFill() {
+	if p.fillh > 0 {
+		p.fill = p.fill[:copy(p.fill, p.fill[p.fillh:])]
+		p.fillh = 0
+	}
 }
 func (p *fakePort) Complete(a []uint64) int {
 	n := copy(a, p.comp)
@@ -70,7 +82,7 @@ func (p *fakePort) FillFree(n int) int {
 	if p.shareFill {
 		return 0
 	}
-	return p.ring - len(p.fill)
+	return p.ring - (len(p.fill) - p.fillh)
 }
 func (p *fakePort) Kick() error       { p.kicks++; return nil }
 func (p *fakePort) WakeupFill() error { p.wakeups++; return nil }
@@ -79,11 +91,11 @@ func (p *fakePort) FD() int           { return -1 }
 // inject plays the kernel receiving frame b: a fill-ring chunk, the frame
 // at headroom 256, a descriptor on the RX ring.
 func (p *fakePort) inject(t testing.TB, b []byte) {
-	if len(p.fill) == 0 {
+	if p.fillh == len(p.fill) {
 		t.Fatal("fill ring empty")
 	}
-	c := p.fill[0]
-	p.fill = p.fill[:copy(p.fill, p.fill[1:])]
+	c := p.fill[p.fillh]
+	p.fillh++
 	copy(p.mem.Frame(c)[afxdp.Headroom:], b)
 	p.rx = append(p.rx, afxdp.Desc{Addr: c + afxdp.Headroom, Len: uint32(len(b))})
 }
@@ -110,7 +122,9 @@ func (p *fakePort) complete() {
 	p.tx = p.tx[:0]
 }
 
-func (p *fakePort) held() int { return len(p.fill) + len(p.comp) + len(p.rx) + len(p.tx) }
+func (p *fakePort) held() int {
+	return len(p.fill) - p.fillh + len(p.comp) + len(p.rx) - p.rxh + len(p.tx)
+}
 
 type fakeNeigh struct {
 	mac  [6]byte
@@ -450,7 +464,12 @@ func TestStepAllocs(t *testing.T) {
 }
 
 func BenchmarkStep(b *testing.B) {
-	r := newRig(b, true, false)
+	b.Run("translate", func(b *testing.B) { benchStep(b, false) })
+	b.Run("forward_only", func(b *testing.B) { benchStep(b, true) })
+}
+
+func benchStep(b *testing.B, forward bool) {
+	r := newRig(b, true, forward)
 	f6 := udp6(h6, h4as6, 64)
 	b.ReportAllocs()
 	b.ResetTimer()
