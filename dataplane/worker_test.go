@@ -34,7 +34,7 @@ type fakePort struct {
 	ring           int
 	fill, comp     []uint64
 	rx, tx         []afxdp.Desc
-	fillh, rxh     int // consumer heads of fill and rx (no shifting per frame)
+	fillh, rxh     int  // consumer heads of fill and rx (no shifting per frame)
 	shareFill      bool // Fill/Complete return 0 (rings of another socket)
 	kicks, wakeups int
 }
