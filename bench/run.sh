@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [xlatd-bench flags...]      e.g. bench/run.sh -sizes 84,1518 -trial 500ms
 #
-# Builds xlatd-bench (and xlatd if missing), brings up bench/testbed.sh's
+# Builds xlatd-bench (and bin/xlatd unless XLATD names a binary), brings up bench/testbed.sh's
 # namespaces, runs every case (generator straight into the sink, xlatd
 # forward_only, xlatd SIIT, kernel forwarding, TAYGA) with the same AF_XDP
 # generator pinned to GEN_CPU (default 0) while the DUT runs on DUT_CPU
@@ -23,13 +23,15 @@ fi
 GO=${GO:-go}
 command -v "$GO" >/dev/null 2>&1 || GO=/usr/local/go/bin/go
 export XB_PREFIX=${XB_PREFIX:-xb$$}
+build_xlatd=0
+[ -n "${XLATD:-}" ] || build_xlatd=1
 export XLATD=${XLATD:-$root/bin/xlatd}
 export DUT_CPU=${DUT_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
 
 mkdir -p bin bench/results
 "$GO" build -o bin/xlatd-bench ./bench/cmd/xlatd-bench
-if [ ! -x "$XLATD" ]; then
+if [ "$build_xlatd" = 1 ]; then
 	"$GO" build -o "$XLATD" ./cmd/xlatd || echo "bench/run.sh: xlatd does not build; its cases will say n/a" >&2
 fi
 

@@ -117,6 +117,7 @@ type SearchConfig struct {
 	MaxIterations int           // bound on trials after the first (default 8)
 	LossTolerance float64       // acceptable loss fraction: 0 is RFC 8219's zero-loss throughput
 	MinTrialSent  uint64        // trials that sent fewer packets are invalid (default 1000)
+	Retries       int           // repeat an invalid trial this often before giving up (default 2)
 }
 
 func (c SearchConfig) withDefaults() SearchConfig {
@@ -131,6 +132,9 @@ func (c SearchConfig) withDefaults() SearchConfig {
 	}
 	if c.MinTrialSent == 0 {
 		c.MinTrialSent = 1000
+	}
+	if c.Retries <= 0 {
+		c.Retries = 2
 	}
 	return c
 }
@@ -158,7 +162,7 @@ type Throughput struct {
 var ErrTooFewPackets = errors.New("rfc8219: trial sent too few packets")
 
 func (c SearchConfig) pass(r TrialResult) bool {
-	return r.Sent >= c.MinTrialSent && r.LossRatio() <= c.LossTolerance
+	return r.Sent > 0 && r.LossRatio() <= c.LossTolerance
 }
 
 // SearchThroughput finds the highest rate the DUT forwards without loss
@@ -170,12 +174,30 @@ func (c SearchConfig) pass(r TrialResult) bool {
 func SearchThroughput(ctx context.Context, tr Tester, dir Direction, size int, c SearchConfig) (Throughput, error) {
 	c = c.withDefaults()
 	var out Throughput
-	run := func(rate float64) (TrialResult, bool, error) {
-		r, err := tr.Trial(ctx, Trial{Direction: dir, FrameSize: size, Rate: rate, Duration: c.TrialDuration})
-		if err != nil {
-			return r, false, err
+	// A trial must send MinTrialSent packets, or half of what its rate
+	// promises when that is less (a slow DUT probed at a low rate).
+	need := func(rate float64) uint64 {
+		if rate > 0 {
+			if e := uint64(rate * c.TrialDuration.Seconds() / 2); e < c.MinTrialSent {
+				return max(e, 1)
+			}
 		}
-		if r.Sent < c.MinTrialSent {
+		return c.MinTrialSent
+	}
+	run := func(rate float64) (TrialResult, bool, error) {
+		var r TrialResult
+		var err error
+		// A generator starved of CPU may send too little to judge: retry.
+		for try := 0; try <= c.Retries; try++ {
+			r, err = tr.Trial(ctx, Trial{Direction: dir, FrameSize: size, Rate: rate, Duration: c.TrialDuration})
+			if err != nil {
+				return r, false, err
+			}
+			if r.Sent >= need(rate) {
+				break
+			}
+		}
+		if r.Sent < need(rate) {
 			return r, false, fmt.Errorf("%w: %d at %.0f pps", ErrTooFewPackets, r.Sent, rate)
 		}
 		p := c.pass(r)

@@ -97,9 +97,12 @@ func TestSearchThroughputTolerance(t *testing.T) {
 
 func TestSearchTooFewPackets(t *testing.T) {
 	f := &fakeDUT{capacity: 1e6, genMax: 1e6}
-	_, err := SearchThroughput(context.Background(), f, Dir6to4, 84, SearchConfig{TrialDuration: time.Microsecond})
+	_, err := SearchThroughput(context.Background(), f, Dir6to4, 84, SearchConfig{TrialDuration: time.Microsecond, Retries: 2})
 	if err == nil {
 		t.Fatal("trial of 1 packet accepted")
+	}
+	if len(f.trials) != 3 {
+		t.Fatalf("%d trials, want 1 + 2 retries", len(f.trials))
 	}
 }
 
