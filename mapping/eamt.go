@@ -99,7 +99,7 @@ func parsePrefix(s string, full int) (netip.Prefix, error) {
 	return p, nil
 }
 
-// checkEAM validates one entry on its own. RFC 7757 section 3.2 copies
+// checkEAM validates one entry on its own. RFC 7757 section 3 copies
 // the IPv4 suffix into the IPv6 address right after the IPv6 prefix, so
 // the IPv6 suffix must have room for it; a longer IPv6 suffix is allowed
 // and its remaining bits are zero (4->6) or ignored (6->4), as in Jool and
@@ -112,7 +112,7 @@ func checkEAM(m EAM) error {
 		return fmt.Errorf("%w: IPv4 side %s is not an IPv4 prefix", ErrEAMFamily, m.IPv4)
 	}
 	if s4, s6 := 32-m.IPv4.Bits(), 128-m.IPv6.Bits(); s4 > s6 {
-		return fmt.Errorf("%w: ipv4 %s leaves %d bits, ipv6 %s only %d (RFC 7757 section 3.2)",
+		return fmt.Errorf("%w: ipv4 %s leaves %d bits, ipv6 %s only %d (RFC 7757 section 3)",
 			ErrEAMSuffix, m.IPv4, s4, m.IPv6, s6)
 	}
 	return nil
@@ -184,7 +184,7 @@ type ent6 struct {
 // intervals; sorted by first address, the only prefix that can contain an
 // address is the last one starting at or before it, found by one binary
 // search over a dense key array. The unique containing prefix is also the
-// longest matching one, which is the lookup RFC 7757 section 3.2 asks for
+// longest matching one, which is the lookup RFC 7757 section 3 asks for
 // ("longest prefix match").
 //
 // To keep the binary search short for big tables, a radix index narrows
@@ -417,7 +417,7 @@ func (t *eamt) find6(a u128) int {
 }
 
 // to6 copies the IPv4 suffix (host bits) of v into the EAM's IPv6 prefix,
-// right after it (RFC 7757 section 3.2); remaining IPv6 bits stay zero.
+// right after it (RFC 7757 section 3); remaining IPv6 bits stay zero.
 func (e *ent4) to6(v uint32) u128 {
 	s := shl128(uint64(v&e.mask), uint(e.shift))
 	return u128{e.p6.hi | s.hi, e.p6.lo | s.lo}

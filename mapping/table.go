@@ -33,7 +33,7 @@ func (r Result) String() string {
 var WellKnownPrefix = netip.MustParsePrefix("64:ff9b::/96")
 
 // Table is the immutable address-translation state the hot path reads:
-// the EAMT, consulted first, then pool6. RFC 7757 section 3.2 places the
+// the EAMT, consulted first, then pool6. RFC 7757 section 3 places the
 // EAM algorithm ahead of RFC 6052's: an address covered by an EAM is
 // translated by it even when pool6 covers it too.
 //
@@ -58,6 +58,12 @@ type Table struct {
 // prefix on the IPv4 side, an IPv4 suffix no longer than the IPv6 suffix,
 // and no two IPv4 prefixes and no two IPv6 prefixes may overlap; errors on
 // EAMs are *EAMError values naming both entries involved.
+//
+// Overlapping EAMs are refused although RFC 7757's longest-prefix match
+// could order nested ones: a nested entry is far more often a typo than
+// intent (Jool likewise refuses overlaps unless forced), and with disjoint
+// prefixes at most one EAM can match, so that one is the longest match and
+// the lookup stays a single search.
 func NewTable(pool6 netip.Prefix, eams []EAM) (*Table, error) {
 	t := &Table{}
 	if pool6.IsValid() {
@@ -150,8 +156,8 @@ func (t *Table) To6Pool6(v4 *[4]byte, out *[16]byte) Result {
 	return OK
 }
 
-// InEAMT4 reports whether an EAM's IPv4 prefix covers v4 (RFC 7757
-// section 4, hairpinning).
+// InEAMT4 reports whether an EAM's IPv4 prefix covers v4 (for RFC 7757
+// hairpinning of traffic between two EAM addresses).
 func (t *Table) InEAMT4(v4 *[4]byte) bool {
 	return len(t.eamt.keys4) != 0 && t.eamt.find4(binary.BigEndian.Uint32(v4[:])) >= 0
 }
