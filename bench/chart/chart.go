@@ -29,7 +29,7 @@ type Dist struct {
 }
 
 const (
-	width, height = 1280, 560
+	width, height = 1280, 580
 	scale         = 2 // font pixel size
 	charW         = 6 * scale
 )
@@ -222,8 +222,8 @@ func Draw(title string, series []Series, title2 string, dists []Dist) *image.RGB
 	lx := 90
 	for i, s := range series {
 		col := palette[i%len(palette)]
-		c.fill(image.Rect(lx, 510, lx+16, 526), col)
-		c.text(lx+22, 511, s.Name, black)
+		c.fill(image.Rect(lx, 545, lx+16, 561), col)
+		c.text(lx+22, 546, s.Name, black)
 		lx += 22 + textWidth(s.Name) + 30
 	}
 
