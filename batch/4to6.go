@@ -277,15 +277,19 @@ func (t *Translator) translate46(f *Frame) {
 	nh := x.proto
 	amend := false
 	if x.fragOff == 0 {
+		short := ReasonBadL4Header
+		if x.mf {
+			short = ReasonBadFragment // a first fragment must hold the L4 header
+		}
 		switch x.proto {
 		case header.ProtoTCP:
 			if len(l4) < header.TCPMinLen {
-				t.drop(f, ReasonBadL4Header)
+				t.drop(f, short)
 				return
 			}
 		case header.ProtoUDP:
 			if len(l4) < header.UDPLen {
-				t.drop(f, ReasonBadL4Header)
+				t.drop(f, short)
 				return
 			}
 			if l4[header.UDPCsum] == 0 && l4[header.UDPCsum+1] == 0 {
@@ -306,7 +310,7 @@ func (t *Translator) translate46(f *Frame) {
 				return
 			}
 			if len(l4) < header.ICMPLen {
-				t.drop(f, ReasonBadL4Header)
+				t.drop(f, short)
 				return
 			}
 			if typ := l4[header.ICMPType]; typ != 8 && typ != 0 {
@@ -344,6 +348,13 @@ func (t *Translator) translate46(f *Frame) {
 		mpl = p
 		fh = header.IPv6FragmentLen
 		size = header.IPv6Len + fh + plen
+	}
+
+	// RFC 791: fragments carry data, all but the last a multiple of 8
+	// bytes, and end within 65535 bytes.
+	if isFrag && (plen == 0 || x.mf && plen&7 != 0 || int(x.fragOff)<<3+plen > 65535) {
+		t.drop(f, ReasonBadFragment)
+		return
 	}
 
 	off := x.ip + x.ihl - header.IPv6Len - fh - header.EthernetLen

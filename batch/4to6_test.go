@@ -538,6 +538,22 @@ func TestTranslate46Malformed(t *testing.T) {
 			t.Errorf("%s: verdict %v reason %v, want drop %v", c.name, f.Verdict, f.Reason, c.r)
 		}
 	}
+	frags := []struct {
+		name string
+		h    pktbuild.IPv4
+		l4   []byte
+	}{
+		{"empty", pktbuild.IPv4{Src: t46Host4, Dst: t46Node4, Proto: 17, FragOff: 8, KeepL4Csum: true}, nil},
+		{"misaligned", pktbuild.IPv4{Src: t46Host4, Dst: t46Node4, Proto: 17, FragOff: 8, MF: true, KeepL4Csum: true}, make([]byte, 12)},
+		{"beyond 64k", pktbuild.IPv4{Src: t46Host4, Dst: t46Node4, Proto: 17, FragOff: 65528, KeepL4Csum: true}, make([]byte, 16)},
+		{"first without UDP header", pktbuild.IPv4{Src: t46Host4, Dst: t46Node4, Proto: 17, MF: true, KeepL4Csum: true}, make([]byte, 0)},
+	}
+	for _, c := range frags {
+		v, _ := run46(t, cfg46(t), c.h.Build(c.l4), nil)
+		if f := &v.Frames[0]; f.Verdict != batch.Drop || f.Reason != batch.ReasonBadFragment {
+			t.Errorf("fragment %s: verdict %v reason %v", c.name, f.Verdict, f.Reason)
+		}
+	}
 	// Ethernet padding beyond the total length is trimmed.
 	small := udp4().Build(pktbuild.UDP(1, 2, nil)) // 28 bytes: padded to 46
 	v, _ := run46(t, cfg46(t), append(small, make([]byte, 18)...), nil)
