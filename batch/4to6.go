@@ -351,8 +351,10 @@ func (t *Translator) translate46(f *Frame) {
 	}
 
 	// RFC 791: fragments carry data, all but the last a multiple of 8
-	// bytes, and end within 65535 bytes.
-	if isFrag && (plen == 0 || x.mf && plen&7 != 0 || int(x.fragOff)<<3+plen > 65535) {
+	// bytes, and end within 65535 bytes. RFC 1858 section 3.2: a TCP
+	// fragment at offset 8 can only serve to overwrite the TCP header.
+	if isFrag && (plen == 0 || x.mf && plen&7 != 0 || int(x.fragOff)<<3+plen > 65535 ||
+		x.fragOff == 1 && x.proto == header.ProtoTCP) {
 		t.drop(f, ReasonBadFragment)
 		return
 	}

@@ -545,6 +545,7 @@ func TestTranslate46Malformed(t *testing.T) {
 	}{
 		{"empty", pktbuild.IPv4{Src: t46Host4, Dst: t46Node4, Proto: 17, FragOff: 8, KeepL4Csum: true}, nil},
 		{"misaligned", pktbuild.IPv4{Src: t46Host4, Dst: t46Node4, Proto: 17, FragOff: 8, MF: true, KeepL4Csum: true}, make([]byte, 12)},
+		{"tcp offset 8", pktbuild.IPv4{Src: t46Host4, Dst: t46Node4, Proto: 6, FragOff: 8, KeepL4Csum: true}, make([]byte, 16)},
 		{"beyond 64k", pktbuild.IPv4{Src: t46Host4, Dst: t46Node4, Proto: 17, FragOff: 65528, KeepL4Csum: true}, make([]byte, 16)},
 		{"first without UDP header", pktbuild.IPv4{Src: t46Host4, Dst: t46Node4, Proto: 17, MF: true, KeepL4Csum: true}, make([]byte, 0)},
 	}
