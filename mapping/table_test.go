@@ -818,3 +818,60 @@ func BenchmarkIsGlobal4(b *testing.B) {
 		})
 	}
 }
+
+// FuzzTable builds an EAMT from the input (22 bytes per entry: IPv6
+// address, IPv6 length selector, IPv4 address, IPv4 length; entries that
+// overlap earlier ones are dropped) and checks both directions against the
+// linear reference for the addresses in the last 20 bytes.
+func FuzzTable(f *testing.F) {
+	f.Add([]byte("\x20\x01\x0d\xb8\x00\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x78\xc0\x00\x02\x00\x18" +
+		"\x20\x01\x0d\xb8\x00\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\xc0\x00\x02\x05"))
+	f.Add(make([]byte, 22*3+20))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 20 {
+			return
+		}
+		q, data := data[len(data)-20:], data[:len(data)-20]
+		var eams []EAM
+		for ; len(data) >= 22 && len(eams) < 64; data = data[22:] {
+			l4 := int(data[21]) % 33
+			s4 := 32 - l4
+			l6 := int(data[16]) % (128 - s4 + 1)
+			m := EAM{
+				IPv6: netip.PrefixFrom(netip.AddrFrom16([16]byte(data[:16])), l6).Masked(),
+				IPv4: netip.PrefixFrom(netip.AddrFrom4([4]byte(data[17:21])), l4).Masked(),
+			}
+			if m.IPv6.Addr().Is4In6() {
+				continue
+			}
+			ok := true
+			for _, o := range eams {
+				if o.IPv4.Overlaps(m.IPv4) || o.IPv6.Overlaps(m.IPv6) {
+					ok = false
+				}
+			}
+			if ok {
+				eams = append(eams, m)
+			}
+		}
+		pool6 := netip.MustParsePrefix("64:ff9b::/96")
+		tab, err := NewTable(pool6, eams)
+		if err != nil {
+			t.Fatalf("NewTable(%v): %v", eams, err)
+		}
+		ref := refTable{pool6: pool6, eams: eams}
+		v6 := netip.AddrFrom16([16]byte(q[:16]))
+		v4 := netip.AddrFrom4([4]byte(q[16:20]))
+		b4, b6 := v4.As4(), v6.As16()
+		var o4 [4]byte
+		var o6 [16]byte
+		w6, wr6 := ref.to6(v4)
+		if r := tab.To6(&b4, &o6); r != wr6 || (r == OK && netip.AddrFrom16(o6) != w6) {
+			t.Fatalf("eams %v: To6(%s) = %v %s, reference %v %s", eams, v4, r, netip.AddrFrom16(o6), wr6, w6)
+		}
+		w4, wr4 := ref.to4(v6)
+		if r := tab.To4(&b6, &o4); r != wr4 || (r == OK && netip.AddrFrom4(o4) != w4) {
+			t.Fatalf("eams %v: To4(%s) = %v %s, reference %v %s", eams, v6, r, netip.AddrFrom4(o4), wr4, w4)
+		}
+	})
+}
