@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -89,12 +90,20 @@ func daemonMain(path string, stderr io.Writer) int {
 	}
 	d := &daemon{log: log, path: path, started: time.Now()}
 	d.cfg.Store(c)
+	// Signals from now on: a SIGTERM during start-up stops cleanly after it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	if err := d.start(c); err != nil {
 		log.Error("start failed", "err", err)
 		d.shutdown()
 		return 1
 	}
-	return d.wait()
+	if code := d.wait(sigs); code != 0 {
+		return code
+	}
+	d.log.Info("stopped cleanly")
+	return 0
 }
 
 func (d *daemon) start(c *config.Config) (err error) {
@@ -102,6 +111,11 @@ func (d *daemon) start(c *config.Config) (err error) {
 		"mode", c.Translate.Mode, "pool6", c.Translate.Pool6, "eamt", len(c.EAMT), "forward_only", c.Datapath.ForwardOnly)
 	// The mirror follows every interface: the box's own addresses (never
 	// captured) are on all of them.
+	// The control socket first: a second xlatd with the same socket stops
+	// here, before touching any interface.
+	if err := d.startControl(c); err != nil {
+		return err
+	}
 	var ifx []int
 	for _, n := range []string{c.Interfaces.IPv6, c.Interfaces.IPv4} {
 		i, err := net.InterfaceByName(n)
@@ -121,7 +135,7 @@ func (d *daemon) start(c *config.Config) (err error) {
 	d.dp, err = dataplane.Start(dataplane.Options{Config: c, Mirror: d.mirror, Source: &d.src, Logger: d.log})
 	if err != nil {
 		d.dp = nil
-		return err
+		return explainStart(c, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stopMirror = cancel
@@ -141,8 +155,8 @@ func (d *daemon) start(c *config.Config) (err error) {
 		d.log.Warn("no source address for some ICMP errors xlatd originates; they are dropped (drop.icmp_no_source)",
 			"hint", "set translate.ipv4_address / translate.ipv6_address or give the interfaces global addresses")
 	}
-	if err := d.startControl(c); err != nil {
-		return err
+	if d.ctl != nil {
+		go d.serveControl(d.ctl)
 	}
 	if err := d.startMetrics(c); err != nil {
 		return err
@@ -262,9 +276,7 @@ func keepRestartOnly(old, c *config.Config) {
 	c.Datapath, c.Metrics, c.Control = old.Datapath, old.Metrics, old.Control
 }
 
-func (d *daemon) wait() int {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+func (d *daemon) wait(sigs chan os.Signal) int {
 	for s := range sigs {
 		if s == syscall.SIGHUP {
 			d.log.Info("SIGHUP: reloading", "file", d.path)
@@ -274,7 +286,6 @@ func (d *daemon) wait() int {
 		d.log.Info("stopping", "signal", s.String())
 		break
 	}
-	signal.Stop(sigs)
 	return d.shutdown()
 }
 
@@ -301,7 +312,6 @@ func (d *daemon) shutdown() int {
 	if d.mirror != nil {
 		d.mirror.Close()
 	}
-	d.log.Info("stopped", "exit", code)
 	return code
 }
 
@@ -344,6 +354,18 @@ func (d *daemon) startControl(c *config.Config) error {
 	}
 	os.Chmod(p, 0o600)
 	d.ctl, d.ctlPath = ln, p
-	go d.serveControl(ln)
 	return nil
+}
+
+// explainStart names the config key behind a start-up failure where one
+// is plainly responsible.
+func explainStart(c *config.Config, err error) error {
+	msg := err.Error()
+	switch {
+	case c.Interfaces.ZeroCopy == "on" && strings.Contains(msg, "AF_XDP socket"):
+		return fmt.Errorf("interfaces.zerocopy = \"on\": %w (the driver may not support zero-copy; try \"auto\")", err)
+	case c.Interfaces.XDPMode != "auto" && strings.Contains(msg, "attach XDP program"):
+		return fmt.Errorf("interfaces.xdp_mode = %q: %w", c.Interfaces.XDPMode, err)
+	}
+	return err
 }
