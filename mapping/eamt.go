@@ -106,8 +106,10 @@ func parsePrefix(s string, full int) (netip.Prefix, error) {
 // in Jool's graybox tests (2001:db8:1c0:2::/72 <-> 192.0.2.0/24).
 func checkEAM(m EAM) error {
 	switch {
-	case !m.IPv6.IsValid() || !m.IPv6.Addr().Is6() || m.IPv6.Addr().Is4In6():
+	case !m.IPv6.IsValid() || !m.IPv6.Addr().Is6():
 		return fmt.Errorf("%w: IPv6 side %s is not an IPv6 prefix", ErrEAMFamily, m.IPv6)
+	case m.IPv6.Overlaps(mappedPrefix):
+		return fmt.Errorf("%w: IPv6 side %s overlaps the IPv4-mapped range ::ffff:0:0/96", ErrEAMFamily, m.IPv6)
 	case !m.IPv4.IsValid() || !m.IPv4.Addr().Is4():
 		return fmt.Errorf("%w: IPv4 side %s is not an IPv4 prefix", ErrEAMFamily, m.IPv4)
 	}

@@ -20,12 +20,16 @@ import (
 var ErrPrefixLength = errors.New("prefix length is not one of 32,40,48,56,64,96")
 
 // ErrNotIPv6Prefix reports an RFC 6052 prefix that is not a usable IPv6
-// prefix: invalid, IPv4, or inside ::ffff:0:0/96 (IPv4-mapped addresses
-// never appear on the wire, RFC 4291 section 2.5.5.2).
+// prefix: invalid, IPv4, or overlapping ::ffff:0:0/96 (IPv4-mapped
+// addresses never appear on the wire, RFC 4291 section 2.5.5.2, and a
+// prefix such as ::/64 would embed some IPv4 addresses as IPv4-mapped ones).
 var ErrNotIPv6Prefix = errors.New("not an IPv6 prefix")
 
 // ErrReservedBits reports a /96 prefix whose bits 64-71 are not zero.
 var ErrReservedBits = errors.New(`bits 64-71 (the RFC 6052 "u" octet) must be zero`)
+
+// mappedPrefix is the IPv4-mapped range (RFC 4291 section 2.5.5.2).
+var mappedPrefix = netip.MustParsePrefix("::ffff:0:0/96")
 
 // ErrNotInPrefix reports an address outside the prefix it is extracted from.
 var ErrNotInPrefix = errors.New("address is not inside the prefix")
@@ -57,12 +61,15 @@ func (e prefixLengthError) Unwrap() error { return ErrPrefixLength }
 // The error names the problem without the prefix's config key, e.g.
 // "prefix length 33 is not one of 32,40,48,56,64,96".
 func ValidatePrefix(p netip.Prefix) error {
-	if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() {
+	if !p.IsValid() || !p.Addr().Is6() {
 		return fmt.Errorf("%s is %w", p, ErrNotIPv6Prefix)
 	}
 	n := p.Bits()
 	if !validLen(n) {
 		return prefixLengthError(n)
+	}
+	if p.Overlaps(mappedPrefix) {
+		return fmt.Errorf("%s overlaps the IPv4-mapped range ::ffff:0:0/96: %w", p, ErrNotIPv6Prefix)
 	}
 	if n == 96 && p.Addr().As16()[8] != 0 {
 		return fmt.Errorf("%s: %w", p, ErrReservedBits)

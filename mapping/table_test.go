@@ -292,7 +292,8 @@ func TestNewTableErrors(t *testing.T) {
 	}{
 		{"v4 on v6 side", []EAM{{P("192.0.2.0/24"), P("192.0.2.0/24")}}, ErrEAMFamily, 0, -1, "IPv6 side 192.0.2.0/24 is not an IPv6 prefix"},
 		{"v6 on v4 side", []EAM{{P("2001:db8::/120"), P("2001:db8::/120")}}, ErrEAMFamily, 0, -1, "IPv4 side"},
-		{"mapped v6", []EAM{{P("::ffff:192.0.2.0/120"), P("192.0.2.0/24")}}, ErrEAMFamily, 0, -1, "not an IPv6 prefix"},
+		{"mapped v6", []EAM{{P("::ffff:192.0.2.0/120"), P("192.0.2.0/24")}}, ErrEAMFamily, 0, -1, "overlaps the IPv4-mapped range"},
+		{"covers mapped", []EAM{{P("::/64"), P("0.0.0.0/0")}}, ErrEAMFamily, 0, -1, "IPv6 side ::/64 overlaps the IPv4-mapped range"},
 		{"zero", []EAM{{}}, ErrEAMFamily, 0, -1, "not an IPv6 prefix"},
 		{"suffix", []EAM{{P("2001:db8:6::/120"), P("192.0.2.0/23")}}, ErrEAMSuffix, 0, -1,
 			"ipv4 192.0.2.0/23 leaves 9 bits, ipv6 2001:db8:6::/120 only 8"},
@@ -346,7 +347,7 @@ func TestParseEAM(t *testing.T) {
 		{"2001:db8::/120", "192.0.2.0/23", "leaves 9 bits"},
 		{"nope", "192.0.2.0/24", "ipv6: "},
 		{"fe80::1%eth0", "192.0.2.1", "carries a zone"},
-		{"::ffff:192.0.2.0/120", "192.0.2.0/24", "not an IPv6 prefix"},
+		{"::ffff:192.0.2.0/120", "192.0.2.0/24", "IPv4-mapped"},
 	} {
 		if _, err := ParseEAM(c.v6, c.v4); err == nil || !strings.Contains(err.Error(), c.text) {
 			t.Errorf("ParseEAM(%q, %q) = %v, want error containing %q", c.v6, c.v4, err, c.text)
@@ -841,7 +842,7 @@ func FuzzTable(f *testing.F) {
 				IPv6: netip.PrefixFrom(netip.AddrFrom16([16]byte(data[:16])), l6).Masked(),
 				IPv4: netip.PrefixFrom(netip.AddrFrom4([4]byte(data[17:21])), l4).Masked(),
 			}
-			if m.IPv6.Addr().Is4In6() {
+			if m.IPv6.Overlaps(mappedPrefix) {
 				continue
 			}
 			ok := true
