@@ -51,6 +51,17 @@ var reasonHelp = map[string]string{
 	"icmp_no_source":            "an ICMP error would have been sent but there is no source address (translate.ipv4_address / ipv6_address)",
 	"no_buffer":                 "fragmentation needed a spare buffer and none was left",
 	"too_big_for_buffer":        "the frame does not fit its buffer after translation",
+	"icmp_fragmented":           "fragmented ICMPv4 (first fragment): the ICMPv6 pseudo-header length is unknown",
+	"icmp_bad_checksum":         "ICMPv4 error with an invalid checksum (not turned into a valid ICMPv6 one)",
+}
+
+// help returns the description of a counter, or a pointer to where it is
+// defined when this table lacks it.
+func help(m map[string]string, name, where string) string {
+	if h := m[name]; h != "" {
+		return h
+	}
+	return "see " + where
 }
 
 var eventHelp = map[string]string{
@@ -93,17 +104,17 @@ func (d *daemon) collect() []Counter {
 		out = append(out, Counter{"verdict." + v.String(), verdictHelp[v], s.Verdicts[v]})
 	}
 	for r := batch.Reason(1); r < batch.NumReasons; r++ {
-		out = append(out, Counter{"drop." + r.String(), reasonHelp[r.String()], s.Drops[r]})
+		out = append(out, Counter{"drop." + r.String(), help(reasonHelp, r.String(), "batch/reasons.go"), s.Drops[r]})
 	}
 	for e := batch.Event(0); e < batch.NumEvents; e++ {
-		out = append(out, Counter{"event." + e.String(), eventHelp[e.String()], s.Events[e]})
+		out = append(out, Counter{"event." + e.String(), help(eventHelp, e.String(), "batch/translator.go"), s.Events[e]})
 	}
 	for c := dataplane.Counter(0); c < dataplane.NumCounters; c++ {
 		out = append(out, Counter{"datapath." + c.String(), c.Help(), s.DP[c]})
 	}
 	xc := d.dp.ProgramCounters()
 	for _, name := range afxdp.CounterNames() {
-		out = append(out, Counter{"xdp." + name, xdpHelp[name], xc[name]})
+		out = append(out, Counter{"xdp." + name, help(xdpHelp, name, "afxdp/bpf/xlatd.c"), xc[name]})
 	}
 	ss := d.dp.SocketStats()
 	out = append(out,

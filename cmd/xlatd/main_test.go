@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xlatd/xlatd/afxdp"
+	"github.com/xlatd/xlatd/batch"
+	"github.com/xlatd/xlatd/dataplane"
 )
 
 func writeConfig(t *testing.T, s string) string {
@@ -65,6 +69,36 @@ func TestMetricNames(t *testing.T) {
 	} {
 		if f, _, _ := metricOf(name); f != want {
 			t.Errorf("%s -> %s, want %s", name, f, want)
+		}
+	}
+}
+
+// TestEveryCounterExplained: `xlatd stats -explain` has a line for every
+// translator reason and event and every XDP program counter.
+func TestEveryCounterExplained(t *testing.T) {
+	for r := batch.Reason(1); r < batch.NumReasons; r++ {
+		if reasonHelp[r.String()] == "" {
+			t.Errorf("drop reason %s has no description in counters.go", r)
+		}
+	}
+	for e := batch.Event(0); e < batch.NumEvents; e++ {
+		if eventHelp[e.String()] == "" {
+			t.Errorf("event %s has no description in counters.go", e)
+		}
+	}
+	for v := batch.Verdict(0); v < batch.NumVerdicts; v++ {
+		if verdictHelp[v] == "" {
+			t.Errorf("verdict %s has no description in counters.go", v)
+		}
+	}
+	for _, n := range afxdp.CounterNames() {
+		if xdpHelp[n] == "" {
+			t.Errorf("XDP counter %s has no description in counters.go", n)
+		}
+	}
+	for c := dataplane.Counter(0); c < dataplane.NumCounters; c++ {
+		if c.Help() == "" || c.String() == "unknown" {
+			t.Errorf("datapath counter %d has no name or description", c)
 		}
 	}
 }
