@@ -19,6 +19,7 @@ import (
 	"github.com/xlatd/xlatd/afxdp"
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/header"
+	"github.com/xlatd/xlatd/mapping"
 	"github.com/xlatd/xlatd/neigh"
 )
 
@@ -139,6 +140,7 @@ type Worker struct {
 	last6res neigh.Result
 	last6ok  bool
 	lastNH   [16]byte
+	fwdMap   *mapping.Table // forward-only: where frames would be translated to
 
 	// Frames waiting for their next hop's MAC address (bounded).
 	held  [holdSize]heldFrame
@@ -389,6 +391,10 @@ func (w *Worker) Step(now int64) int {
 	w.now = now
 	w.alloc.n = 0
 	if w.cfg.ForwardOnly {
+		w.fwdMap = nil
+		if c := w.cfg.Config.Load(); c != nil {
+			w.fwdMap = c.Map
+		}
 		w.forward()
 	} else {
 		w.tr.Translate(v, now, &w.alloc)
@@ -496,40 +502,7 @@ func (w *Worker) send(f *batch.Frame, mi int, ch uint64, s batch.Side) bool {
 		return false
 	}
 	b := f.Buf[f.Off : f.Off+f.Len]
-	oif := w.ifindex[s]
-	var mac [6]byte
-	var res neigh.Result
-	if w.nh == nil {
-		w.dp[NoRoute]++
-		return false
-	}
-	switch {
-	case len(b) >= header.EthernetLen+20 && b[12] == 0x08 && b[13] == 0x00:
-		dst := [4]byte(b[header.EthernetLen+16 : header.EthernetLen+20])
-		if w.last4ok && dst == w.last4 && oif == w.last4oif {
-			mac, res = w.last4mac, w.last4res
-		} else {
-			mac, w.lastNH, res = w.nh.Lookup4(oif, dst)
-			w.last4, w.last4oif, w.last4mac, w.last4res, w.last4ok = dst, oif, mac, res, true
-			if res == neigh.Miss {
-				w.req.Add(oif, w.lastNH, true)
-			}
-		}
-	case len(b) >= header.EthernetLen+40 && b[12] == 0x86 && b[13] == 0xdd:
-		dst := [16]byte(b[header.EthernetLen+24 : header.EthernetLen+40])
-		if w.last6ok && dst == w.last6 && oif == w.last6oif {
-			mac, res = w.last6mac, w.last6res
-		} else {
-			mac, w.lastNH, res = w.nh.Lookup6(oif, dst)
-			w.last6, w.last6oif, w.last6mac, w.last6res, w.last6ok = dst, oif, mac, res, true
-			if res == neigh.Miss {
-				w.req.Add(oif, w.lastNH, false)
-			}
-		}
-	default:
-		w.dp[BadOutput]++
-		return false
-	}
+	mac, res := w.resolve(b, s, true)
 	switch res {
 	case neigh.Found:
 	case neigh.Miss:
@@ -541,6 +514,9 @@ func (w *Worker) send(f *batch.Frame, mi int, ch uint64, s batch.Side) bool {
 			return true
 		}
 		return false
+	case badFrame:
+		w.dp[BadOutput]++
+		return false
 	default:
 		w.dp[NoRoute]++
 		return false
@@ -548,6 +524,68 @@ func (w *Worker) send(f *batch.Frame, mi int, ch uint64, s batch.Side) bool {
 	copy(b[0:6], mac[:])
 	copy(b[6:12], w.mac[s][:])
 	return w.queue(p, f, mi, ch, s)
+}
+
+// badFrame is resolve's answer for a frame too short for its IP header.
+const badFrame neigh.Result = 255
+
+// resolve finds the MAC address of the next hop of frame b leaving on side
+// s, through the per-vector cache when cached. On a miss it records a
+// resolution request. In forward-only mode an IPv6 frame leaving on the
+// IPv4 side (and the reverse) goes to the next hop of its destination's
+// translation, as the translated frame would.
+func (w *Worker) resolve(b []byte, s batch.Side, cached bool) (mac [6]byte, res neigh.Result) {
+	if w.nh == nil {
+		return mac, neigh.NoRoute
+	}
+	oif := w.ifindex[s]
+	var dst4 [4]byte
+	var dst6 [16]byte
+	var v4 bool
+	switch {
+	case len(b) >= header.EthernetLen+20 && b[12] == 0x08 && b[13] == 0x00:
+		dst4, v4 = [4]byte(b[header.EthernetLen+16:header.EthernetLen+20]), true
+		if s == batch.Side6 { // forward-only
+			if w.fwdMap == nil || w.fwdMap.To6(&dst4, &dst6) != mapping.OK {
+				return mac, neigh.NoRoute
+			}
+			v4 = false
+		}
+	case len(b) >= header.EthernetLen+40 && b[12] == 0x86 && b[13] == 0xdd:
+		dst6 = [16]byte(b[header.EthernetLen+24 : header.EthernetLen+40])
+		if s == batch.Side4 && !w.oneArmed { // forward-only
+			if w.fwdMap == nil || w.fwdMap.To4(&dst6, &dst4) != mapping.OK {
+				return mac, neigh.NoRoute
+			}
+			v4 = true
+		}
+	default:
+		return mac, badFrame
+	}
+	if v4 {
+		if cached && w.last4ok && dst4 == w.last4 && oif == w.last4oif {
+			return w.last4mac, w.last4res
+		}
+		mac, w.lastNH, res = w.nh.Lookup4(oif, dst4)
+		if cached {
+			w.last4, w.last4oif, w.last4mac, w.last4res, w.last4ok = dst4, oif, mac, res, true
+			if res == neigh.Miss {
+				w.req.Add(oif, w.lastNH, true)
+			}
+		}
+		return mac, res
+	}
+	if cached && w.last6ok && dst6 == w.last6 && oif == w.last6oif {
+		return w.last6mac, w.last6res
+	}
+	mac, w.lastNH, res = w.nh.Lookup6(oif, dst6)
+	if cached {
+		w.last6, w.last6oif, w.last6mac, w.last6res, w.last6ok = dst6, oif, mac, res, true
+		if res == neigh.Miss {
+			w.req.Add(oif, w.lastNH, false)
+		}
+	}
+	return mac, res
 }
 
 // retryHeld sends the held frames whose next hop is now known and drops
@@ -560,14 +598,7 @@ func (w *Worker) retryHeld() {
 	for i := 0; i < w.nheld; i++ {
 		h := &w.held[i]
 		b := h.f.Buf[h.f.Off : h.f.Off+h.f.Len]
-		oif := w.ifindex[h.side]
-		var mac [6]byte
-		var res neigh.Result
-		if b[12] == 0x08 {
-			mac, _, res = w.nh.Lookup4(oif, [4]byte(b[header.EthernetLen+16:header.EthernetLen+20]))
-		} else {
-			mac, _, res = w.nh.Lookup6(oif, [16]byte(b[header.EthernetLen+24:header.EthernetLen+40]))
-		}
+		mac, res := w.resolve(b, h.side, false)
 		switch {
 		case res == neigh.Found:
 			copy(b[0:6], mac[:])

@@ -129,9 +129,11 @@ func (p *fakePort) held() int {
 type fakeNeigh struct {
 	mac  [6]byte
 	miss netip.Addr // this destination misses
+	last netip.Addr // last destination looked up
 }
 
 func (n *fakeNeigh) Lookup4(oif int, dst [4]byte) ([6]byte, [16]byte, neigh.Result) {
+	n.last = netip.AddrFrom4(dst)
 	var nh [16]byte
 	copy(nh[:], dst[:])
 	if netip.AddrFrom4(dst) == n.miss {
@@ -141,6 +143,7 @@ func (n *fakeNeigh) Lookup4(oif int, dst [4]byte) ([6]byte, [16]byte, neigh.Resu
 }
 
 func (n *fakeNeigh) Lookup6(oif int, dst [16]byte) ([6]byte, [16]byte, neigh.Result) {
+	n.last = netip.AddrFrom16(dst)
 	if netip.AddrFrom16(dst) == n.miss {
 		return [6]byte{}, dst, neigh.Miss
 	}
@@ -415,6 +418,17 @@ func TestForwardOnly(t *testing.T) {
 	}
 	if r.w.Stats().Events[batch.EvTranslated6to4].Load() != 0 {
 		t.Error("forward-only translated")
+	}
+	// The next hop is that of the translated destination.
+	if r.nb.last != h4 {
+		t.Errorf("forward-only looked up %s, want %s", r.nb.last, h4)
+	}
+	in = udp4(h4, h6as4, 10)
+	r.p4.inject(t, in)
+	r.w.Step(2)
+	out = r.p6.sent()
+	if len(out) != 1 || string(out[0][12:]) != string(in[12:]) || [6]byte(out[0][6:12]) != macBox6 || r.nb.last != h6 {
+		t.Fatalf("forward-only IPv4 -> IPv6 side: %d frames, lookup %s", len(out), r.nb.last)
 	}
 }
 
