@@ -64,7 +64,7 @@ func ParseEAM(v6, v4 string) (EAM, error) {
 	}
 	m := EAM{IPv6: p6, IPv4: p4}
 	if err := checkEAM(m); err != nil {
-		return EAM{}, &EAMError{Index: 0, EAM: m, Other: -1, Err: errors.Unwrap(err), msg: err.Error()}
+		return EAM{}, err
 	}
 	return m, nil
 }
@@ -104,21 +104,30 @@ func parsePrefix(s string, full int) (netip.Prefix, error) {
 // the IPv6 suffix must have room for it; a longer IPv6 suffix is allowed
 // and its remaining bits are zero (4->6) or ignored (6->4), as in Jool and
 // in Jool's graybox tests (2001:db8:1c0:2::/72 <-> 192.0.2.0/24).
-func checkEAM(m EAM) error {
+func checkEAM(m EAM) *entryError {
 	switch {
 	case !m.IPv6.IsValid() || !m.IPv6.Addr().Is6():
-		return fmt.Errorf("%w: IPv6 side %s is not an IPv6 prefix", ErrEAMFamily, m.IPv6)
+		return &entryError{ErrEAMFamily, fmt.Sprintf("IPv6 side %s is not an IPv6 prefix", m.IPv6)}
 	case m.IPv6.Overlaps(mappedPrefix):
-		return fmt.Errorf("%w: IPv6 side %s overlaps the IPv4-mapped range ::ffff:0:0/96", ErrEAMFamily, m.IPv6)
+		return &entryError{ErrEAMFamily, fmt.Sprintf("IPv6 side %s overlaps the IPv4-mapped range ::ffff:0:0/96", m.IPv6)}
 	case !m.IPv4.IsValid() || !m.IPv4.Addr().Is4():
-		return fmt.Errorf("%w: IPv4 side %s is not an IPv4 prefix", ErrEAMFamily, m.IPv4)
+		return &entryError{ErrEAMFamily, fmt.Sprintf("IPv4 side %s is not an IPv4 prefix", m.IPv4)}
 	}
 	if s4, s6 := 32-m.IPv4.Bits(), 128-m.IPv6.Bits(); s4 > s6 {
-		return fmt.Errorf("%w: ipv4 %s leaves %d bits, ipv6 %s only %d (RFC 7757 section 3)",
-			ErrEAMSuffix, m.IPv4, s4, m.IPv6, s6)
+		return &entryError{ErrEAMSuffix, fmt.Sprintf("IPv4 suffix longer than IPv6 suffix: ipv4 %s leaves %d bits, ipv6 %s only %d (RFC 7757 section 3)",
+			m.IPv4, s4, m.IPv6, s6)}
 	}
 	return nil
 }
+
+// entryError is a single-entry problem: a message and its sentinel.
+type entryError struct {
+	sentinel error
+	msg      string
+}
+
+func (e *entryError) Error() string { return e.msg }
+func (e *entryError) Unwrap() error { return e.sentinel }
 
 // u128 is an IPv6 address as two big-endian halves.
 type u128 struct{ hi, lo uint64 }
@@ -283,7 +292,7 @@ func buildEAMT(eams []EAM) (eamt, error) {
 	r6 := make([]row6, n)
 	for i, m := range eams {
 		if err := checkEAM(m); err != nil {
-			return t, &EAMError{Index: i, EAM: m, Other: -1, Err: errors.Unwrap(err), msg: err.Error()}
+			return t, &EAMError{Index: i, EAM: m, Other: -1, Err: err.sentinel, msg: err.msg}
 		}
 		len4, len6 := m.IPv4.Bits(), m.IPv6.Bits()
 		s4 := 32 - len4
