@@ -191,3 +191,27 @@ func (t *Table) LookupEAM6(v6 netip.Addr) (EAM, bool) {
 	}
 	return EAM{}, false
 }
+
+// Prefixes6 returns the IPv6 destinations the table translates: pool6 (if
+// any) and every EAM's IPv6 prefix, e.g. for the XDP program's capture
+// list. It allocates; not for the hot path.
+func (t *Table) Prefixes6() []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(t.eams)+1)
+	if t.pool6.IsValid() {
+		out = append(out, t.pool6)
+	}
+	for _, m := range t.eams {
+		out = append(out, m.IPv6)
+	}
+	return out
+}
+
+// Prefixes4 returns every EAM's IPv4 prefix (pool6 translates any IPv4
+// destination, so it adds nothing here).
+func (t *Table) Prefixes4() []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(t.eams))
+	for _, m := range t.eams {
+		out = append(out, m.IPv4)
+	}
+	return out
+}

@@ -876,3 +876,16 @@ func FuzzTable(f *testing.F) {
 		}
 	})
 }
+
+func TestPrefixLists(t *testing.T) {
+	tab := mustTable(t, "64:ff9b::/96", "2001:db8:6::/120", "192.0.2.0/24", "2001:db8:7::1", "198.51.100.1")
+	if got := fmt.Sprint(tab.Prefixes6()); got != "[64:ff9b::/96 2001:db8:6::/120 2001:db8:7::1/128]" {
+		t.Errorf("Prefixes6 = %s", got)
+	}
+	if got := fmt.Sprint(tab.Prefixes4()); got != "[192.0.2.0/24 198.51.100.1/32]" {
+		t.Errorf("Prefixes4 = %s", got)
+	}
+	if got := fmt.Sprint(tab.EAMs()); got != "[2001:db8:6::/120 <-> 192.0.2.0/24 2001:db8:7::1/128 <-> 198.51.100.1/32]" {
+		t.Errorf("EAMs = %s", got)
+	}
+}
