@@ -366,7 +366,10 @@ func (t *Translator) translate46(f *Frame) {
 	}
 
 	// Write. Ethernet: MACs kept (the dataplane rewrites them).
-	copy(b[off:off+12], b[f.Off:f.Off+12])
+	macs8 := binary.LittleEndian.Uint64(b[f.Off:])
+	macs4 := binary.LittleEndian.Uint32(b[f.Off+8:])
+	binary.LittleEndian.PutUint64(b[off:], macs8)
+	binary.LittleEndian.PutUint32(b[off+8:], macs4)
 	binary.BigEndian.PutUint16(b[off+header.EthType:], header.EtherTypeIPv6)
 	v6 := off + header.EthernetLen
 	o := b[v6 : v6+header.IPv6Len+fh]
