@@ -75,7 +75,7 @@ func TestGrayboxReplay(t *testing.T) {
 	var d *daemon
 	var startErr error
 	var cur graybox.Env
-	pass, fail := 0, 0
+	pass, fail, deviated := 0, 0, 0
 	var failed []string
 	logged := map[*daemon]bool{}
 	for i := range graybox.Rows {
@@ -129,12 +129,26 @@ func TestGrayboxReplay(t *testing.T) {
 			wants = append(wants, b)
 		}
 		ok := t.Run(r.Name, func(t *testing.T) {
-			if startErr != nil {
-				t.Fatalf("xlatd not running with this row's environment %+v", r.Env)
-			}
 			send, dst := s4, mac4
 			if in[0]>>4 == 6 {
 				send, dst = s6, mac6
+			}
+			if startErr != nil {
+				t.Fatalf("xlatd not running with this row's environment %+v", r.Env)
+			}
+			if why, ok := graybox.Deviations[r.Name]; ok {
+				// Not compared with Jool's answer; xlatd fragments instead
+				// (cgt2): the IPv4 fragments must reach the IPv4 host.
+				s4.drain()
+				if err := send.sendIP(dst, in); err != nil {
+					t.Fatal(err)
+				}
+				from, to := netip.MustParseAddr(tb.e("H6_AS4")), netip.MustParseAddr(tb.e("H4"))
+				got := s4.recvIP(time.Now().Add(time.Second), addrMatch(from, to))
+				if got == nil || !graybox.IPv4HeaderValid(got) {
+					t.Fatalf("deviation %s: no valid IPv4 translation reached the IPv4 host", r.Name)
+				}
+				t.Skipf("deliberate deviation from Jool (translated and fragmented instead): %s", why)
 			}
 			recv := s6
 			if r.Dir == "64" || r.Dir == "44" {
@@ -156,7 +170,9 @@ func TestGrayboxReplay(t *testing.T) {
 				}
 			}
 		})
-		if ok {
+		if _, dev := graybox.Deviations[r.Name]; dev && ok {
+			deviated++
+		} else if ok {
 			pass++
 		} else {
 			fail++
@@ -170,7 +186,7 @@ func TestGrayboxReplay(t *testing.T) {
 			t.Fatalf("xlatd died during row %s: %v", r.Name, d.err)
 		}
 	}
-	t.Logf("graybox through xlatd: %d of %d SIIT exchanges match (%d fail: %s)", pass, pass+fail, fail, strings.Join(failed, " "))
+	t.Logf("graybox through xlatd: %d of %d SIIT exchanges match, %d deliberate deviations, %d fail %v", pass, pass+fail+deviated, deviated, fail, failed)
 }
 
 // grayProbe waits (bounded) until a UDP packet from the IPv4 host reaches

@@ -297,3 +297,15 @@ var Rows = []Row{
 	{Name: "4-tcp-csumfail-nodf-frag1", In: "siit/pktgen/sender/4-tcp-csumfail-nodf-frag1.pkt", Want: []string{"siit/pktgen/receiver/6-tcp-csumfail-nodf-frag1.pkt"}, Dir: "46", Script: "-", Extra: true},
 	{Name: "4-tcp-csumfail-nodf-frag2", In: "siit/pktgen/sender/4-tcp-csumfail-nodf-frag2.pkt", Want: []string{"siit/pktgen/receiver/6-tcp-csumfail-nodf-frag2.pkt"}, Dir: "46", Script: "-", Extra: true},
 }
+
+// Deviations lists rows xlatd deliberately does not match, with the RFC
+// sentence that justifies the difference (kept in step with the deviations
+// table of batch/graybox_test.go).
+var Deviations = map[string]string{
+	// xlatd fragments the IPv4 translation of an IPv6 fragment that exceeds
+	// the IPv4 MTU (DF is clear) where Jool answers Packet Too Big.
+	"cgt2": `RFC 7915 section 5.1.1: "The IPv4 Don't Fragment (DF) flag is cleared (set to zero), ` +
+		`allowing this packet to be further fragmented by IPv4 routers."; section 1.4: "the translator ` +
+		`MUST send a Packet Too Big error message or fragment the packet when the packet size exceeds ` +
+		`the MTU of the next-hop interface."`,
+}
