@@ -439,6 +439,44 @@ func TestTranslate46ICMPErrors(t *testing.T) {
 	}
 }
 
+// TestTranslate46ICMPExtension checks RFC 4884 handling beside the corpus
+// (which has Destination Unreachable only): Time Exceeded keeps its
+// extension, re-padded to 8-byte units; Packet Too Big and Parameter
+// Problem, whose ICMPv6 forms have no length field, lose it.
+func TestTranslate46ICMPExtension(t *testing.T) {
+	inner := pktbuild.IPv4{Src: t46Node4, Dst: t46Host4, Proto: pktbuild.ProtoUDP}.Build(pktbuild.UDP(1, 2, pktbuild.Payload(200)))
+	op := append([]byte(nil), inner[:128]...) // original datagram: 128 bytes (32 words)
+	ext := []byte{0x20, 0, 0, 0, 0, 8, 1, 1, 0xde, 0xad, 0xbe, 0xef}
+	for _, c := range []struct {
+		typ, code uint8
+		rest      uint32
+		keep      bool
+	}{{11, 0, 32 << 16, true}, {3, 1, 32 << 16, true}, {3, 4, 32<<16 | 1400, false}, {12, 0, 9<<24 | 32<<16, false}} {
+		body := append(append([]byte(nil), op...), ext...)
+		ip := pktbuild.IPv4{Src: t46Rtr4, Dst: t46Node4, Proto: pktbuild.ProtoICMP}.Build(pktbuild.ICMP(c.typ, c.code, c.rest, body))
+		v, _ := run46(t, cfg46(t), ip, nil)
+		f := &v.Frames[0]
+		if f.Verdict != batch.To6 {
+			t.Errorf("%d/%d: verdict %v reason %v", c.typ, c.code, f.Verdict, f.Reason)
+			continue
+		}
+		o := ip6of(f)
+		if !pktbuild.ValidL4Checksum6(o, 40, 58) {
+			t.Errorf("%d/%d: ICMPv6 checksum invalid", c.typ, c.code)
+		}
+		icmp := o[40:]
+		if c.keep {
+			// 128 + 20 = 148 bytes of translated datagram, cut to 144
+			// (18 units of 8 bytes, as Jool does), then the extension.
+			if icmp[4] != 18 || len(icmp) != 8+144+len(ext) || !bytes.Equal(icmp[8+144:], ext) {
+				t.Errorf("%d/%d: length %d, %d bytes: %x", c.typ, c.code, icmp[4], len(icmp), icmp[8+144:])
+			}
+		} else if len(icmp) != 8+148 {
+			t.Errorf("%d/%d: extension not removed: %d bytes", c.typ, c.code, len(icmp))
+		}
+	}
+}
+
 func TestTranslate46ICMPErrorMTU(t *testing.T) {
 	// MTU 0: RFC 1191 plateau below the inner total length (1500 -> 1492).
 	inner := pktbuild.IPv4{Src: t46Node4, Dst: t46Host4, Proto: pktbuild.ProtoUDP, DF: true}.Build(pktbuild.UDP(1, 2, pktbuild.Payload(1472)))
