@@ -29,6 +29,7 @@ const (
 	BadOutput                       // frames dropped: translated frame has impossible bounds (a bug)
 	FillEmpty                       // refills that found no free frame to give the kernel
 	ResolveQueued                   // neighbour-resolution requests handed to the neighbour mirror
+	BadRXDesc                       // RX descriptors outside the UMEM (dropped; never expected)
 	Vectors                         // vectors processed
 	Sleeps                          // times the worker slept in poll(2)
 	NumCounters
@@ -37,7 +38,7 @@ const (
 var counterNames = [NumCounters]string{
 	"rx_ipv6", "rx_ipv4", "tx_ipv6", "tx_ipv4", "tx_ring_full", "kick_errors",
 	"wakeup_errors", "poll_errors", "neigh_miss", "neigh_held", "neigh_hold_dropped", "no_route", "copies", "no_free_frame",
-	"pass_dropped", "no_tx_socket", "bad_output", "fill_empty", "resolve_requests",
+	"pass_dropped", "no_tx_socket", "bad_output", "fill_empty", "resolve_requests", "bad_rx_desc",
 	"vectors", "sleeps",
 }
 
@@ -61,6 +62,7 @@ var counterHelp = [NumCounters]string{
 	"translated frames with impossible bounds, dropped (a bug: please report)",
 	"fill-ring refills that found no free frame",
 	"neighbour-resolution requests handed to the netlink mirror (at most one batch per vector)",
+	"RX descriptors pointing outside the UMEM, dropped (never expected from the kernel)",
 	"vectors (batches of frames) processed",
 	"times an idle worker slept in poll(2)",
 }

@@ -85,10 +85,18 @@ const spinIters = 4096
 type memState struct {
 	mem   Mem
 	free  *afxdp.FrameStack
+	area  []byte // the whole UMEM: chunks are sliced from it without an interface call
+	fs    uint64
 	base  uintptr
 	size  uintptr
 	fmask uint64
 }
+
+// chunk returns the chunk address containing addr.
+func (m *memState) chunk(addr uint64) uint64 { return addr &^ m.fmask }
+
+// frame returns the whole chunk at chunk address c.
+func (m *memState) frame(c uint64) []byte { return m.area[c : c+m.fs : c+m.fs] }
 
 type portState struct {
 	port Port
@@ -183,7 +191,7 @@ func (a *allocator) Get() []byte {
 	}
 	a.handed[a.n], a.resolved[a.n] = c, false
 	a.n++
-	return m.mem.Frame(c)
+	return m.frame(c)
 }
 
 // resolve marks the handed-out chunk as dealt with.
@@ -253,8 +261,11 @@ func (w *Worker) addMem(m Mem) int {
 	w.nmems++
 	fs := m.FrameSize()
 	st := memState{mem: m, free: afxdp.NewFrameStack(m.NumFrames()), fmask: uint64(fs - 1)}
-	base := m.Frame(0)
-	st.base = uintptr(unsafe.Pointer(unsafe.SliceData(base)))
+	// A UMEM is one contiguous mapping: chunk 0 starts it.
+	first := m.Frame(0)
+	st.area = unsafe.Slice(unsafe.SliceData(first), m.NumFrames()*fs)
+	st.fs = uint64(fs)
+	st.base = uintptr(unsafe.Pointer(unsafe.SliceData(first)))
 	st.size = uintptr(m.NumFrames() * fs)
 	for c := m.NumFrames() - 1; c >= 0; c-- {
 		st.free.Push(uint64(c * fs))
@@ -293,7 +304,7 @@ func (w *Worker) recycle() {
 		for i := 0; i < 4; i++ {
 			n := ps.port.Complete(w.addrs[:])
 			for _, a := range w.addrs[:n] {
-				m.free.Push(m.mem.Chunk(a))
+				m.free.Push(m.chunk(a))
 			}
 			if n < len(w.addrs) {
 				break
@@ -357,8 +368,12 @@ func (w *Worker) receive() {
 			side = batch.Side4
 		}
 		for _, d := range w.descs[:n] {
-			c := m.mem.Chunk(d.Addr)
-			buf := m.mem.Frame(d.Addr)
+			c := m.chunk(d.Addr)
+			if c+m.fs > uint64(len(m.area)) || d.Addr+uint64(d.Len) > c+m.fs {
+				w.dp[BadRXDesc]++ // the kernel never does this; do not trust it blindly
+				continue
+			}
+			buf := m.frame(c)
 			in := side
 			if w.oneArmed {
 				in = batch.Side6
@@ -641,7 +656,7 @@ func (w *Worker) queue(p int, f *batch.Frame, mi int, ch uint64, s batch.Side) b
 		w.dp[NoFreeFrame]++
 		return false
 	}
-	buf := m.mem.Frame(nc)
+	buf := m.frame(nc)
 	copy(buf[f.Off:], f.Buf[f.Off:f.Off+f.Len])
 	ps.tx[ps.ntx] = afxdp.Desc{Addr: nc + uint64(f.Off), Len: uint32(f.Len)}
 	ps.ntx++
@@ -660,7 +675,7 @@ func (w *Worker) transmit() {
 		if k < ps.ntx {
 			m := &w.mems[ps.mem]
 			for _, d := range ps.tx[k:ps.ntx] {
-				m.free.Push(m.mem.Chunk(d.Addr))
+				m.free.Push(m.chunk(d.Addr))
 			}
 			w.dp[TXRingFull] += uint64(ps.ntx - k)
 		}

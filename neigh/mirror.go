@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,6 +97,14 @@ func New(o Options) (*Mirror, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	// One-armed: the same interface twice.
+	var ifx []int
+	for _, i := range o.Ifindexes {
+		if !slices.Contains(ifx, i) {
+			ifx = append(ifx, i)
+		}
+	}
+	o.Ifindexes = ifx
 	var h *netlink.Handle
 	var err error
 	if o.UseNamespace {
