@@ -102,3 +102,16 @@ func TestEveryCounterExplained(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsListDatapathCounters: docs/CONFIG.md names every datapath counter.
+func TestDocsListDatapathCounters(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "CONFIG.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := dataplane.Counter(0); c < dataplane.NumCounters; c++ {
+		if !strings.Contains(string(b), "`"+c.String()+"`") {
+			t.Errorf("docs/CONFIG.md does not name datapath counter `%s`", c)
+		}
+	}
+}
