@@ -3,7 +3,7 @@
 //
 //	xlatd -config /etc/xlatd/xlatd.toml          # run in the foreground until SIGINT/SIGTERM
 //	xlatd -config FILE -check                    # validate the config, print what is wrong, exit 0/1
-//	xlatd stats [-json] [-explain] [-socket PATH] # counters of the running daemon
+//	xlatd stats [-json] [-explain] [-socket PATH | -config FILE] # counters of the running daemon
 //	xlatd -version
 package main
 
@@ -60,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, `usage:
   xlatd -config FILE            run in the foreground until SIGINT/SIGTERM (SIGHUP reloads FILE)
   xlatd -config FILE -check     validate FILE (and that its interfaces exist here), exit 0/1
-  xlatd stats [-json] [-explain] [-socket PATH]
+  xlatd stats [-json] [-explain] [-all] [-socket PATH | -config FILE]
                                 counters of the running daemon
   xlatd -version
 `)

@@ -40,6 +40,8 @@ func TestCLI(t *testing.T) {
 		{[]string{"-bogus"}, 2, "", "flag provided but not defined"},
 		{[]string{"-config", good, "extra"}, 2, "", "unexpected argument"},
 		{[]string{"stats", "-socket", filepath.Join(t.TempDir(), "none.sock")}, 1, "", "cannot reach the daemon"},
+		{[]string{"stats", "-config", good}, 1, "", "cannot reach the daemon at /run/xlatd/xlatd.sock"},
+		{[]string{"stats", "-config", bad2}, 1, "", "translate.pool6: prefix length 33"},
 		// A bad config stops the daemon before it touches anything.
 		{[]string{"-config", bad2}, 1, "", "translate.pool6: prefix length 33"},
 	} {

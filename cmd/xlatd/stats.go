@@ -84,8 +84,21 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	explain := fs.Bool("explain", false, "describe each counter in one line")
 	all := fs.Bool("all", false, "print counters that are zero too (always with -json and -explain)")
 	sock := fs.String("socket", config.DefaultControlSocket, "control socket of the running daemon ([control] socket)")
+	cfgPath := fs.String("config", "", "read the control socket's path from this config file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cfgPath != "" {
+		c, err := config.Load(*cfgPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "xlatd stats: %s:\n%s\n", *cfgPath, indent(err.Error()))
+			return 1
+		}
+		if c.Control.Socket == "" {
+			fmt.Fprintf(stderr, "xlatd stats: %s turns the control socket off (control.socket = \"\")\n", *cfgPath)
+			return 1
+		}
+		*sock = c.Control.Socket
 	}
 	conn, err := net.DialTimeout("unix", *sock, 2*time.Second)
 	if err != nil {
