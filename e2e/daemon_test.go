@@ -278,6 +278,13 @@ func TestGarbage(t *testing.T) {
 	if _, err := d.stats(); err != nil {
 		t.Errorf("stats after garbage: %v", err)
 	}
+	// The garbage reached the translator (not only the XDP program) and
+	// was counted as dropped.
+	if n := d.counterSum("drop."); n <= 0 {
+		t.Errorf("no drop counted after %d malformed frames (drop.* = %v)", sent, n)
+	} else {
+		t.Logf("drops counted: %v", n)
+	}
 	tb.pingEventually(t, h6, tb.e("H4_AS6"), 5*time.Second)
 	tb.pingEventually(t, h4, tb.e("H6_AS4"), 5*time.Second)
 }
@@ -418,6 +425,9 @@ func TestXDPCoexist(t *testing.T) {
 			t.Errorf("refusal does not explain the other XDP program:\n%s", out.String())
 		}
 		t.Logf("xlatd refused: %s", strings.TrimSpace(out.String()))
+		if tb.xdpAttached("to-h4") {
+			t.Errorf("xlatd refused but left an XDP program on to-h4")
+		}
 	case <-time.After(5 * time.Second):
 		// Coexisting: the other program must still be there, and a stop
 		// must leave it.
