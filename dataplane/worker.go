@@ -101,7 +101,7 @@ func (m *memState) frame(c uint64) []byte { return m.area[c : c+m.fs : c+m.fs] }
 type portState struct {
 	port Port
 	mem  int
-	tx   [batch.Size + batch.ExtraSize]afxdp.Desc
+	tx   [batch.Size + batch.ExtraSize + holdSize]afxdp.Desc
 	ntx  int
 }
 
@@ -640,6 +640,10 @@ func (w *Worker) retryHeld() {
 // queued (false after a copy: the original is free again).
 func (w *Worker) queue(p int, f *batch.Frame, mi int, ch uint64, s batch.Side) bool {
 	ps := &w.ports[p]
+	if ps.ntx == len(ps.tx) { // cannot happen: every frame is queued at most once per vector
+		w.dp[TXRingFull]++
+		return false
+	}
 	if s == batch.Side6 {
 		w.dp[TX6]++
 	} else {

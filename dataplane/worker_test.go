@@ -528,3 +528,29 @@ func TestFragments(t *testing.T) {
 		r.conserved(t)
 	}
 }
+
+// TestHeldPlusFullVector: held frames released in a vector that is full
+// and fragments too still fit the TX batch.
+func TestHeldPlusFullVector(t *testing.T) {
+	r := newRig(t, true, false)
+	r.p6.ring, r.p4.ring = 512, 512
+	r.nb.miss = h6
+	for i := 0; i < holdSize; i++ {
+		r.p4.inject(t, udp4(h4, h6as4, 10))
+	}
+	r.w.Step(1)
+	if r.w.nheld != holdSize {
+		t.Fatalf("held %d", r.w.nheld)
+	}
+	r.nb.miss = netip.Addr{}
+	for i := 0; i < batch.Size; i++ {
+		r.p4.inject(t, udp4(h4, h6as4, 1400)) // each fragmented in two
+	}
+	r.w.Step(2)
+	r.conserved(t)
+	if got := len(r.p6.sent()); got < holdSize+batch.Size || r.dp(TXRingFull) != 0 {
+		t.Fatalf("sent %d, tx_ring_full %d", got, r.dp(TXRingFull))
+	}
+	r.w.Step(3)
+	r.conserved(t)
+}
