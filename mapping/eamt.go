@@ -20,7 +20,8 @@ type EAM struct {
 // String formats m as "2001:db8:6::/120 <-> 192.0.2.0/24".
 func (m EAM) String() string { return m.IPv6.String() + " <-> " + m.IPv4.String() }
 
-// Errors of NewTable and ParseEAM, wrapped in an *EAMError.
+// Sentinel errors of NewTable (inside an *EAMError) and ParseEAM; match
+// them with errors.Is.
 var (
 	ErrEAMFamily  = errors.New("wrong address family")
 	ErrEAMSuffix  = errors.New("IPv4 suffix longer than IPv6 suffix")
