@@ -10,6 +10,10 @@
 # (default 1), prints the table and the SUMMARY line, writes
 # bench/results/bench-<time>.json and .png, and removes the testbed on exit.
 # Root only. XLATD_FLAGS is passed to the daemon (e.g. a profiling flag).
+# LOSS_TOLERANCE (default 0.001 = 0.1%) is the loss a passing trial may show:
+# RFC 8219 says 0; on a shared 2-vCPU VM a scheduling hiccup drops a few
+# frames in any trial, so a strict search measures the hiccups, not the DUT.
+# LOSS_TOLERANCE=0 gives the RFC's definition.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,10 +40,16 @@ if [ "$build_xlatd" = 1 ]; then
 fi
 
 trap '"$here/testbed.sh" down' EXIT
-trap 'exit 130' INT TERM
 "$here/testbed.sh" up
 
 out=bench/results/bench-$(date -u +%Y%m%d-%H%M%S).json
-set -- -prefix "$XB_PREFIX" -testbed "$here/testbed.sh" -gen-cpu "$GEN_CPU" -out "$out" "$@"
-echo "\$ taskset -c $GEN_CPU bin/xlatd-bench $*    (DUT on CPU $DUT_CPU, $(uname -r), $(nproc) CPUs)"
-taskset -c "$GEN_CPU" bin/xlatd-bench "$@"
+set -- -prefix "$XB_PREFIX" -testbed "$here/testbed.sh" -gen-cpu "$GEN_CPU" -loss-tolerance "${LOSS_TOLERANCE:-0.001}" -out "$out" "$@"
+echo "\$ bin/xlatd-bench $*"
+echo "  (generator and sinks on CPU $GEN_CPU, DUT on CPU $DUT_CPU; $(uname -r), $(nproc) CPUs; own session at autogroup nice -20)"
+# A session of its own whose autogroup outweighs other work on a shared box:
+# with autogroups, plain nice only ranks processes within one session. The
+# DUTs that xlatd-bench starts through testbed.sh inherit it.
+setsid bash -c 'echo -20 >/proc/self/autogroup 2>/dev/null; exec nice -n -20 taskset -c "$0" "$@"' "$GEN_CPU" bin/xlatd-bench "$@" </dev/null &
+bench=$!
+trap 'kill -TERM $bench 2>/dev/null; wait $bench; exit 130' INT TERM
+wait $bench

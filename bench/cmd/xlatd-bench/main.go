@@ -48,6 +48,7 @@ type options struct {
 	batch                     int
 	frames                    int
 	verbose                   bool
+	sinkNAPI                  bool
 }
 
 // Cell is one (case, direction, frame size) measurement.
@@ -124,6 +125,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.batch, "batch", 64, "generator TX batch")
 	fs.IntVar(&o.frames, "frames", 16384, "UMEM frames per endpoint (half TX, half RX; rings hold half of them), power of two")
 	fs.BoolVar(&o.verbose, "v", false, "print every trial")
+	fs.BoolVar(&o.sinkNAPI, "sink-napi", true, "threaded NAPI on the hosts' veths, on the generator's CPU (testbed.sh sink-napi)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -193,7 +195,7 @@ func kernelRelease() string {
 
 func testbed(o options, verb, cas string) error {
 	cmd := exec.Command(o.testbed, verb, cas)
-	cmd.Env = append(os.Environ(), "XB_PREFIX="+o.prefix)
+	cmd.Env = append(os.Environ(), "XB_PREFIX="+o.prefix, fmt.Sprintf("GEN_CPU=%d", max(o.genCPU, 0)))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s %s %s: %v: %s", o.testbed, verb, cas, err, strings.TrimSpace(string(out)))
@@ -227,6 +229,11 @@ func run(ctx context.Context, o options) (*Report, error) {
 		return nil, err
 	}
 	defer b.sx.close()
+	if o.sinkNAPI {
+		if err := testbed(o, "sink-napi", ""); err != nil {
+			fmt.Fprintln(os.Stderr, "xlatd-bench:", err)
+		}
+	}
 	fmt.Fprintf(os.Stderr, "xlatd-bench: AF_XDP endpoints up (sink programs native=%v, zero-copy=%v)\n", b.g6.x.Native, b.g6.x.ZeroCopy())
 
 	deadline := time.Now().Add(o.budget)
