@@ -7,9 +7,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/xlatd/xlatd/afxdp"
 	"github.com/xlatd/xlatd/batch"
@@ -261,10 +263,28 @@ func (d *Datapath) start(o Options) (err error) {
 		d.wg.Add(1)
 		go func(w *Worker) {
 			defer d.wg.Done()
-			w.Run(&d.stop)
+			for !d.runWorker(w) {
+			}
 		}(w)
 	}
 	return nil
+}
+
+// runWorker runs w until stopped and reports true, or recovers from a
+// panic (a bug: logged with its stack and counted) and reports false so
+// that the worker is restarted; the frames of that vector are lost.
+func (d *Datapath) runWorker(w *Worker) (stopped bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if n := w.cfg.Stats.DP[WorkerPanics].Add(1); n <= 5 || n%1000 == 0 {
+				d.log.Error("worker panic, restarting it (please report)", "queue", w.cfg.Queue, "panic", r, "stack", string(debug.Stack()), "count", n)
+			}
+			time.Sleep(10 * time.Millisecond)
+			stopped = d.stop.Load()
+		}
+	}()
+	w.Run(&d.stop)
+	return true
 }
 
 // Info says what is in force.

@@ -30,6 +30,7 @@ const (
 	FillEmpty                       // refills that found no free frame to give the kernel
 	ResolveQueued                   // neighbour-resolution requests handed to the neighbour mirror
 	BadRXDesc                       // RX descriptors outside the UMEM (dropped; never expected)
+	WorkerPanics                    // worker loops restarted after a panic (a bug)
 	Vectors                         // vectors processed
 	Sleeps                          // times the worker slept in poll(2)
 	NumCounters
@@ -38,7 +39,7 @@ const (
 var counterNames = [NumCounters]string{
 	"rx_ipv6", "rx_ipv4", "tx_ipv6", "tx_ipv4", "tx_ring_full", "kick_errors",
 	"wakeup_errors", "poll_errors", "neigh_miss", "neigh_held", "neigh_hold_dropped", "no_route", "copies", "no_free_frame",
-	"pass_dropped", "no_tx_socket", "bad_output", "fill_empty", "resolve_requests", "bad_rx_desc",
+	"pass_dropped", "no_tx_socket", "bad_output", "fill_empty", "resolve_requests", "bad_rx_desc", "worker_panics",
 	"vectors", "sleeps",
 }
 
@@ -63,6 +64,7 @@ var counterHelp = [NumCounters]string{
 	"fill-ring refills that found no free frame",
 	"neighbour-resolution requests handed to the netlink mirror (at most one batch per vector)",
 	"RX descriptors pointing outside the UMEM, dropped (never expected from the kernel)",
+	"worker loops restarted after a panic, logged with its stack (a bug: please report); that vector's frames are lost",
 	"vectors (batches of frames) processed",
 	"times an idle worker slept in poll(2)",
 }

@@ -661,6 +661,11 @@ func (w *Worker) queue(p int, f *batch.Frame, mi int, ch uint64, s batch.Side) b
 		return false
 	}
 	buf := m.frame(nc)
+	if f.Off+f.Len > len(buf) {
+		m.free.Push(nc)
+		w.dp[BadOutput]++
+		return false
+	}
 	copy(buf[f.Off:], f.Buf[f.Off:f.Off+f.Len])
 	ps.tx[ps.ntx] = afxdp.Desc{Addr: nc + uint64(f.Off), Len: uint32(f.Len)}
 	ps.ntx++
