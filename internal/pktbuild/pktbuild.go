@@ -156,8 +156,8 @@ type IPv4 struct {
 	Options  []byte // padded with zeros (End of Options) to 4 bytes
 
 	// Overrides, to build malformed packets.
-	IHL        int  // header length in 32-bit words written instead of the real one
-	TotalLen   int  // written instead of the real total length
+	IHL        int  // if nonzero, the header length (32-bit words) written instead of the real one
+	TotalLen   int  // if nonzero, written instead of the real total length
 	BadCsum    bool // header checksum off by one
 	KeepL4Csum bool // do not compute the L4 checksum (e.g. UDP checksum 0)
 }
@@ -326,7 +326,7 @@ type IPv6 struct {
 	Frag         *Frag
 	ExtAfterFrag []Ext
 
-	PayloadLen int  // written instead of the real payload length (malformed)
+	PayloadLen int  // if nonzero, written instead of the real payload length (malformed)
 	KeepL4Csum bool // do not compute the L4 checksum
 }
 
