@@ -18,6 +18,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/xlatd/xlatd/internal/graybox"
 	"github.com/xlatd/xlatd/internal/pktbuild"
 )
 
@@ -149,6 +150,17 @@ func TestKernelKeepsTraffic(t *testing.T) {
 	tcpExchange(t, h6, tb.e("BOX6"), 7300, 100000)
 	tcpExchange(t, h4, tb.e("BOX4"), 7300, 100000)
 	tcpExchange(t, h6, tb.e("BOXLO6"), 7300, 10000)
+	// Plain IPv6 forwarding through the box to a prefix xlatd does not
+	// own: give the IPv4 host an IPv6 address on 2001:db8:4::/64 (the box
+	// 2001:db8:4::1 on its IPv4-side link). The XDP programs on both
+	// interfaces must pass it to the kernel, both ways.
+	tb.ip("-n", box, "addr", "add", "2001:db8:4::1/64", "dev", "to-h4", "nodad")
+	tb.ip("-n", h4, "addr", "add", "2001:db8:4::2/64", "dev", "to-xl", "nodad")
+	tb.ip("-n", h4, "-6", "route", "add", "2001:db8::/32", "via", "2001:db8:4::1") // back to both of the IPv6 host's addresses
+	tb.ip("-n", h6, "-6", "route", "add", "2001:db8:4::/64", "via", tb.e("BOX6"))
+	tb.pingEventually(t, h6, "2001:db8:4::2", 5*time.Second)
+	tcpEcho(t, h4, 7301, nil)
+	tcpExchange(t, h6, "2001:db8:4::2", 7301, 100000)
 	// And translation still works afterwards.
 	if out, err := tb.ping(h6, tb.e("H4_AS6"), 2); err != nil {
 		t.Errorf("translation after kernel traffic: %v\n%s", err, out)
@@ -253,6 +265,23 @@ func TestGarbage(t *testing.T) {
 	mac6, mac4 := mustMAC(t, tb.e("MAC_BOX6")), mustMAC(t, tb.e("MAC_BOX4"))
 	a := func(k string) netip.Addr { return netip.MustParseAddr(tb.e(k)) }
 	seeds6, seeds4 := garbageSeeds(a("H6"), a("H4_AS6"), a("H4"), a("H6_AS4"))
+	// Jool's corpus, when present, adds its inputs (and expected outputs)
+	// as seeds, like the fuzz targets' seed corpus.
+	if dir, err := graybox.Dir(); err == nil {
+		for _, r := range graybox.Rows {
+			for _, name := range append([]string{r.In}, r.Want...) {
+				b, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil || len(b) == 0 {
+					continue
+				}
+				if b[0]>>4 == 6 {
+					seeds6 = append(seeds6, b)
+				} else {
+					seeds4 = append(seeds4, b)
+				}
+			}
+		}
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	deadline := time.Now().Add(3 * time.Second)
 	sent := 0
