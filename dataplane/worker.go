@@ -78,9 +78,9 @@ type WorkerConfig struct {
 // between UMEMs and fragments created by the translator.
 const reserve = 2 * batch.Size
 
-// spinIters is how many empty polls of the rings a busy-polling worker
-// makes before sleeping.
-const spinIters = 4096
+// spinTime is how long a busy-polling worker keeps polling its rings after
+// the last frame before it sleeps in poll(2).
+const spinTime = int64(100 * time.Microsecond)
 
 type memState struct {
 	mem   Mem
@@ -705,15 +705,15 @@ var epoch = time.Now()
 func (w *Worker) Run(stop *atomic.Bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	idle := 0
 	timeout := int(w.cfg.PollTimeout / time.Millisecond)
+	lastBusy := int64(0)
 	for !stop.Load() {
-		if w.Step(int64(time.Since(epoch))) > 0 {
-			idle = 0
+		now := int64(time.Since(epoch))
+		if w.Step(now) > 0 {
+			lastBusy = now
 			continue
 		}
-		idle++
-		if w.cfg.BusyPoll && idle < spinIters {
+		if w.cfg.BusyPoll && now-lastBusy < spinTime {
 			continue
 		}
 		if w.npfds == 0 {
@@ -732,7 +732,7 @@ func (w *Worker) Run(stop *atomic.Bool) {
 			w.dp[PollErrors]++
 		}
 		w.cfg.Stats.publish(&w.tr.Counters, &w.dp)
-		idle = spinIters / 2 // spin a little after waking up
+		lastBusy = int64(time.Since(epoch)) // spin a little after waking up
 	}
 	w.cfg.Stats.publish(&w.tr.Counters, &w.dp)
 }
