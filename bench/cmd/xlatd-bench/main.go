@@ -267,7 +267,15 @@ func run(ctx context.Context, o options) (*Report, error) {
 				break
 			}
 			fmt.Fprintf(os.Stderr, "== %s (sizes %v)\n", c, sizes)
-			if err := testbed(o, "start", c); err != nil {
+			err := testbed(o, "start", c)
+			if err != nil {
+				// One more try: a DUT that lost a race with the previous
+				// one's teardown usually starts the second time.
+				_ = testbed(o, "stop", c)
+				time.Sleep(500 * time.Millisecond)
+				err = testbed(o, "start", c)
+			}
+			if err != nil {
 				rep.CaseError[c] = err.Error()
 				fmt.Fprintln(os.Stderr, "  ", err)
 				_ = testbed(o, "stop", c)
