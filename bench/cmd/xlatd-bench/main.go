@@ -82,6 +82,8 @@ type Report struct {
 	Cases     []string          `json:"cases"`
 	CaseError map[string]string `json:"case_errors,omitempty"`
 	Cells     []*Cell           `json:"cells"`
+	// GeneratorTXPPS is the best unpaced send rate of the run.
+	GeneratorTXPPS float64 `json:"generator_tx_pps"`
 }
 
 func main() {
@@ -364,6 +366,7 @@ func printCell(c *Cell) {
 
 func finish(rep *Report, o options) {
 	rep.Finished = time.Now().UTC()
+	rep.GeneratorTXPPS, _ = txCeiling(rep)
 	printTable(os.Stdout, rep, o)
 	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err == nil {
 		if js, err := json.MarshalIndent(rep, "", "  "); err == nil {

@@ -50,6 +50,10 @@ func printTable(w io.Writer, rep *Report, o options) {
 		}
 	}
 	fmt.Fprintln(w, "* = the generator's unpaced rate passed: bounded by the generator, not the DUT")
+	if tx, cell := txCeiling(rep); tx > 0 {
+		fmt.Fprintf(w, "generator alone (AF_XDP TX, unpaced, best trial of the run): %s Mpps per direction (%s %s %dB)\n",
+			mpps(tx), cell.Case, cell.Direction, cell.FrameSize)
+	}
 	fmt.Fprintf(w, "\nlatency at the throughput rate, %d-byte frames (median / 99.9th percentile / PDV, µs)\n", o.sizes[0])
 	for _, d := range o.dirs {
 		for _, c := range o.cases {
@@ -83,4 +87,19 @@ func tolText(t float64) string {
 		return ""
 	}
 	return fmt.Sprintf(" (tolerance %.3g%%)", 100*t)
+}
+
+// txCeiling is the highest unpaced send rate of the run: how far the
+// generator goes on its own, whatever the sink or DUT did with the frames.
+func txCeiling(rep *Report) (float64, *Cell) {
+	var best float64
+	var at *Cell
+	for _, c := range rep.Cells {
+		for _, st := range c.Steps {
+			if st.Target == 0 && st.Offered > best {
+				best, at = st.Offered, c
+			}
+		}
+	}
+	return best, at
 }
