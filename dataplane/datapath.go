@@ -163,6 +163,10 @@ func (d *Datapath) start(o Options) (err error) {
 		n = min(n, q)
 	}
 	d.info.Queues = n
+	if !oneArmed && n6 != n4 {
+		d.log.Warn("the interfaces have different numbers of RX queues; a worker without a socket on the egress side drops what it cannot send (datapath.no_tx_socket): give both the same channel count (ethtool -L)",
+			"ipv6_queues", n6, "ipv4_queues", n4)
+	}
 
 	p6, p4 := ProgramPrefixes(c, snap)
 	sopts := afxdp.DefaultSocketOptions()
