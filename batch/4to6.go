@@ -14,6 +14,7 @@ package batch
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	"github.com/xlatd/xlatd/checksum"
 	"github.com/xlatd/xlatd/header"
@@ -93,12 +94,15 @@ func addrSum6(src, dst *[16]byte) uint16 {
 // fold. Lengths and protocol numbers are the same in both pseudo-headers.
 func csum46(c uint16, x *pkt46) uint16 {
 	s := uint64(^c) +
-		uint64(^binary.BigEndian.Uint32(x.src4[:])) + uint64(^binary.BigEndian.Uint32(x.dst4[:])) +
-		uint64(binary.BigEndian.Uint32(x.src6[0:])) + uint64(binary.BigEndian.Uint32(x.src6[4:])) +
-		uint64(binary.BigEndian.Uint32(x.src6[8:])) + uint64(binary.BigEndian.Uint32(x.src6[12:])) +
-		uint64(binary.BigEndian.Uint32(x.dst6[0:])) + uint64(binary.BigEndian.Uint32(x.dst6[4:])) +
-		uint64(binary.BigEndian.Uint32(x.dst6[8:])) + uint64(binary.BigEndian.Uint32(x.dst6[12:]))
-	return ^fold32(s)
+		uint64(^binary.BigEndian.Uint32(x.src4[:])) + uint64(^binary.BigEndian.Uint32(x.dst4[:]))
+	// The IPv6 addresses as four 64-bit words with end-around carry.
+	a, k := bits.Add64(binary.BigEndian.Uint64(x.src6[0:]), binary.BigEndian.Uint64(x.src6[8:]), 0)
+	a, k = bits.Add64(a, binary.BigEndian.Uint64(x.dst6[0:]), k)
+	a, k = bits.Add64(a, binary.BigEndian.Uint64(x.dst6[8:]), k)
+	a, k = bits.Add64(a, s, k)
+	a, k = bits.Add64(a, k, 0)
+	a += k
+	return ^fold32(a>>32 + a&0xffffffff)
 }
 
 // mtu6 returns the IPv6 egress MTU (unset = no limit below 65535).
