@@ -58,10 +58,11 @@ func mapReason(r mapping.Result) Reason {
 // sum20 returns the folded one's-complement sum of a 20-byte IPv4 header.
 func sum20(h []byte) uint16 {
 	_ = h[19]
-	s := uint64(binary.BigEndian.Uint32(h[0:])) + uint64(binary.BigEndian.Uint32(h[4:])) +
-		uint64(binary.BigEndian.Uint32(h[8:])) + uint64(binary.BigEndian.Uint32(h[12:])) +
-		uint64(binary.BigEndian.Uint32(h[16:]))
-	return fold32(s)
+	a, k := bits.Add64(binary.BigEndian.Uint64(h[0:]), binary.BigEndian.Uint64(h[8:]), 0)
+	a, k = bits.Add64(a, uint64(binary.BigEndian.Uint32(h[16:])), k)
+	a, k = bits.Add64(a, k, 0)
+	a += k
+	return fold32(a>>32 + a&0xffffffff)
 }
 
 // fold32 folds a sum of 32-bit big-endian words to a 16-bit one's-complement

@@ -111,3 +111,24 @@ func TestCsum46(t *testing.T) {
 		}
 	}
 }
+
+// TestSum20 compares sum20 with checksum.Checksum over random headers.
+func TestSum20(t *testing.T) {
+	h := make([]byte, 20)
+	rng := uint64(7)
+	for i := 0; i < 200000; i++ {
+		for j := range h {
+			rng ^= rng << 13
+			rng ^= rng >> 7
+			rng ^= rng << 17
+			h[j] = byte(rng)
+			if i%5 == 0 {
+				h[j] = 0xff
+			}
+		}
+		got, want := sum20(h), checksum.Checksum(h, 0)
+		if got != want && !(got|want == 0xffff && got&want == 0) {
+			t.Fatalf("sum20(%x) = %#x, want %#x", h, got, want)
+		}
+	}
+}
