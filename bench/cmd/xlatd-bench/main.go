@@ -60,6 +60,7 @@ type Cell struct {
 	GeneratorBound bool                `json:"generator_bound"`
 	CeilingPPS     float64             `json:"generator_ceiling_pps"`
 	LossAtMax      float64             `json:"loss_rate_at_max"`
+	FwdAtMaxPPS    float64             `json:"forwarding_rate_at_max_pps"` // received rate of the unpaced trial (RFC 2889 forwarding rate at overload)
 	Steps          []rfc8219.Step      `json:"steps"`
 	Latency        *rfc8219.Latency    `json:"latency,omitempty"`
 	LatencyHist    []gen.Bucket        `json:"latency_buckets,omitempty"`
@@ -117,6 +118,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.search.TrialDuration, "trial", 200*time.Millisecond, "trial length of the throughput search")
 	fs.Float64Var(&o.search.Precision, "precision", 0.03, "binary search stops when (hi-lo)/hi is below this")
 	fs.IntVar(&o.search.MaxIterations, "iterations", 6, "binary search trials after the first")
+	fs.Float64Var(&o.search.MaxRate, "max-rate", 0, "first trial's rate in packets/s per direction (0: the generator's unpaced rate)")
 	fs.Float64Var(&o.search.LossTolerance, "loss-tolerance", 0, "loss fraction a passing trial may show (RFC 8219: 0)")
 	fs.DurationVar(&o.latencyTrial, "latency-trial", 400*time.Millisecond, "trial length of the latency measurement at the throughput rate")
 	fs.DurationVar(&o.drain, "drain", 60*time.Millisecond, "wait after the generator stops before counting")
@@ -314,6 +316,7 @@ func measure(ctx context.Context, o options, b *bed, cell *Cell, d rfc8219.Direc
 		s0 := th.Steps[0]
 		if s0.Sent > 0 {
 			cell.LossAtMax = float64(s0.Sent-min(s0.Received, s0.Sent)) / float64(s0.Sent)
+			cell.FwdAtMaxPPS = s0.Offered * float64(min(s0.Received, s0.Sent)) / float64(s0.Sent)
 		}
 	}
 	if err != nil {

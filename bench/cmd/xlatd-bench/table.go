@@ -54,6 +54,25 @@ func printTable(w io.Writer, rep *Report, o options) {
 		fmt.Fprintf(w, "generator alone (AF_XDP TX, unpaced, best trial of the run): %s Mpps per direction (%s %s %dB)\n",
 			mpps(tx), cell.Case, cell.Direction, cell.FrameSize)
 	}
+	fmt.Fprintf(w, "\nforwarding rate under overload (Mpps received while the generator sent unpaced; loss %%)\n")
+	fmt.Fprintf(w, "%-6s %5s", "dir", "size")
+	for _, c := range o.cases {
+		fmt.Fprintf(w, " %16s", c)
+	}
+	fmt.Fprintln(w)
+	for _, d := range o.dirs {
+		for _, s := range o.sizes {
+			fmt.Fprintf(w, "%-6s %5d", d, s)
+			for _, c := range o.cases {
+				v := "-"
+				if cell := get(c, d.String(), s); cell != nil && len(cell.Steps) > 0 {
+					v = fmt.Sprintf("%s (%.1f%%)", mpps(cell.FwdAtMaxPPS), 100*cell.LossAtMax)
+				}
+				fmt.Fprintf(w, " %16s", v)
+			}
+			fmt.Fprintln(w)
+		}
+	}
 	fmt.Fprintf(w, "\nlatency at the throughput rate, %d-byte frames (median / 99.9th percentile / PDV, µs)\n", o.sizes[0])
 	for _, d := range o.dirs {
 		for _, c := range o.cases {
