@@ -77,7 +77,7 @@ test: deps
 	pass=$$(grep -cE '^\s*--- PASS' $(TESTLOG)); fail=$$(grep -cE '^\s*--- FAIL' $(TESTLOG)); \
 	skip=$$(grep -cE '^\s*--- SKIP' $(TESTLOG)); \
 	if [ $$skip != 0 ]; then echo; echo "== skipped"; \
-		grep -A1 -E '^\s*--- SKIP' $(TESTLOG) | grep -vE '^(--|\s*--- SKIP)' | sed 's/^ *//' | sort | uniq -c | head -n 20; fi; \
+		awk -v mode=skip -f .ci/testsummary.awk $(TESTLOG) | head -n 40; fi; \
 	if [ $$trc != 0 ] && [ $$fail = 0 ]; then fail=1; fi; \
 	echo; echo "== summary after $$(( $$(date +%s) - start ))s: go vet $$([ $$vrc = 0 ] && echo ok || echo FAILED), gofmt $$([ $$frc = 0 ] && echo ok || echo FAILED), go test $$([ $$trc = 0 ] && echo ok || echo FAILED)"; \
 	echo "$$pass passed, $$fail failed, $$skip skipped"; \
