@@ -34,8 +34,9 @@ type testbed struct {
 
 // newTestbed builds topology ("two-armed" or "one-armed") under a unique
 // prefix; t.Cleanup removes it. staticNeigh=false leaves ARP/ND to the
-// kernels (no permanent neighbour entries).
-func newTestbed(t *testing.T, topology string, staticNeigh bool) *testbed {
+// kernels (no permanent neighbour entries); extraEnv goes to setup.sh
+// (e.g. XLATD_NETNS_QUEUES=2).
+func newTestbed(t *testing.T, topology string, staticNeigh bool, extraEnv ...string) *testbed {
 	t.Helper()
 	needRoot(t)
 	prefix := fmt.Sprintf("e%d%c", os.Getpid()%100000, 'a'+rune(tbSeq.Add(1)-1)%26)
@@ -44,6 +45,7 @@ func newTestbed(t *testing.T, topology string, staticNeigh bool) *testbed {
 	if !staticNeigh {
 		env = append(env, "XLATD_NETNS_STATIC_NEIGH=0")
 	}
+	env = append(env, extraEnv...)
 	t.Cleanup(func() {
 		cmd := exec.Command(filepath.Join(repoRoot, "scripts", "netns", "teardown.sh"))
 		cmd.Env = env

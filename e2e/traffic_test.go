@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -117,6 +118,13 @@ func udpExchange(t *testing.T, ns, dst string, port int, payload []byte) {
 // tcpExchange connects from ns to dst:port, sends n bytes and reads them back.
 func tcpExchange(t *testing.T, ns, dst string, port, n int) {
 	t.Helper()
+	if err := tcpExchangeErr(ns, dst, port, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tcpExchangeErr is tcpExchange for other goroutines than the test's.
+func tcpExchangeErr(ns, dst string, port, n int) error {
 	var c net.Conn
 	err := inNS(ns, func() (err error) {
 		d := net.Dialer{Timeout: 5 * time.Second}
@@ -124,7 +132,7 @@ func tcpExchange(t *testing.T, ns, dst string, port, n int) {
 		return err
 	})
 	if err != nil {
-		t.Fatalf("tcp connect from %s to %s: %v", ns, dst, err)
+		return fmt.Errorf("tcp connect from %s to %s: %w", ns, dst, err)
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(15 * time.Second))
@@ -136,14 +144,15 @@ func tcpExchange(t *testing.T, ns, dst string, port, n int) {
 	}()
 	got := make([]byte, n)
 	if _, err := io.ReadFull(c, got); err != nil {
-		t.Fatalf("tcp read back from %s: %v", dst, err)
+		return fmt.Errorf("tcp read back from %s: %w", dst, err)
 	}
 	if err := <-errc; err != nil {
-		t.Fatalf("tcp write: %v", err)
+		return fmt.Errorf("tcp write to %s: %w", dst, err)
 	}
 	if !bytes.Equal(got, data) {
-		t.Fatalf("tcp echo differs")
+		return fmt.Errorf("tcp echo from %s differs", dst)
 	}
+	return nil
 }
 
 func expectSeen(t *testing.T, seen <-chan netip.Addr, want string) {
@@ -363,5 +372,41 @@ func testTimeExceeded(t *testing.T, tb *testbed) {
 			t.Errorf("hop limit 1: got nh %d type %d code %d, want ICMPv6 3/0", ip[6], ip[40], ip[41])
 		}
 		return
+	}
+}
+
+// TestMultiQueue: the box's veths have 2 queues, xlatd serves both (one
+// socket and worker per queue); concurrent flows both ways get through.
+func TestMultiQueue(t *testing.T) {
+	tb := newTestbed(t, "two-armed", true, "XLATD_NETNS_QUEUES=2")
+	d := tb.start(t, tb.config())
+	h6, h4 := tb.e("NS6"), tb.e("NS4")
+	tb.pingEventually(t, h6, tb.e("H4_AS6"), 10*time.Second)
+	m, err := d.stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := m["info"].(map[string]any); info["queues"] != float64(2) {
+		t.Errorf("stats info queues = %v, want 2", info["queues"])
+	}
+	tcpEcho(t, h4, 7601, nil)
+	tcpEcho(t, h6, 7602, nil)
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			if i%2 == 0 {
+				errs <- tcpExchangeErr(h6, tb.e("H4_AS6"), 7601, 100000)
+			} else {
+				errs <- tcpExchangeErr(h4, tb.e("H6_AS4"), 7602, 100000)
+			}
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := d.counter("verdict.to_ipv4"); n < 100 {
+		t.Errorf("verdict.to_ipv4 = %v after 8 TCP streams", n)
 	}
 }

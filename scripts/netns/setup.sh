@@ -8,6 +8,8 @@
 # one-armed switch); the default prefix is "xl". Run files (the xlatd config,
 # an env file with every address) go to $XLATD_RUN_DIR, default
 # /run/xlatd-netns/$XLATD_NS_PREFIX. See docs/TESTBED.md for the picture.
+# XLATD_NETNS_STATIC_NEIGH=0: no permanent neighbour entries;
+# XLATD_NETNS_QUEUES=N: N queues on the box's veths.
 #
 # Only documentation prefixes are used (RFC 3849, RFC 5737). Nothing is
 # attached to the root namespace.
@@ -55,6 +57,14 @@ EAM6=2001:db8:6::/124
 EAM4=203.0.113.0/28
 BOXLO6=2001:db8:ffff::1          # box loopback-ish addresses: not translated,
 BOXLO4=203.0.113.254             # the kernel answers them (outside EAM4)
+
+# XLATD_NETNS_QUEUES=N gives the box's veths (and their peers) N RX/TX
+# queues, so that xlatd runs one socket and worker per queue.
+QUEUES=${XLATD_NETNS_QUEUES:-1}
+Q=""
+if [ "$QUEUES" != 1 ]; then
+	Q="numrxqueues $QUEUES numtxqueues $QUEUES"
+fi
 
 MAC_BOX6=02:00:00:00:06:01
 MAC_H6=02:00:00:00:06:21
@@ -107,8 +117,8 @@ ip -n "$NSX" addr add "$BOXLO4/32" dev lo
 if [ "$topo" = two-armed ]; then
 	IF6=to-h6
 	IF4=to-h4
-	ip -n "$NSX" link add "$IF6" address "$MAC_BOX6" type veth peer name to-xl address "$MAC_H6" netns "$NS6"
-	ip -n "$NSX" link add "$IF4" address "$MAC_BOX4" type veth peer name to-xl address "$MAC_H4" netns "$NS4"
+	ip -n "$NSX" link add "$IF6" address "$MAC_BOX6" $Q type veth peer name to-xl address "$MAC_H6" $Q netns "$NS6"
+	ip -n "$NSX" link add "$IF4" address "$MAC_BOX4" $Q type veth peer name to-xl address "$MAC_H4" $Q netns "$NS4"
 	ip -n "$NSX" addr add "$BOX6/64" dev "$IF6" nodad
 	ip -n "$NSX" addr add "$BOX4/24" dev "$IF4"
 	for d in "$IF6" "$IF4"; do
@@ -122,7 +132,7 @@ else
 	mkns "$NSW"
 	ip -n "$NSW" link add br0 type bridge
 	ip -n "$NSW" link set br0 up
-	ip -n "$NSX" link add lan address "$MAC_BOX6" type veth peer name p-box netns "$NSW"
+	ip -n "$NSX" link add lan address "$MAC_BOX6" $Q type veth peer name p-box $Q netns "$NSW"
 	ip -n "$NS6" link add to-xl address "$MAC_H6" type veth peer name p-h6 netns "$NSW"
 	ip -n "$NS4" link add to-xl address "$MAC_H4" type veth peer name p-h4 netns "$NSW"
 	for p in p-box p-h6 p-h4; do
