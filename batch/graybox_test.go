@@ -647,3 +647,59 @@ func TestGrayboxComparator(t *testing.T) {
 		}
 	}
 }
+
+// TestGrayboxTableMatchesIndex checks the typed table against the corpus's
+// INDEX.md section 5 (SIIT): same rows in the same order, same files, same
+// directions. The table is the test's source; this only catches typing
+// mistakes.
+func TestGrayboxTableMatchesIndex(t *testing.T) {
+	dir := grayboxDir(t)
+	md, err := os.ReadFile(filepath.Join(dir, "INDEX.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(md)
+	start := strings.Index(text, "### SIIT")
+	end := strings.Index(text, "### NAT64")
+	if start < 0 || end < start {
+		t.Fatal("INDEX.md has no SIIT section")
+	}
+	var idx [][]string
+	for _, line := range strings.Split(text[start:end], "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| name") {
+			continue
+		}
+		var cells []string
+		for _, c := range strings.Split(strings.Trim(line, "|"), "|") {
+			cells = append(cells, strings.TrimSpace(c))
+		}
+		idx = append(idx, cells)
+	}
+	var rows []*grayRow
+	for i := range grayRows {
+		if !grayRows[i].extra {
+			rows = append(rows, &grayRows[i])
+		}
+	}
+	if len(idx) != len(rows) {
+		t.Fatalf("INDEX.md has %d SIIT rows, the table %d", len(idx), len(rows))
+	}
+	for i, c := range idx {
+		r := rows[i]
+		if base := strings.SplitN(strings.TrimSuffix(c[0], " (ck)"), " ", 2)[0]; !strings.HasPrefix(r.name, base) {
+			t.Errorf("row %d: table %q, INDEX.md %q", i, r.name, c[0])
+		}
+		if c[1] != r.in {
+			t.Errorf("row %d (%s): input %q, INDEX.md %q", i, r.name, r.in, c[1])
+		}
+		if w := strings.Join(r.want, " + "); c[2] != w {
+			t.Errorf("row %d (%s): expected %q, INDEX.md %q", i, r.name, w, c[2])
+		}
+		if !strings.Contains(c[3], ", "+r.dir+")") {
+			t.Errorf("row %d (%s): direction %s, INDEX.md %q", i, r.name, r.dir, c[3])
+		}
+		if hasEnv := strings.Contains(c[3], "[env:"); hasEnv != (r.env != grayEnv{}) {
+			t.Errorf("row %d (%s): env %+v, INDEX.md %q", i, r.name, r.env, c[3])
+		}
+	}
+}
