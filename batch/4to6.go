@@ -56,20 +56,22 @@ func mapReason(r mapping.Result) Reason {
 }
 
 // sum20 returns the folded one's-complement sum of a 20-byte IPv4 header.
-func sum20(h []byte) uint16 {
-	_ = h[19]
-	a, k := bits.Add64(binary.BigEndian.Uint64(h[0:]), binary.BigEndian.Uint64(h[8:]), 0)
-	a, k = bits.Add64(a, uint64(binary.BigEndian.Uint32(h[16:])), k)
+func sum20(h *[header.IPv4MinLen]byte) uint16 {
+	// Little-endian loads: the one's-complement sum of byte-swapped
+	// words is the byte-swapped sum (RFC 1071 section 2 (B)).
+	a, k := bits.Add64(binary.LittleEndian.Uint64(h[0:]), binary.LittleEndian.Uint64(h[8:]), 0)
+	a, k = bits.Add64(a, uint64(binary.LittleEndian.Uint32(h[16:])), k)
 	a, k = bits.Add64(a, k, 0)
 	a += k
-	return fold32(a>>32 + a&0xffffffff)
+	return bits.ReverseBytes16(fold32(a))
 }
 
-// fold32 folds a sum of 32-bit big-endian words to a 16-bit one's-complement
-// sum (2^16 = 1 modulo 0xffff, so the halves of each word simply add).
-func fold32(s uint64) uint16 {
-	s = s>>32 + s&0xffffffff
-	s = s>>16 + s&0xffff
+// fold32 folds a 64-bit one's-complement accumulator (for example a sum of
+// 32-bit big-endian words) to 16 bits: 2^16 = 1 modulo 0xffff, so the
+// halves of each word simply add.
+func fold32(a uint64) uint16 {
+	s, c := bits.Add32(uint32(a), uint32(a>>32), 0)
+	s += c // no overflow: with a carry, s <= 2^32-2
 	s = s>>16 + s&0xffff
 	s = s>>16 + s&0xffff
 	return uint16(s)
@@ -91,19 +93,22 @@ func addrSum6(src, dst *[16]byte) uint16 {
 
 // csum46 returns the TCP/UDP checksum field c after the pseudo-header's
 // addresses changed from x's IPv4 ones to its IPv6 ones (RFC 1624 equation
-// 3 over whole 32-bit words: ~w is -w modulo 0xffff as well): one sum, one
-// fold. Lengths and protocol numbers are the same in both pseudo-headers.
+// 3 over whole 32- and 64-bit words: ~w is -w modulo 0xffff as well): one
+// sum, one fold. Lengths and protocol numbers are the same in both
+// pseudo-headers. c and the result are little-endian loads of the field:
+// the sum runs on byte-swapped words (RFC 1071 section 2 (B)), sparing the
+// swaps.
 func csum46(c uint16, x *pkt46) uint16 {
 	s := uint64(^c) +
-		uint64(^binary.BigEndian.Uint32(x.src4[:])) + uint64(^binary.BigEndian.Uint32(x.dst4[:]))
+		uint64(^binary.LittleEndian.Uint32(x.src4[:])) + uint64(^binary.LittleEndian.Uint32(x.dst4[:]))
 	// The IPv6 addresses as four 64-bit words with end-around carry.
-	a, k := bits.Add64(binary.BigEndian.Uint64(x.src6[0:]), binary.BigEndian.Uint64(x.src6[8:]), 0)
-	a, k = bits.Add64(a, binary.BigEndian.Uint64(x.dst6[0:]), k)
-	a, k = bits.Add64(a, binary.BigEndian.Uint64(x.dst6[8:]), k)
+	a, k := bits.Add64(binary.LittleEndian.Uint64(x.src6[0:]), binary.LittleEndian.Uint64(x.src6[8:]), 0)
+	a, k = bits.Add64(a, binary.LittleEndian.Uint64(x.dst6[0:]), k)
+	a, k = bits.Add64(a, binary.LittleEndian.Uint64(x.dst6[8:]), k)
 	a, k = bits.Add64(a, s, k)
 	a, k = bits.Add64(a, k, 0)
 	a += k
-	return ^fold32(a>>32 + a&0xffffffff)
+	return ^fold32(a)
 }
 
 // mtu6 returns the IPv6 egress MTU (unset = no limit below 65535).
@@ -174,17 +179,20 @@ func (t *Translator) rand64() uint64 {
 }
 
 // translate46 translates an IPv4 frame to IPv6 (RFC 7915 section 4).
+//
+// Headers are read and written through fixed-size array views
+// (*[20]byte, *[40]byte) so that constant offsets need no bounds checks.
 func (t *Translator) translate46(f *Frame) {
-	var x pkt46
 	b := f.Buf
-	x.ip = f.Off + header.EthernetLen
-	n := f.Len - header.EthernetLen
+	n := f.Len - header.EthernetLen // translate checked Off+Len <= len(Buf)
 	if n < header.IPv4MinLen {
 		t.drop(f, ReasonTruncated)
 		return
 	}
-	h := b[x.ip : x.ip+n : x.ip+n]
-	vihl := h[0]
+	var x pkt46
+	x.ip = f.Off + header.EthernetLen
+	hp := (*[header.IPv4MinLen]byte)(b[x.ip:])
+	vihl := hp[header.IPv4VerIHL]
 	x.ihl = int(vihl&0x0f) << 2
 	if vihl>>4 != 4 || x.ihl < header.IPv4MinLen {
 		t.drop(f, ReasonBadIPv4Header)
@@ -194,35 +202,35 @@ func (t *Translator) translate46(f *Frame) {
 		t.drop(f, ReasonTruncated)
 		return
 	}
-	x.tot = int(binary.BigEndian.Uint16(h[header.IPv4TotalLen:]))
+	x.tot = int(binary.BigEndian.Uint16(hp[header.IPv4TotalLen:]))
 	if x.tot < x.ihl || x.tot > n {
 		t.drop(f, ReasonBadIPv4Header)
 		return
 	}
-	h = h[:x.tot] // Ethernet padding trimmed
 	if x.ihl == header.IPv4MinLen {
-		if sum20(h) != 0xffff {
+		if sum20(hp) != 0xffff {
 			t.drop(f, ReasonBadIPv4Checksum)
 			return
 		}
-	} else if checksum.Checksum(h[:x.ihl], 0) != 0xffff {
+	} else if checksum.Checksum(b[x.ip:x.ip+x.ihl], 0) != 0xffff {
 		t.drop(f, ReasonBadIPv4Checksum)
 		return
 	}
-	f.Len = header.EthernetLen + x.tot
+	f.Len = header.EthernetLen + x.tot // Ethernet padding trimmed
 
-	fo := binary.BigEndian.Uint16(h[header.IPv4FlagsOff:])
+	fo := binary.BigEndian.Uint16(hp[header.IPv4FlagsOff:])
 	x.fragOff = fo & header.IPv4OffsetMask
 	x.mf = fo&header.IPv4FlagMF != 0
 	x.df = fo&header.IPv4FlagDF != 0
-	x.tos = h[header.IPv4TOS]
-	x.ttl = h[header.IPv4TTL]
-	x.proto = h[header.IPv4Proto]
-	x.id = binary.BigEndian.Uint16(h[header.IPv4ID:])
-	x.src4 = [4]byte(h[header.IPv4Src : header.IPv4Src+4])
-	x.dst4 = [4]byte(h[header.IPv4Dst : header.IPv4Dst+4])
-	l4 := h[x.ihl:]
-	x.icmpErr = x.proto == header.ProtoICMP && x.fragOff == 0 && len(l4) > 0 && isICMP4Error(l4[0])
+	x.tos = hp[header.IPv4TOS]
+	x.ttl = hp[header.IPv4TTL]
+	x.proto = hp[header.IPv4Proto]
+	x.id = binary.BigEndian.Uint16(hp[header.IPv4ID:])
+	x.src4 = [4]byte(hp[header.IPv4Src : header.IPv4Src+4])
+	x.dst4 = [4]byte(hp[header.IPv4Dst : header.IPv4Dst+4])
+	l4 := x.ip + x.ihl // L4 header offset in b
+	plen := x.tot - x.ihl
+	x.icmpErr = x.proto == header.ProtoICMP && x.fragOff == 0 && plen > 0 && isICMP4Error(b[l4])
 
 	// Addresses (RFC 7915 section 4.1; RFC 7757: EAMT, then pool6).
 	// ICMP errors keep sources such as 127.0.0.1 (a router's error must
@@ -253,7 +261,7 @@ func (t *Translator) translate46(f *Frame) {
 
 	// IPv4 options are ignored, except an unexpired source route
 	// (RFC 7915 section 4.1).
-	if x.ihl > header.IPv4MinLen && unexpiredSourceRoute(h[header.IPv4MinLen:x.ihl]) {
+	if x.ihl > header.IPv4MinLen && unexpiredSourceRoute(b[x.ip+header.IPv4MinLen:l4]) {
 		t.error4(f, &x, 3, 5, 0, ReasonSourceRoute)
 		return
 	}
@@ -288,16 +296,16 @@ func (t *Translator) translate46(f *Frame) {
 		}
 		switch x.proto {
 		case header.ProtoTCP:
-			if len(l4) < header.TCPMinLen {
+			if plen < header.TCPMinLen {
 				t.drop(f, short)
 				return
 			}
 		case header.ProtoUDP:
-			if len(l4) < header.UDPLen {
+			if plen < header.UDPLen {
 				t.drop(f, short)
 				return
 			}
-			if l4[header.UDPCsum] == 0 && l4[header.UDPCsum+1] == 0 {
+			if b[l4+header.UDPCsum] == 0 && b[l4+header.UDPCsum+1] == 0 {
 				// RFC 7915 section 4.5.
 				if x.mf || !t.cfg.AmendUDPZeroChecksum {
 					t.error4(f, &x, 3, 13, 0, ReasonUDPZeroChecksum)
@@ -314,11 +322,11 @@ func (t *Translator) translate46(f *Frame) {
 				t.drop(f, ReasonICMPFragmented)
 				return
 			}
-			if len(l4) < header.ICMPLen {
+			if plen < header.ICMPLen {
 				t.drop(f, short)
 				return
 			}
-			if typ := l4[header.ICMPType]; typ != 8 && typ != 0 {
+			if typ := b[l4+header.ICMPType]; typ != 8 && typ != 0 {
 				// RFC 7915 section 4.2: every other query type is
 				// silently dropped.
 				t.drop(f, ReasonICMPUntranslatable)
@@ -332,7 +340,6 @@ func (t *Translator) translate46(f *Frame) {
 	// Size (RFC 7915 section 4): DF packets too big for the IPv6 link are
 	// answered with Fragmentation Needed; others larger than
 	// lowest_ipv6_mtu are fragmented.
-	plen := x.tot - x.ihl
 	isFrag := x.mf || x.fragOff != 0
 	fh := 0
 	if isFrag {
@@ -364,7 +371,7 @@ func (t *Translator) translate46(f *Frame) {
 		return
 	}
 
-	off := x.ip + x.ihl - header.IPv6Len - fh - header.EthernetLen
+	off := l4 - header.IPv6Len - fh - header.EthernetLen
 	if off < 0 {
 		t.drop(f, ReasonTooBig)
 		return
@@ -373,11 +380,11 @@ func (t *Translator) translate46(f *Frame) {
 	// Write. Ethernet: MACs kept (the dataplane rewrites them).
 	macs8 := binary.LittleEndian.Uint64(b[f.Off:])
 	macs4 := binary.LittleEndian.Uint32(b[f.Off+8:])
-	binary.LittleEndian.PutUint64(b[off:], macs8)
-	binary.LittleEndian.PutUint32(b[off+8:], macs4)
-	binary.BigEndian.PutUint16(b[off+header.EthType:], header.EtherTypeIPv6)
-	v6 := off + header.EthernetLen
-	o := b[v6 : v6+header.IPv6Len+fh]
+	e := (*[header.EthernetLen + header.IPv6Len]byte)(b[off:])
+	binary.LittleEndian.PutUint64(e[0:], macs8)
+	binary.LittleEndian.PutUint32(e[8:], macs4)
+	binary.BigEndian.PutUint16(e[header.EthType:], header.EtherTypeIPv6)
+	o := (*[header.IPv6Len]byte)(e[header.EthernetLen:])
 	tc := x.tos
 	if t.cfg.ResetTrafficClass {
 		tc = 0
@@ -385,18 +392,19 @@ func (t *Translator) translate46(f *Frame) {
 	binary.BigEndian.PutUint32(o[0:], 6<<28|uint32(tc)<<20)
 	binary.BigEndian.PutUint16(o[header.IPv6PayloadLen:], uint16(size-header.IPv6Len))
 	o[header.IPv6HopLimit] = x.ttl
-	copy(o[header.IPv6Src:header.IPv6Src+16], x.src6[:])
-	copy(o[header.IPv6Dst:header.IPv6Dst+16], x.dst6[:])
+	*(*[16]byte)(o[header.IPv6Src:]) = x.src6
+	*(*[16]byte)(o[header.IPv6Dst:]) = x.dst6
 	if fh != 0 {
 		o[header.IPv6NextHeader] = header.ProtoFragment
-		o[40] = nh
-		o[41] = 0
+		fr := (*[header.IPv6FragmentLen]byte)(b[l4-header.IPv6FragmentLen:])
+		fr[0] = nh
+		fr[1] = 0
 		fo6 := x.fragOff << 3
 		if x.mf {
 			fo6 |= header.IPv6FragMF
 		}
-		binary.BigEndian.PutUint16(o[42:], fo6)
-		binary.BigEndian.PutUint32(o[44:], uint32(x.id))
+		binary.BigEndian.PutUint16(fr[2:], fo6)
+		binary.BigEndian.PutUint32(fr[4:], uint32(x.id))
 	} else {
 		o[header.IPv6NextHeader] = nh
 	}
@@ -405,37 +413,41 @@ func (t *Translator) translate46(f *Frame) {
 	if x.fragOff == 0 {
 		switch x.proto {
 		case header.ProtoTCP:
-			c := csum46(binary.BigEndian.Uint16(l4[header.TCPCsum:]), &x)
-			binary.BigEndian.PutUint16(l4[header.TCPCsum:], c)
+			p := l4 + header.TCPCsum
+			binary.LittleEndian.PutUint16(b[p:], csum46(binary.LittleEndian.Uint16(b[p:]), &x))
 		case header.ProtoUDP:
-			var c uint16
+			p := l4 + header.UDPCsum
 			if amend {
 				s := checksum.Combine(addrSum6(&x.src6, &x.dst6), uint16(plen))
 				s = checksum.Combine(s, header.ProtoUDP)
-				c = ^checksum.Checksum(l4, s)
+				c := ^checksum.Checksum(b[l4:l4+plen], s)
+				if c == 0 {
+					c = 0xffff
+				}
+				binary.BigEndian.PutUint16(b[p:], c)
 				t.Counters.Events[EvUDPChecksumAmended]++
 			} else {
-				c = csum46(binary.BigEndian.Uint16(l4[header.UDPCsum:]), &x)
+				c := csum46(binary.LittleEndian.Uint16(b[p:]), &x)
+				if c == 0 {
+					c = 0xffff // 0 means "no checksum" in UDP
+				}
+				binary.LittleEndian.PutUint16(b[p:], c)
 			}
-			if c == 0 {
-				c = 0xffff
-			}
-			binary.BigEndian.PutUint16(l4[header.UDPCsum:], c)
 		case header.ProtoICMP:
 			// Echo 8 -> 128, Echo Reply 0 -> 129; the ICMPv6 checksum
 			// also covers the pseudo-header, which ICMPv4's did not.
-			old := binary.BigEndian.Uint16(l4[0:])
-			if l4[header.ICMPType] == 8 {
-				l4[header.ICMPType] = 128
+			ic := (*[header.ICMPLen]byte)(b[l4:])
+			old := binary.BigEndian.Uint16(ic[0:])
+			if ic[header.ICMPType] == 8 {
+				ic[header.ICMPType] = 128
 			} else {
-				l4[header.ICMPType] = 129
+				ic[header.ICMPType] = 129
 			}
-			nw := binary.BigEndian.Uint16(l4[0:])
 			add := checksum.Combine(addrSum6(&x.src6, &x.dst6), uint16(plen))
 			add = checksum.Combine(add, header.ProtoICMPv6)
-			add = checksum.Combine(add, nw)
-			c := checksum.Adjust(binary.BigEndian.Uint16(l4[header.ICMPCsum:]), old, add)
-			binary.BigEndian.PutUint16(l4[header.ICMPCsum:], c)
+			add = checksum.Combine(add, binary.BigEndian.Uint16(ic[0:]))
+			c := checksum.Adjust(binary.BigEndian.Uint16(ic[header.ICMPCsum:]), old, add)
+			binary.BigEndian.PutUint16(ic[header.ICMPCsum:], c)
 		}
 	}
 

@@ -67,7 +67,7 @@ func (t *Translator) error4(f *Frame, x *pkt46, typ, code uint8, mtu uint16, r R
 	a := src.As4()
 	copy(h[header.IPv4Src:], a[:])
 	copy(h[header.IPv4Dst:], x.src4[:])
-	binary.BigEndian.PutUint16(h[header.IPv4Csum:], ^sum20(h))
+	binary.BigEndian.PutUint16(h[header.IPv4Csum:], ^sum20((*[header.IPv4MinLen]byte)(h)))
 
 	c := h[header.IPv4MinLen:]
 	c[header.ICMPType] = typ
