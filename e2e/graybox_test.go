@@ -16,9 +16,15 @@ import (
 // grayboxConfig is INDEX.md section 3's SIIT configuration with env
 // applied, as an xlatd config for the two-armed testbed (whose addresses
 // are Jool's).
-func grayboxConfig(env graybox.Env) string {
+func grayboxConfig(tb *testbed, env graybox.Env) string {
 	var b strings.Builder
-	b.WriteString("[interfaces]\nipv6 = \"to-h6\"\nipv4 = \"to-h4\"\n\n[translate]\nmode = \"siit\"\n")
+	fmt.Fprintf(&b, "[interfaces]\nipv6 = %q\nipv4 = %q\n", tb.e("IF6"), tb.e("IF4"))
+	if tb.e("TOPOLOGY") == "one-armed" {
+		// The IPv4 names of the IPv6 side's hosts (the EAMT ranges are
+		// captured anyway).
+		b.WriteString("capture4 = [\"192.0.2.0/24\"]\n")
+	}
+	b.WriteString("\n[translate]\nmode = \"siit\"\n")
 	if env.Pool6Null {
 		b.WriteString("pool6 = \"\"\n")
 	} else {
@@ -56,6 +62,10 @@ func grayboxConfig(env graybox.Env) string {
 // compared under Jool's rules (internal/graybox). The hosts' kernels are kept
 // from answering what they receive (tcx ingress drop; the capture sees the
 // frames first), as Jool's expecter drops matched packets.
+//
+// The replay runs on both topologies. One-armed, the box has one link and
+// so one MTU: the rows whose environment gives the two sides different
+// MTUs are skipped there.
 func TestGrayboxReplay(t *testing.T) {
 	dir, err := graybox.Dir()
 	if err != nil {
@@ -64,7 +74,15 @@ func TestGrayboxReplay(t *testing.T) {
 		}
 		t.Skip(err)
 	}
-	tb := newTestbed(t, "two-armed", true)
+	needRoot(t)
+	for _, topo := range []string{"two-armed", "one-armed"} {
+		t.Run(topo, func(t *testing.T) { grayboxReplay(t, dir, topo) })
+	}
+}
+
+func grayboxReplay(t *testing.T, dir, topo string) {
+	tb := newTestbed(t, topo, true)
+	oneArmed := topo == "one-armed"
 	h6, h4, box := tb.e("NS6"), tb.e("NS4"), tb.e("NSX")
 	s6 := openPacket(t, h6, "to-xl")
 	s4 := openPacket(t, h4, "to-xl")
@@ -78,6 +96,7 @@ func TestGrayboxReplay(t *testing.T) {
 	pass, fail, deviated := 0, 0, 0
 	var failed []string
 	logged := map[*daemon]bool{}
+	skipEnv, skipped := false, 0
 	for i := range graybox.Rows {
 		r := &graybox.Rows[i]
 		if i == 0 || r.Env != cur {
@@ -98,23 +117,33 @@ func TestGrayboxReplay(t *testing.T) {
 					mtuh4 = cur.MTU4
 				}
 			}
-			tb.ip("-n", box, "link", "set", "dev", "to-h6", "mtu", itoa(mtu6))
-			tb.ip("-n", box, "link", "set", "dev", "to-h4", "mtu", itoa(mtu4))
-			tb.ip("-n", h4, "link", "set", "dev", "to-xl", "mtu", itoa(mtuh4))
-			d, startErr = tb.tryStart(t, grayboxConfig(cur))
-			if d != nil {
-				d.quiet = true
+			skipEnv = oneArmed && (cur.MTU4 != 0 || cur.MTU6 != 0)
+			if !oneArmed {
+				tb.ip("-n", box, "link", "set", "dev", "to-h6", "mtu", itoa(mtu6))
+				tb.ip("-n", box, "link", "set", "dev", "to-h4", "mtu", itoa(mtu4))
+				tb.ip("-n", h4, "link", "set", "dev", "to-xl", "mtu", itoa(mtuh4))
 			}
-			if startErr == nil {
-				startErr = grayProbe(tb, s6, s4, mac4)
-			}
-			if startErr != nil {
-				t.Errorf("environment %+v: %v", cur, startErr)
-				if d != nil && d.running() {
-					d.stop(t)
+			if !skipEnv {
+				d, startErr = tb.tryStart(t, grayboxConfig(tb, cur))
+				if d != nil {
+					d.quiet = true
 				}
-				d = nil
+				if startErr == nil {
+					startErr = grayProbe(tb, s6, s4, mac4)
+				}
+				if startErr != nil {
+					t.Errorf("environment %+v: %v", cur, startErr)
+					if d != nil && d.running() {
+						d.stop(t)
+					}
+					d = nil
+				}
 			}
+		}
+		if skipEnv {
+			// One link, one MTU: this environment cannot be built.
+			skipped++
+			continue
 		}
 		in, err := os.ReadFile(filepath.Join(dir, r.In))
 		if err != nil {
@@ -186,7 +215,8 @@ func TestGrayboxReplay(t *testing.T) {
 			t.Fatalf("xlatd died during row %s: %v", r.Name, d.err)
 		}
 	}
-	t.Logf("graybox through xlatd: %d of %d SIIT exchanges match, %d deliberate deviations, %d fail %v", pass, pass+fail+deviated, deviated, fail, failed)
+	t.Logf("graybox through xlatd (%s): %d of %d SIIT exchanges match, %d deliberate deviations, %d fail %v, %d not run (per-side MTUs)",
+		topo, pass, pass+fail+deviated, deviated, fail, failed, skipped)
 }
 
 // grayProbe waits (bounded) until a UDP packet from the IPv4 host reaches
