@@ -11,8 +11,9 @@ import (
 func TestTranslateAllocs(t *testing.T) {
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
-			fx := newVecFixture(t, benchConfig(t), sc.ip, sc.restoreN)
-			fx.expect(t, sc.verdict, sc.extra)
+			ips, verdicts := sc.packets()
+			fx := newVecFixtureOf(t, benchConfig(t), ips, sc.restoreN)
+			fx.expectEach(t, verdicts, sc.extra)
 			if n := testing.AllocsPerRun(50, fx.run); n != 0 {
 				t.Errorf("%v allocations per 64-frame vector, want 0", n)
 			}

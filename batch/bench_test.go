@@ -11,7 +11,7 @@ import (
 )
 
 // BenchmarkTranslate measures Translate over vectors of 64 identical
-// frames. Every iteration first restores the frames from a pristine copy
+// frames (UDP/mixed: IPv4 and IPv6 frames in turn). Every iteration first restores the frames from a pristine copy
 // (only the bytes a translation can change: 64 per frame for plain
 // packets, 96 for TCP, the whole frame for errors and fragments; the
 // fixture checks that this reproduces the input), then translates them.
@@ -32,8 +32,9 @@ func BenchmarkTranslate(b *testing.B) {
 		b.Run(sc.name, func(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			fx := newVecFixture(b, benchConfig(b), sc.ip, sc.restoreN)
-			fx.expect(b, sc.verdict, sc.extra)
+			ips, verdicts := sc.packets()
+			fx := newVecFixtureOf(b, benchConfig(b), ips, sc.restoreN)
+			fx.expectEach(b, verdicts, sc.extra)
 			restore := restoreCPU(fx)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(sc.ip)) * 64)

@@ -532,44 +532,53 @@ func fieldNameAt(b []byte, off int, pfx string, depth int) string {
 	return pfx + "?"
 }
 
-// vecFixture is a 64-frame vector of copies of one packet with a
-// translator and a non-allocating buffer pool, restored before every
-// translation: the alloc tests and the benchmarks run on it.
+// vecFixture is a 64-frame vector of copies of one packet (or of a few
+// packets, in turn) with a translator and a non-allocating buffer pool,
+// restored before every translation: the alloc tests and the benchmarks
+// run on it.
 type vecFixture struct {
 	tr       *batch.Translator
 	v        batch.Vector
 	bufs     [batch.Size][]byte
-	pristine []byte // the frame (Ethernet + IP) as received
-	restoreN int    // bytes of the frame restored per round
-	side     batch.Side
+	pristine [batch.Size][]byte // the frames (Ethernet + IP) as received
+	restoreN [batch.Size]int    // bytes of each frame restored per round
+	side     [batch.Size]batch.Side
 	alloc    *poolAlloc
 	now      int64
 }
 
-// newVecFixture builds the fixture for ip. restoreN is how many bytes of
-// each frame Translate may have changed (0: the whole frame); the fixture
-// checks that restoring that much reproduces the same output.
+// newVecFixture builds the fixture for 64 copies of ip. restoreN is how
+// many bytes of each frame Translate may have changed (0: the whole
+// frame); the fixture checks that restoring that much reproduces the input.
 func newVecFixture(tb testing.TB, cfg *batch.Config, ip []byte, restoreN int) *vecFixture {
 	tb.Helper()
-	fx := &vecFixture{tr: newTranslator(cfg), side: sideOf(ip), alloc: newPoolAlloc(batch.ExtraSize + 8), now: 1e9}
-	fx.pristine = make([]byte, header.EthernetLen+len(ip))
-	putEthernet(fx.pristine, etherTypeOf(ip))
-	copy(fx.pristine[header.EthernetLen:], ip)
-	fx.restoreN = len(fx.pristine)
-	if restoreN > 0 && restoreN < fx.restoreN {
-		fx.restoreN = restoreN
-	}
+	return newVecFixtureOf(tb, cfg, [][]byte{ip}, restoreN)
+}
+
+// newVecFixtureOf is newVecFixture where frame i carries ips[i%len(ips)].
+func newVecFixtureOf(tb testing.TB, cfg *batch.Config, ips [][]byte, restoreN int) *vecFixture {
+	tb.Helper()
+	fx := &vecFixture{tr: newTranslator(cfg), alloc: newPoolAlloc(batch.ExtraSize + 8), now: 1e9}
 	for i := range fx.bufs {
+		ip := ips[i%len(ips)]
+		p := make([]byte, header.EthernetLen+len(ip))
+		putEthernet(p, etherTypeOf(ip))
+		copy(p[header.EthernetLen:], ip)
+		fx.pristine[i], fx.side[i] = p, sideOf(ip)
+		fx.restoreN[i] = len(p)
+		if restoreN > 0 && restoreN < len(p) {
+			fx.restoreN[i] = restoreN
+		}
 		fx.bufs[i] = make([]byte, bufSize)
-		copy(fx.bufs[i][batch.Headroom:], fx.pristine)
+		copy(fx.bufs[i][batch.Headroom:], p)
 	}
 	// Check that the partial restore is enough: after a translation and a
 	// restore, every frame is byte for byte the received one.
 	fx.run()
 	fx.restore()
 	for i, b := range fx.bufs {
-		if !bytes.Equal(b[batch.Headroom:batch.Headroom+len(fx.pristine)], fx.pristine) {
-			tb.Fatalf("frame %d: restoring %d bytes per frame does not reproduce the input", i, fx.restoreN)
+		if !bytes.Equal(b[batch.Headroom:batch.Headroom+len(fx.pristine[i])], fx.pristine[i]) {
+			tb.Fatalf("frame %d: restoring %d bytes per frame does not reproduce the input", i, fx.restoreN[i])
 		}
 	}
 	return fx
@@ -578,14 +587,13 @@ func newVecFixture(tb testing.TB, cfg *batch.Config, ip []byte, restoreN int) *v
 // restore puts the 64 frames back as received (only the first restoreN
 // bytes of each: the rest is never written by an in-place translation).
 func (fx *vecFixture) restore() {
-	fx.v.N, fx.v.NExtra = 0, 0
-	src := fx.pristine[:fx.restoreN]
 	for i := range fx.bufs {
 		b := fx.bufs[i]
-		copy(b[batch.Headroom:], src)
-		fx.v.Frames[i] = batch.Frame{Buf: b, Off: batch.Headroom, Len: len(fx.pristine), In: fx.side}
+		p := fx.pristine[i]
+		copy(b[batch.Headroom:], p[:fx.restoreN[i]])
+		fx.v.Frames[i] = batch.Frame{Buf: b, Off: batch.Headroom, Len: len(p), In: fx.side[i]}
 	}
-	fx.v.N = batch.Size
+	fx.v.N, fx.v.NExtra = batch.Size, 0
 	fx.alloc.reset()
 }
 
@@ -603,12 +611,18 @@ func (fx *vecFixture) run() {
 // names and not an early drop.
 func (fx *vecFixture) expect(tb testing.TB, want batch.Verdict, extra int) {
 	tb.Helper()
+	fx.expectEach(tb, []batch.Verdict{want}, extra)
+}
+
+// expectEach is expect where frame i must get want[i%len(want)].
+func (fx *vecFixture) expectEach(tb testing.TB, want []batch.Verdict, extra int) {
+	tb.Helper()
 	fx.run()
 	for i := 0; i < fx.v.N; i++ {
 		f := &fx.v.Frames[i]
-		if f.Verdict != want {
+		if w := want[i%len(want)]; f.Verdict != w {
 			tb.Fatalf("frame %d: verdict %v (reason %v), want %v: the scenario does not exercise its path\ninput:\n%s",
-				i, f.Verdict, f.Reason, want, describe(fx.pristine[header.EthernetLen:]))
+				i, f.Verdict, f.Reason, w, describe(fx.pristine[i][header.EthernetLen:]))
 		}
 		if s := checkFrame(f); s != "" {
 			tb.Fatalf("frame %d: %s", i, s)
@@ -637,6 +651,17 @@ type scenario struct {
 	verdict  batch.Verdict
 	extra    int // extra frames expected per vector
 	restoreN int // bytes restored per frame (0: all)
+
+	alt        []byte // if set, every other frame carries alt instead
+	altVerdict batch.Verdict
+}
+
+// packets returns the scenario's packets, in turn, and their verdicts.
+func (sc *scenario) packets() ([][]byte, []batch.Verdict) {
+	if sc.alt == nil {
+		return [][]byte{sc.ip}, []batch.Verdict{sc.verdict}
+	}
+	return [][]byte{sc.ip, sc.alt}, []batch.Verdict{sc.verdict, sc.altVerdict}
 }
 
 // scenarios returns the packet shapes measured: names are
@@ -669,6 +694,8 @@ func scenarios() []scenario {
 		// 84 bytes on the IPv6 side: 18 bytes of UDP payload.
 		{name: "UDP/4to6", ip: udp4(18, false), verdict: batch.To6, restoreN: 64},
 		{name: "UDP/6to4", ip: udp6(18), verdict: batch.To4, restoreN: 64},
+		// Both directions in one vector, alternating.
+		{name: "UDP/mixed", ip: udp4(18, false), verdict: batch.To6, alt: udp6(18), altVerdict: batch.To4, restoreN: 64},
 		// 1514-byte frames (1518 with FCS) on the IPv6 side.
 		{name: "UDP1500/4to6", ip: udp4(1500-48, true), verdict: batch.To6, restoreN: 64},
 		{name: "UDP1500/6to4", ip: udp6(1500 - 48), verdict: batch.To4, restoreN: 64},
