@@ -191,7 +191,8 @@ func (t *Translator) translate46(f *Frame) {
 	}
 	var x pkt46
 	x.ip = f.Off + header.EthernetLen
-	hp := (*[header.IPv4MinLen]byte)(b[x.ip:])
+	in := (*[header.EthernetLen + header.IPv4MinLen]byte)(b[f.Off:])
+	hp := (*[header.IPv4MinLen]byte)(in[header.EthernetLen:])
 	vihl := hp[header.IPv4VerIHL]
 	x.ihl = int(vihl&0x0f) << 2
 	if vihl>>4 != 4 || x.ihl < header.IPv4MinLen {
@@ -378,8 +379,8 @@ func (t *Translator) translate46(f *Frame) {
 	}
 
 	// Write. Ethernet: MACs kept (the dataplane rewrites them).
-	macs8 := binary.LittleEndian.Uint64(b[f.Off:])
-	macs4 := binary.LittleEndian.Uint32(b[f.Off+8:])
+	macs8 := binary.LittleEndian.Uint64(in[0:])
+	macs4 := binary.LittleEndian.Uint32(in[8:])
 	e := (*[header.EthernetLen + header.IPv6Len]byte)(b[off:])
 	binary.LittleEndian.PutUint64(e[0:], macs8)
 	binary.LittleEndian.PutUint32(e[8:], macs4)
