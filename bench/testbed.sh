@@ -208,7 +208,7 @@ start() {
 			return 1
 		}
 		# shellcheck disable=SC2086
-		ip netns exec "$NSD" nice -n -20 taskset -c "$DUT_CPU" "$XLATD" -config "$XB_RUN/xlatd.toml" ${XLATD_FLAGS:-} >"$XB_RUN/dut.log" 2>&1 &
+		ip netns exec "$NSD" env ${XLATD_GOMAXPROCS:+GOMAXPROCS=$XLATD_GOMAXPROCS} nice -n -20 taskset -c "$DUT_CPU" "$XLATD" -config "$XB_RUN/xlatd.toml" ${XLATD_FLAGS:-} >"$XB_RUN/dut.log" 2>&1 &
 		echo $! >"$XB_RUN/dut.pid"
 		wait_xdp
 		napi_to_dut

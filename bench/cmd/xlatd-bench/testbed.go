@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/xlatd/xlatd/bench/gen"
 	"github.com/xlatd/xlatd/bench/port"
 	"github.com/xlatd/xlatd/bench/rfc8219"
@@ -36,10 +38,17 @@ var (
 // the functions it is given one at a time.
 type worker struct{ ch chan func() }
 
-func newWorker(ns string, cpu int) (*worker, error) {
+func newWorker(ns string, cpu, niceDelta int) (*worker, error) {
 	w := &worker{ch: make(chan func())}
 	started := make(chan error, 1)
 	port.Go(ns, cpu, func() error {
+		if niceDelta != 0 {
+			// Linux: PRIO_PROCESS with a thread id renices that thread only.
+			tid := unix.Gettid()
+			if prio, err := unix.Getpriority(unix.PRIO_PROCESS, tid); err == nil {
+				_ = unix.Setpriority(unix.PRIO_PROCESS, tid, 20-prio+niceDelta)
+			}
+		}
 		started <- nil
 		for f := range w.ch {
 			f()
@@ -81,10 +90,14 @@ type endpoint struct {
 func openEndpoint(ns, ifc string, mac [6]byte, genCPU, sinkCPU int, o port.XSKOptions) (*endpoint, error) {
 	e := &endpoint{name: ns + "/" + ifc, ns: ns, ifc: ifc, mac: mac}
 	var err error
-	if e.tx, err = newWorker(ns, genCPU); err != nil {
+	// The generator threads run 5 nice levels below the sinks: a paced
+	// generator spins while it waits, and a sink sharing its CPU must
+	// still get it as soon as frames arrive (or its latency figures would
+	// measure the generator's time slice).
+	if e.tx, err = newWorker(ns, genCPU, 5); err != nil {
 		return nil, err
 	}
-	if e.rx, err = newWorker(ns, sinkCPU); err != nil {
+	if e.rx, err = newWorker(ns, sinkCPU, 0); err != nil {
 		return nil, err
 	}
 	e.rx.do(func() { e.x, err = port.NewXSK(ifc, o, true) })
