@@ -17,6 +17,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 
 	"github.com/xlatd/xlatd/internal/graybox"
 	"github.com/xlatd/xlatd/internal/pktbuild"
@@ -393,9 +395,15 @@ func mutate(rng *rand.Rand, p []byte) []byte {
 // other program is still attached after xlatd stops.
 func TestXDPCoexist(t *testing.T) {
 	needXlatd(t)
+	t.Run("bpf_link", func(t *testing.T) { testXDPCoexist(t, false) })
+	t.Run("netlink", func(t *testing.T) { testXDPCoexist(t, true) })
+}
+
+// testXDPCoexist attaches an XDP_PASS program to the box's to-h6 with a
+// bpf_link, or the legacy way through netlink (IFLA_XDP, native mode).
+func testXDPCoexist(t *testing.T, legacy bool) {
 	tb := newTestbed(t, "two-armed", true)
 	box := tb.e("NSX")
-	var l link.Link
 	var progID ebpf.ProgramID
 	err := inNS(box, func() error {
 		ifi, err := net.InterfaceByName("to-h6")
@@ -413,13 +421,22 @@ func TestXDPCoexist(t *testing.T) {
 		if info, err := prog.Info(); err == nil {
 			progID, _ = info.ID()
 		}
-		l, err = link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifi.Index})
+		if legacy {
+			lk, err := netlink.LinkByIndex(ifi.Index)
+			if err != nil {
+				return err
+			}
+			return netlink.LinkSetXdpFdWithFlags(lk, prog.FD(), nl.XDP_FLAGS_DRV_MODE)
+		}
+		l, err := link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifi.Index})
+		if err == nil {
+			t.Cleanup(func() { l.Close() })
+		}
 		return err
 	})
 	if err != nil {
 		t.Fatalf("attaching the other XDP program: %v", err)
 	}
-	t.Cleanup(func() { l.Close() })
 	ours := func() bool {
 		out, _ := exec.Command("ip", "-n", box, "-d", "link", "show", "dev", "to-h6").CombinedOutput()
 		return strings.Contains(string(out), "prog/xdp id "+itoa(int(progID))+" ")

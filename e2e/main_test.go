@@ -36,6 +36,7 @@ func run(m *testing.M) int {
 	setupPath = filepath.Join(repoRoot, "scripts", "netns", "setup.sh")
 	notRoot = os.Geteuid() != 0
 	if !notRoot {
+		removeStale()
 		var err error
 		tmpDir, err = os.MkdirTemp("", "xlatd-e2e-")
 		if err != nil {

@@ -39,7 +39,7 @@ type testbed struct {
 func newTestbed(t *testing.T, topology string, staticNeigh bool, extraEnv ...string) *testbed {
 	t.Helper()
 	needRoot(t)
-	prefix := fmt.Sprintf("e%d%c", os.Getpid()%100000, 'a'+rune(tbSeq.Add(1)-1)%26)
+	prefix := fmt.Sprintf("e%d-%d", os.Getpid(), tbSeq.Add(1))
 	tb := &testbed{t: t, prefix: prefix, run: filepath.Join("/run/xlatd-netns", prefix)}
 	env := append(os.Environ(), "XLATD_NS_PREFIX="+prefix, "XLATD_RUN_DIR="+tb.run)
 	if !staticNeigh {
@@ -328,4 +328,35 @@ func (d *daemon) signal(t *testing.T, sig syscall.Signal) int {
 func (tb *testbed) xdpAttached(ifname string) bool {
 	out, err := exec.Command("ip", "-n", tb.e("NSX"), "-d", "link", "show", "dev", ifname).CombinedOutput()
 	return err == nil && bytes.Contains(out, []byte("prog/xdp"))
+}
+
+var staleNS = regexp.MustCompile(`^e([0-9]+)-[0-9]+-(h6|box|h4|sw)$`)
+
+// removeStale deletes namespaces left by e2e runs whose process is gone
+// (a run killed by a timeout does not reach its t.Cleanup).
+func removeStale() {
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		m := staleNS.FindStringSubmatch(f[0])
+		if m == nil {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + m[1]); err == nil {
+			continue // that run is still going
+		}
+		if pids, err := exec.Command("ip", "netns", "pids", f[0]).Output(); err == nil {
+			for _, p := range strings.Fields(string(pids)) {
+				_ = exec.Command("kill", "-KILL", p).Run()
+			}
+		}
+		_ = exec.Command("ip", "netns", "delete", f[0]).Run()
+		_ = os.RemoveAll(filepath.Join("/run/xlatd-netns", strings.TrimSuffix(f[0], "-"+m[2])))
+	}
 }

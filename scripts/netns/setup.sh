@@ -9,7 +9,8 @@
 # an env file with every address) go to $XLATD_RUN_DIR, default
 # /run/xlatd-netns/$XLATD_NS_PREFIX. See docs/TESTBED.md for the picture.
 # XLATD_NETNS_STATIC_NEIGH=0: no permanent neighbour entries;
-# XLATD_NETNS_QUEUES=N: N queues on the box's veths.
+# XLATD_NETNS_QUEUES=N: N queues on the box's veths;
+# XLATD_NETNS_OFFLOAD=1: leave checksum/segmentation offloads on.
 #
 # Only documentation prefixes are used (RFC 3849, RFC 5737). Nothing is
 # attached to the root namespace.
@@ -98,6 +99,9 @@ mkns() {
 # offload_off NS DEV: no checksum/segmentation offload, so frames that reach
 # XDP carry complete checksums and are at most one MTU long.
 offload_off() {
+	if [ "${XLATD_NETNS_OFFLOAD:-0}" = 1 ]; then
+		return # keep the kernel's defaults (to reproduce offload problems)
+	fi
 	if command -v ethtool >/dev/null; then
 		nsx "$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
 	fi
