@@ -259,8 +259,27 @@ func FuzzEmbedExtract(f *testing.F) {
 		}
 		b4 := v4.As4()
 		var o6 [16]byte
-		if tab.To6Pool6(&b4, &o6) == OK && o6 != v6.As16() {
+		if prefix.Masked() == WellKnownPrefix && !refGlobal4(v4) {
+			if r := tab.To6Pool6(&b4, &o6); r != NonGlobalWKP {
+				t.Fatalf("To6Pool6(%s) under the WKP = %v", v4, r)
+			}
+			return
+		}
+		if tab.To6Pool6(&b4, &o6) != OK || o6 != v6.As16() {
 			t.Fatalf("To6Pool6 %s != Embed %s", netip.AddrFrom16(o6), v6)
+		}
+		// And Table's shift-based extraction agrees with Extract, with
+		// u and the suffix set to junk.
+		junk := v6.As16()
+		if n <= 64 {
+			junk[8] = 0xa5
+		}
+		for i := n/8 + 5; i < 16 && n != 96; i++ {
+			junk[i] = 0x5a
+		}
+		var o4 [4]byte
+		if r := tab.To4Pool6(&junk, &o4); r != OK || o4 != b4 {
+			t.Fatalf("To4Pool6(%s) = %v %s, want %s", netip.AddrFrom16(junk), r, netip.AddrFrom4(o4), v4)
 		}
 	})
 }

@@ -47,9 +47,16 @@ type Table struct {
 	pool6u   u128 // pool6 as bits, and its mask
 	pool6m   u128
 	pool6len int
-	wkp      bool
-	eams     []EAM
-	eamt     eamt
+	// RFC 6052 layout as shifts and masks on the two 64-bit halves (see
+	// setLayout); Embed and Extract keep the byte-wise form, and the tests
+	// check one against the other.
+	hiBits  uint8  // IPv4 bits stored in the high half (its low end)
+	loShift uint8  // where the rest of the IPv4 bits sit in the low half
+	hiMask  uint64 // 1<<hiBits - 1
+	loMask  uint64 // 1<<(32-hiBits) - 1
+	wkp     bool
+	eams    []EAM
+	eamt    eamt
 }
 
 // NewTable validates and builds a Table. pool6 may be the zero Prefix (EAMT
@@ -75,6 +82,7 @@ func NewTable(pool6 netip.Prefix, eams []EAM) (*Table, error) {
 		t.pool6u = u128From(&t.pool6b)
 		t.pool6m = mask128(t.pool6.Bits())
 		t.pool6len = t.pool6.Bits()
+		t.setLayout()
 		t.wkp = t.pool6 == WellKnownPrefix
 	}
 	et, err := buildEAMT(eams)
@@ -135,12 +143,30 @@ func (t *Table) to4Pool6(a u128, v6 *[16]byte, out *[4]byte) Result {
 	if t.pool6len == 0 || a.hi&t.pool6m.hi != t.pool6u.hi || a.lo&t.pool6m.lo != t.pool6u.lo {
 		return NoMatch
 	}
-	v4 := extract(v6, t.pool6len)
+	x := uint32((a.hi&t.hiMask)<<(32-t.hiBits) | (a.lo>>t.loShift)&t.loMask)
+	var v4 [4]byte
+	binary.BigEndian.PutUint32(v4[:], x)
 	if t.wkp && !isGlobal4(v4) {
 		return NonGlobalWKP
 	}
 	*out = v4
 	return OK
+}
+
+// setLayout turns the RFC 6052 section 2.2 layout into shifts: for /32 to
+// /64, the first hiBits = 64-len IPv4 bits end the high half (bytes 4-7)
+// and the other 32-hiBits follow the "u" octet (byte 8) at the top of the
+// low half; for /96 all 32 bits end the low half.
+func (t *Table) setLayout() {
+	n := t.pool6len
+	if n == 96 {
+		t.hiBits, t.loShift = 0, 0
+	} else {
+		t.hiBits = uint8(64 - n) // 32, 24, 16, 8, 0 for /32../64
+		t.loShift = 56 - (32 - t.hiBits)
+	}
+	t.hiMask = 1<<t.hiBits - 1
+	t.loMask = 1<<(32-t.hiBits) - 1
 }
 
 // To6Pool6 translates with pool6 only (no EAMT).
@@ -151,8 +177,9 @@ func (t *Table) To6Pool6(v4 *[4]byte, out *[16]byte) Result {
 	if t.wkp && !isGlobal4(*v4) {
 		return NonGlobalWKP
 	}
-	*out = t.pool6b
-	embed(out, t.pool6len, *v4)
+	x := uint64(binary.BigEndian.Uint32(v4[:]))
+	binary.BigEndian.PutUint64(out[:8], t.pool6u.hi|x>>(32-t.hiBits))
+	binary.BigEndian.PutUint64(out[8:], t.pool6u.lo|(x&t.loMask)<<t.loShift)
 	return OK
 }
 

@@ -447,7 +447,7 @@ func randAddrIn6(rng *rand.Rand, p netip.Prefix) netip.Addr {
 
 func TestRandomTablesAgainstReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(42, 7))
-	pools := []string{"", "2001:db8:100::/40", "64:ff9b::/96", "64:ff9b:1::/48", "2001:db8::/32", "2001:db8:122:344::/64"}
+	pools := []string{"", "2001:db8:100::/40", "64:ff9b::/96", "64:ff9b:1::/48", "2001:db8::/32", "2001:db8:122:344::/64", "2001:db8:122:300::/56", "2001:db8:122:344::/96"}
 	for iter := 0; iter < 300; iter++ {
 		size := 1 + rng.IntN(60)
 		if iter%50 == 0 {
