@@ -45,7 +45,7 @@ func isICMP4Error(typ uint8) bool {
 // multicast, reserved and broadcast 224/3 (RFC 7915 section 4.1: "If the
 // translator gets an illegal source address (e.g., 0.0.0.0, 127.0.0.1,
 // etc.), the translator SHOULD silently drop the packet").
-func martian4(o uint8) bool { return o == 0 || o == 127 || o >= 224 }
+func martian4(o uint8) bool { return o-1 >= 223 || o == 127 }
 
 // mapReason converts a failed mapping.Result to a drop reason.
 func mapReason(r mapping.Result) Reason {
@@ -191,7 +191,7 @@ func (t *Translator) translate46(f *Frame) {
 	}
 	var x pkt46
 	x.ip = f.Off + header.EthernetLen
-	in := (*[header.EthernetLen + header.IPv4MinLen]byte)(b[f.Off:])
+	in := (*[header.EthernetLen + header.IPv4MinLen]byte)(b[f.Off : f.Off+header.EthernetLen+header.IPv4MinLen])
 	hp := (*[header.IPv4MinLen]byte)(in[header.EthernetLen:])
 	vihl := hp[header.IPv4VerIHL]
 	x.ihl = int(vihl&0x0f) << 2
@@ -381,7 +381,7 @@ func (t *Translator) translate46(f *Frame) {
 	// Write. Ethernet: MACs kept (the dataplane rewrites them).
 	macs8 := binary.LittleEndian.Uint64(in[0:])
 	macs4 := binary.LittleEndian.Uint32(in[8:])
-	e := (*[header.EthernetLen + header.IPv6Len]byte)(b[off:])
+	e := (*[header.EthernetLen + header.IPv6Len]byte)(b[off : off+header.EthernetLen+header.IPv6Len])
 	binary.LittleEndian.PutUint64(e[0:], macs8)
 	binary.LittleEndian.PutUint32(e[8:], macs4)
 	binary.BigEndian.PutUint16(e[header.EthType:], header.EtherTypeIPv6)
@@ -397,7 +397,7 @@ func (t *Translator) translate46(f *Frame) {
 	*(*[16]byte)(o[header.IPv6Dst:]) = x.dst6
 	if fh != 0 {
 		o[header.IPv6NextHeader] = header.ProtoFragment
-		fr := (*[header.IPv6FragmentLen]byte)(b[l4-header.IPv6FragmentLen:])
+		fr := (*[header.IPv6FragmentLen]byte)(b[l4-header.IPv6FragmentLen : l4])
 		fr[0] = nh
 		fr[1] = 0
 		fo6 := x.fragOff << 3
@@ -437,7 +437,7 @@ func (t *Translator) translate46(f *Frame) {
 		case header.ProtoICMP:
 			// Echo 8 -> 128, Echo Reply 0 -> 129; the ICMPv6 checksum
 			// also covers the pseudo-header, which ICMPv4's did not.
-			ic := (*[header.ICMPLen]byte)(b[l4:])
+			ic := (*[header.ICMPLen]byte)(b[l4 : l4+header.ICMPLen])
 			old := binary.BigEndian.Uint16(ic[0:])
 			if ic[header.ICMPType] == 8 {
 				ic[header.ICMPType] = 128
