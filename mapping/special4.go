@@ -76,14 +76,18 @@ var firstOctet = func() (t [256]octetClass) {
 // isGlobal4 reports whether RFC 6052 section 3.1 allows v4 under the
 // Well-Known Prefix. It does not allocate.
 func isGlobal4(v4 [4]byte) bool {
-	c := firstOctet[v4[0]]
+	return isGlobal32(uint32(v4[0])<<24 | uint32(v4[1])<<16 | uint32(v4[2])<<8 | uint32(v4[3]))
+}
+
+// isGlobal32 is isGlobal4 on the address as a big-endian number.
+func isGlobal32(v uint32) bool {
+	c := firstOctet[v>>24]
 	switch c.class {
 	case octGlobal:
 		return true
 	case octNonGlobal:
 		return false
 	}
-	v := uint32(v4[0])<<24 | uint32(v4[1])<<16 | uint32(v4[2])<<8 | uint32(v4[3])
 	for _, s := range specials4[c.lo:c.hi] {
 		if v&s.mask == s.net {
 			return s.global

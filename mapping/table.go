@@ -143,13 +143,13 @@ func (t *Table) to4Pool6(a u128, v6 *[16]byte, out *[4]byte) Result {
 	if t.pool6len == 0 || a.hi&t.pool6m.hi != t.pool6u.hi || a.lo&t.pool6m.lo != t.pool6u.lo {
 		return NoMatch
 	}
-	x := uint32((a.hi&t.hiMask)<<(32-t.hiBits) | (a.lo>>t.loShift)&t.loMask)
-	var v4 [4]byte
-	binary.BigEndian.PutUint32(v4[:], x)
-	if t.wkp && !isGlobal4(v4) {
+	// Shift counts are below 64; "&63" lets the compiler drop its
+	// oversized-shift handling.
+	x := uint32((a.hi&t.hiMask)<<((32-t.hiBits)&63) | (a.lo>>(t.loShift&63))&t.loMask)
+	if t.wkp && !isGlobal32(x) {
 		return NonGlobalWKP
 	}
-	*out = v4
+	binary.BigEndian.PutUint32(out[:], x)
 	return OK
 }
 
@@ -174,12 +174,13 @@ func (t *Table) To6Pool6(v4 *[4]byte, out *[16]byte) Result {
 	if t.pool6len == 0 {
 		return NoMatch
 	}
-	if t.wkp && !isGlobal4(*v4) {
+	x := uint64(binary.BigEndian.Uint32(v4[:]))
+	if t.wkp && !isGlobal32(uint32(x)) {
 		return NonGlobalWKP
 	}
-	x := uint64(binary.BigEndian.Uint32(v4[:]))
-	binary.BigEndian.PutUint64(out[:8], t.pool6u.hi|x>>(32-t.hiBits))
-	binary.BigEndian.PutUint64(out[8:], t.pool6u.lo|(x&t.loMask)<<t.loShift)
+	// x>>32 is 0, as /64 and /96 need.
+	binary.BigEndian.PutUint64(out[:8], t.pool6u.hi|x>>((32-t.hiBits)&63))
+	binary.BigEndian.PutUint64(out[8:], t.pool6u.lo|(x&t.loMask)<<(t.loShift&63))
 	return OK
 }
 
