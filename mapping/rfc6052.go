@@ -48,7 +48,7 @@ func (e prefixLengthError) Error() string {
 func (e prefixLengthError) Unwrap() error { return ErrPrefixLength }
 
 // ValidatePrefix checks that p can be an RFC 6052 prefix (pool6): an IPv6
-// prefix (not IPv4-mapped) of length 32, 40, 48, 56, 64 or 96 and, for
+// prefix (clear of the IPv4-mapped range) of length 32, 40, 48, 56, 64 or 96 and, for
 // /96, zero bits 64-71. RFC 6052 section 2.2:
 //
 //	Bits 64 to 71 of the address are reserved for compatibility with the
@@ -101,8 +101,8 @@ func Embed(prefix netip.Prefix, v4 netip.Addr) (netip.Addr, error) {
 // Extract returns the IPv4 address embedded in v6 under prefix. v6 must lie
 // inside prefix. The "u" octet and the suffix are ignored, not checked:
 // RFC 6052 section 2.2 reserves the suffix "for future extensions", so an
-// address with a non-zero suffix is still the same IPv4 address (Jool does
-// the same). Zoned and IPv4-mapped addresses are refused.
+// address with a non-zero suffix is still the same IPv4 address. Zoned and
+// IPv4-mapped addresses are refused.
 func Extract(prefix netip.Prefix, v6 netip.Addr) (netip.Addr, error) {
 	if err := ValidatePrefix(prefix); err != nil {
 		return netip.Addr{}, fmt.Errorf("mapping: %w", err)
