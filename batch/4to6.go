@@ -44,7 +44,8 @@ func isICMP4Error(typ uint8) bool {
 // translated packet may carry: "this network" 0/8, loopback 127/8,
 // multicast, reserved and broadcast 224/3 (RFC 7915 section 4.1: "If the
 // translator gets an illegal source address (e.g., 0.0.0.0, 127.0.0.1,
-// etc.), the translator SHOULD silently drop the packet").
+// etc.), the translator SHOULD silently drop the packet"). o-1 wraps 0 to
+// 255, so one comparison covers 0/8 and 224/3.
 func martian4(o uint8) bool { return o-1 >= 223 || o == 127 }
 
 // mapReason converts a failed mapping.Result to a drop reason.
