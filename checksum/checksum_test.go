@@ -86,6 +86,23 @@ func TestSum64Accumulator(t *testing.T) {
 	}
 }
 
+// The extreme accumulators with all-ones data, every length up to 80:
+// every add in the chain carries.
+func TestSum64AllOnes(t *testing.T) {
+	buf := make([]byte, 80)
+	for i := range buf {
+		buf[i] = 0xff
+	}
+	for _, acc := range []uint64{^uint64(0), ^uint64(0) - 1, ^uint64(0) - 255, 1 << 63, 0} {
+		for n := 0; n <= len(buf); n++ {
+			want := refSum(buf[:n], fold(acc))
+			if got := fold(sum64(buf[:n], acc)); got != want {
+				t.Fatalf("len %d acc %#x: got %#04x want %#04x", n, acc, got, want)
+			}
+		}
+	}
+}
+
 func TestChecksumOddLengths(t *testing.T) {
 	// RFC 1071: an odd final byte is the high byte of a zero-padded word.
 	if got := Checksum([]byte{0xab}, 0); got != 0xab00 {

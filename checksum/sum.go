@@ -67,9 +67,9 @@ func sum64(buf []byte, s uint64) uint64 {
 	if len(buf) == 1 {
 		t += uint64(buf[0]) << 8
 	}
+	// t has at most 7 bytes (t <= 2^64-256), so when this add carries, s is
+	// at most 2^64-256 afterwards and folding the carry back cannot
+	// overflow again.
 	s, c = bits.Add64(s, t, c)
-	// Fold the last carry back in; if that overflows, s is 0 now and
-	// adding the second carry cannot overflow again.
-	s, c = bits.Add64(s, 0, c)
 	return s + c
 }
