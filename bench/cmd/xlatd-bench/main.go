@@ -331,7 +331,9 @@ func measure(ctx context.Context, o options, b *bed, cell *Cell, d rfc8219.Direc
 			return
 		}
 		cell.Latency = &l
-		if r.Latency != nil {
+		if r.Latency != nil && size == o.sizes[0] {
+			// The full distribution for the smallest frames (the chart's);
+			// the summary figures for every size.
 			cell.LatencyHist = r.Latency.Buckets()
 		}
 	}
