@@ -117,7 +117,7 @@ run ip netns exec "$NS6" ping -c 1 -W 2 "$BOX6"
 run ip netns exec "$NS4" ping -c 1 -W 2 "$BOX4"
 
 bold "xlatd stats"
-run ip netns exec "$NSX" "$XLATD" stats -socket "$SOCKET" || true
+run ip netns exec "$NSX" "$XLATD" stats -config "$CONFIG" || true
 
 ok=1
 bold "Demo passed"
@@ -128,7 +128,7 @@ else
 	cat <<MSG
 xlatd is still running (pid $pid, log $RUN/xlatd.log). Try:
   ip netns exec $NS6 ping $H4_AS6
-  ip netns exec $NSX $XLATD stats -socket $SOCKET
+  ip netns exec $NSX $XLATD stats -config $CONFIG
   make testbed-down        # stops xlatd and removes the namespaces
 MSG
 fi
