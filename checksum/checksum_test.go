@@ -358,6 +358,36 @@ func BenchmarkChecksumReference(b *testing.B) {
 	}
 }
 
+func TestPseudoHeadersRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for i := 0; i < 100000; i++ {
+		a := randBuf(rng, 32)
+		if i%5 == 0 {
+			for j := range a {
+				a[j] = 0xff
+			}
+		}
+		l32, l16, p := rng.Uint32(), uint16(rng.Uint32()), uint8(rng.Uint32())
+		ph6 := append(append(append([]byte{}, a...), byte(l32>>24), byte(l32>>16), byte(l32>>8), byte(l32)), 0, 0, 0, p)
+		if got, want := PseudoHeader6(a[:16], a[16:], p, l32), refSum(ph6, 0); got != want {
+			t.Fatalf("PseudoHeader6(% x, %d, %d) = %#04x, want %#04x", a, p, l32, got, want)
+		}
+		ph4 := append(append([]byte{}, a[:8]...), 0, p, byte(l16>>8), byte(l16))
+		if got, want := PseudoHeader4(a[:4], a[4:8], p, l16), refSum(ph4, 0); got != want {
+			t.Fatalf("PseudoHeader4(% x, %d, %d) = %#04x, want %#04x", a[:8], p, l16, got, want)
+		}
+	}
+}
+
+func BenchmarkPseudoHeader6(b *testing.B) {
+	a := make([]byte, 32)
+	var s uint16
+	for b.Loop() {
+		s = PseudoHeader6(a[:16], a[16:], 17, uint32(s))
+	}
+	benchSink = s
+}
+
 func BenchmarkUpdate(b *testing.B) {
 	var s uint16
 	for i := 0; b.Loop(); i++ {
