@@ -6,6 +6,13 @@
 """
 import socket
 import sys
+import time
+
+
+def out(line):
+    # One write per line: server and client share the terminal.
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def serve(proto, port, count):
@@ -18,7 +25,6 @@ def serve(proto, port, count):
     s.settimeout(20)
     if proto == "tcp":
         s.listen(4)
-    print("listening", proto, port, flush=True)
     for _ in range(count):
         if proto == "udp":
             data, peer = s.recvfrom(2048)
@@ -30,22 +36,32 @@ def serve(proto, port, count):
             c.sendall(data.upper())
             c.close()
         host = peer[0].removeprefix("::ffff:")
-        print("  server saw %s from %s port %d: %r" % (proto.upper(), host, peer[1], data.decode()), flush=True)
+        out("  server saw %s from %s port %d: %r" % (proto.upper(), host, peer[1], data.decode()))
 
 
 def send(proto, addr, port, msg):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
-    s = socket.socket(fam, kind)
-    s.settimeout(3)
-    if proto == "udp":
-        s.sendto(msg.encode(), (addr, port))
-        data, _ = s.recvfrom(2048)
-    else:
-        s.connect((addr, port))
-        s.sendall(msg.encode())
-        data = s.recv(2048)
-    print("  client got answer: %r" % data.decode(), flush=True)
+    for attempt in range(5):  # the server may still be starting
+        s = socket.socket(fam, kind)
+        s.settimeout(2)
+        try:
+            if proto == "udp":
+                s.connect((addr, port))
+                s.send(msg.encode())
+                data = s.recv(2048)
+            else:
+                s.connect((addr, port))
+                s.sendall(msg.encode())
+                data = s.recv(2048)
+            break
+        except (ConnectionRefusedError, socket.timeout):
+            if attempt == 4:
+                raise
+            time.sleep(0.3)
+        finally:
+            s.close()
+    out("  client got answer: %r" % data.decode())
 
 
 def main():
