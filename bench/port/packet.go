@@ -107,13 +107,28 @@ func NewPacketTx(ifname string, tmpl []byte, batch int) (*PacketTx, error) {
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 16<<20)
 	p := &PacketTx{fd: fd, bufs: make([][]byte, batch), iovs: make([]unix.Iovec, batch), msgs: make([]unix.Mmsghdr, batch)}
 	for i := range p.bufs {
-		p.bufs[i] = append([]byte(nil), tmpl...)
-		p.iovs[i].Base = &p.bufs[i][0]
-		p.iovs[i].SetLen(len(tmpl))
+		p.bufs[i] = make([]byte, 0, 9216)
+		p.iovs[i].Base = &p.bufs[i][:1][0]
 		p.msgs[i].Hdr.Iov = &p.iovs[i]
 		p.msgs[i].Hdr.SetIovlen(1)
 	}
+	if err := p.SetTemplate(tmpl); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
 	return p, nil
+}
+
+// SetTemplate makes tmpl the frame the port sends.
+func (p *PacketTx) SetTemplate(tmpl []byte) error {
+	if len(tmpl) == 0 || len(tmpl) > 9216 {
+		return fmt.Errorf("port: frame of %d bytes", len(tmpl))
+	}
+	for i := range p.bufs {
+		p.bufs[i] = append(p.bufs[i][:0], tmpl...)
+		p.iovs[i].SetLen(len(tmpl))
+	}
+	return nil
 }
 
 // Next implements gen.TxPort.

@@ -55,7 +55,7 @@ func smokeFlow() gen.Flow {
 
 // smoke sends count frames from nsA to nsB, AF_XDP generator into the
 // given sink, and checks that (nearly) all arrive with sane latency.
-func smoke(t *testing.T, xdpSink bool) {
+func smoke(t *testing.T, xdpSink, packetGen bool) {
 	nsA, nsB := pairNS(t)
 	const count = 5000
 	tmpl, err := gen.NewTemplate(smokeFlow(), gen.WireLen(84))
@@ -93,12 +93,25 @@ func smoke(t *testing.T, xdpSink bool) {
 	}
 	var res gen.GenResult
 	genErr := <-Go(nsA, -1, func() error {
-		x, err := NewXSK("xga", XSKOptions{Frames: 4096, FrameSize: 2048}, false)
-		if err != nil {
-			return err
+		var tx interface {
+			gen.TxPort
+			SetTemplate([]byte) error
 		}
-		defer x.Close()
-		tx := x.Tx
+		if packetGen {
+			p, err := NewPacketTx("xga", make([]byte, 60), 32)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			tx = p
+		} else {
+			x, err := NewXSK("xga", XSKOptions{Frames: 4096, FrameSize: 2048}, false)
+			if err != nil {
+				return err
+			}
+			defer x.Close()
+			tx = x.Tx
+		}
 		if err := tx.SetTemplate(tmpl.Frame); err != nil {
 			return err
 		}
@@ -130,5 +143,6 @@ func smoke(t *testing.T, xdpSink bool) {
 	}
 }
 
-func TestSmokeXSKToXSK(t *testing.T)    { smoke(t, true) }
-func TestSmokeXSKToPacket(t *testing.T) { smoke(t, false) }
+func TestSmokeXSKToXSK(t *testing.T)       { smoke(t, true, false) }
+func TestSmokeXSKToPacket(t *testing.T)    { smoke(t, false, false) }
+func TestSmokePacketToPacket(t *testing.T) { smoke(t, false, true) }

@@ -49,6 +49,7 @@ type options struct {
 	frames                    int
 	verbose                   bool
 	sinkNAPI                  bool
+	afPacket                  bool
 }
 
 // Cell is one (case, direction, frame size) measurement.
@@ -129,6 +130,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.batch, "batch", 64, "generator TX batch")
 	fs.IntVar(&o.frames, "frames", 16384, "UMEM frames per endpoint (half TX, half RX; rings hold half of them), power of two")
 	fs.BoolVar(&o.verbose, "v", false, "print every trial")
+	fs.BoolVar(&o.afPacket, "af-packet", false, "generator and sinks on AF_PACKET instead of AF_XDP (also the automatic fallback)")
 	fs.BoolVar(&o.sinkNAPI, "sink-napi", true, "threaded NAPI on the hosts' veths, on the generator's CPU (testbed.sh sink-napi)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -217,28 +219,32 @@ func run(ctx context.Context, o options) (*Report, error) {
 	ns := func(s string) string { return o.prefix + "-" + s }
 	b := &bed{drain: o.drain, batch: o.batch, maxPPS: 20e6, verbose: o.verbose}
 	var err error
-	if b.g6, err = openEndpoint(ns("gen"), "g6", macG6, o.genCPU, o.sinkCPU, xo); err != nil {
+	if b.g6, err = openEndpoint(ns("gen"), "g6", macG6, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
 		return nil, err
 	}
 	defer b.g6.close()
-	if b.s4, err = openEndpoint(ns("sink"), "s4", macS4, o.genCPU, o.sinkCPU, xo); err != nil {
+	if b.s4, err = openEndpoint(ns("sink"), "s4", macS4, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
 		return nil, err
 	}
 	defer b.s4.close()
-	if b.gx, err = openEndpoint(ns("gen"), "gx", macGX, o.genCPU, o.sinkCPU, xo); err != nil {
+	if b.gx, err = openEndpoint(ns("gen"), "gx", macGX, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
 		return nil, err
 	}
 	defer b.gx.close()
-	if b.sx, err = openEndpoint(ns("sink"), "sx", macSX, o.genCPU, o.sinkCPU, xo); err != nil {
+	if b.sx, err = openEndpoint(ns("sink"), "sx", macSX, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
 		return nil, err
 	}
 	defer b.sx.close()
-	if o.sinkNAPI {
+	if o.sinkNAPI && b.g6.x != nil {
 		if err := testbed(o, "sink-napi", ""); err != nil {
 			fmt.Fprintln(os.Stderr, "xlatd-bench:", err)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "xlatd-bench: AF_XDP endpoints up (sink programs native=%v, zero-copy=%v)\n", b.g6.x.Native, b.g6.x.ZeroCopy())
+	if b.g6.x != nil {
+		fmt.Fprintf(os.Stderr, "xlatd-bench: AF_XDP endpoints up (sink programs native=%v, zero-copy=%v)\n", b.g6.x.Native, b.g6.x.ZeroCopy())
+	} else {
+		fmt.Fprintln(os.Stderr, "xlatd-bench: AF_PACKET endpoints up")
+	}
 
 	deadline := time.Now().Add(o.budget)
 	ceiling := map[string]float64{} // "dir/size" -> generator pps

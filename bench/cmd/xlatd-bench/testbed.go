@@ -72,13 +72,23 @@ func (w *worker) async(f func()) <-chan struct{} {
 
 func (w *worker) do(f func()) { <-w.async(f) }
 
+// txPort is a generator port whose frame can change between trials.
+type txPort interface {
+	gen.TxPort
+	SetTemplate([]byte) error
+}
+
 // endpoint is one host interface: an AF_XDP socket whose TX half the
-// generator thread drives and whose RX half the sink thread drives.
+// generator thread drives and whose RX half the sink thread drives (or,
+// with -af-packet, two AF_PACKET sockets).
 type endpoint struct {
 	name     string
 	ns, ifc  string
 	mac      [6]byte
 	x        *port.XSK
+	txp      txPort
+	rxp      gen.RxPort
+	closer   func()
 	tx, rx   *worker
 	sink     gen.Sink
 	sinkErr  error
@@ -87,7 +97,7 @@ type endpoint struct {
 	setupErr error
 }
 
-func openEndpoint(ns, ifc string, mac [6]byte, genCPU, sinkCPU int, o port.XSKOptions) (*endpoint, error) {
+func openEndpoint(ns, ifc string, mac [6]byte, genCPU, sinkCPU int, o port.XSKOptions, afPacket bool) (*endpoint, error) {
 	e := &endpoint{name: ns + "/" + ifc, ns: ns, ifc: ifc, mac: mac}
 	var err error
 	// The generator threads run 5 nice levels below the sinks: a paced
@@ -100,16 +110,34 @@ func openEndpoint(ns, ifc string, mac [6]byte, genCPU, sinkCPU int, o port.XSKOp
 	if e.rx, err = newWorker(ns, sinkCPU, 0); err != nil {
 		return nil, err
 	}
-	e.rx.do(func() { e.x, err = port.NewXSK(ifc, o, true) })
+	if !afPacket {
+		e.rx.do(func() { e.x, err = port.NewXSK(ifc, o, true) })
+		if err == nil {
+			e.txp, e.rxp = e.x.Tx, e.x.Rx
+			e.closer = func() { e.x.Close() }
+			return e, nil
+		}
+		fmt.Fprintf(os.Stderr, "xlatd-bench: %s: AF_XDP: %v; falling back to AF_PACKET (slower)\n", e.name, err)
+	}
+	var ptx *port.PacketTx
+	var prx *port.PacketRx
+	e.rx.do(func() {
+		if ptx, err = port.NewPacketTx(ifc, make([]byte, 60), 64); err != nil {
+			return
+		}
+		prx, err = port.NewPacketRx(ifc, 64)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", e.name, err)
 	}
+	e.txp, e.rxp = ptx, prx
+	e.closer = func() { ptx.Close(); prx.Close() }
 	return e, nil
 }
 
 func (e *endpoint) close() {
-	if e.x != nil {
-		e.rx.do(func() { e.x.Close() })
+	if e.closer != nil {
+		e.rx.do(e.closer)
 	}
 	close(e.tx.ch)
 	close(e.rx.ch)
@@ -201,7 +229,7 @@ func (b *bed) Trial(ctx context.Context, t rfc8219.Trial) (rfc8219.TrialResult, 
 	count := uint64(bound)
 	for _, l := range legs {
 		l := l
-		l.from.tx.do(func() { l.from.setupErr = l.from.x.Tx.SetTemplate(l.tmpl.Frame) })
+		l.from.tx.do(func() { l.from.setupErr = l.from.txp.SetTemplate(l.tmpl.Frame) })
 		if l.from.setupErr != nil {
 			return out, fmt.Errorf("%s: %w", l.from.name, l.from.setupErr)
 		}
@@ -214,13 +242,13 @@ func (b *bed) Trial(ctx context.Context, t rfc8219.Trial) (rfc8219.TrialResult, 
 	var sinks, gens []<-chan struct{}
 	for _, l := range legs {
 		l := l
-		sinks = append(sinks, l.to.rx.async(func() { l.to.sinkErr = l.to.sink.Run(l.to.x.Rx, 64, &stop) }))
+		sinks = append(sinks, l.to.rx.async(func() { l.to.sinkErr = l.to.sink.Run(l.to.rxp, 64, &stop) }))
 	}
 	cfg := gen.GenConfig{Rate: t.Rate, Count: count, Duration: t.Duration, Batch: b.batch, FirstSeq: base}
 	for _, l := range legs {
 		l := l
 		gens = append(gens, l.from.tx.async(func() {
-			l.from.genRes, l.from.genErr = gen.Generate(l.from.x.Tx, l.tmpl, cfg, nil)
+			l.from.genRes, l.from.genErr = gen.Generate(l.from.txp, l.tmpl, cfg, nil)
 		}))
 	}
 	for _, g := range gens {
