@@ -944,6 +944,20 @@ func malformedCases() []malformedCase {
 	add(malformedCase{name: "proto6/icmpv4-in-ipv6", et: e6, ip: h6(pktbuild.ProtoICMP).Build(pktbuild.Echo(8, 1, 1, nil))})
 	add(malformedCase{name: "proto4/icmpv6-in-ipv4", et: e4, ip: h4(pktbuild.ProtoICMPv6).Build(pktbuild.Echo(128, 1, 1, nil))})
 
+	// Found by fuzzing the round-trip oracle: the other family's ICMP in a
+	// non-first fragment; an IPv6 UDP zero checksum (RFC 8200 8.1 forbids
+	// it) with and without amend_udp_zero_checksum.
+	{
+		x := h6(pktbuild.ProtoICMP)
+		x.Frag = &pktbuild.Frag{Offset: 1200, ID: 0x30303030}
+		add(malformedCase{name: "proto6/icmpv4-in-ipv6-fragment", et: e6, ip: x.Build(pktbuild.Payload(20))})
+		z := h6(pktbuild.ProtoUDP)
+		z.KeepL4Csum = true
+		zp := z.Build(pktbuild.UDP(4000, 2000, pktbuild.Payload(20)))
+		add(malformedCase{name: "udp6/zero-checksum", et: e6, ip: zp})
+		add(malformedCase{name: "udp6/zero-checksum-amend", et: e6, ip: zp, knobs: knobAmendUDP})
+	}
+
 	// Unmapped addresses.
 	{
 		h := h4(pktbuild.ProtoUDP)
@@ -971,6 +985,9 @@ func TestMalformed(t *testing.T) {
 			v, fail := translateChecked(knobConfig(t, c.knobs), c.et, c.ip)
 			if fail != "" {
 				t.Fatalf("%s\ninput:\n%s", fail, describe(c.ip))
+			}
+			if fail := roundTrip(knobConfig(t, c.knobs), c.knobs, c.et, c.ip, false); fail != "" {
+				t.Errorf("%s\ninput:\n%s", fail, describe(c.ip))
 			}
 			f := &v.Frames[0]
 			if c.verdicts != nil && !slicesContains(c.verdicts, f.Verdict) {
