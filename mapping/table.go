@@ -117,7 +117,7 @@ func (t *Table) To4(v6 *[16]byte, out *[4]byte) Result {
 			return OK
 		}
 	}
-	return t.to4Pool6(a, v6, out)
+	return t.to4Pool6(a, out)
 }
 
 // To6 translates an IPv4 address to IPv6: EAMT first (longest prefix
@@ -136,10 +136,10 @@ func (t *Table) To6(v4 *[4]byte, out *[16]byte) Result {
 
 // To4Pool6 translates with pool6 only (no EAMT).
 func (t *Table) To4Pool6(v6 *[16]byte, out *[4]byte) Result {
-	return t.to4Pool6(u128From(v6), v6, out)
+	return t.to4Pool6(u128From(v6), out)
 }
 
-func (t *Table) to4Pool6(a u128, v6 *[16]byte, out *[4]byte) Result {
+func (t *Table) to4Pool6(a u128, out *[4]byte) Result {
 	if t.pool6len == 0 || a.hi&t.pool6m.hi != t.pool6u.hi || a.lo&t.pool6m.lo != t.pool6u.lo {
 		return NoMatch
 	}
