@@ -183,10 +183,9 @@ func (s *syncBuf) String() string {
 	return s.b.String()
 }
 
-// config returns the testbed's xlatd config (as setup.sh wrote it) with
-// this test's control socket and no metrics listener, plus extra TOML
-// appended to the tables named in it. Tests that need a different config
-// write their own and pass it to start.
+// config returns the testbed's xlatd config as setup.sh wrote it (with the
+// testbed's own control socket), without the metrics listener. Tests that
+// need another config edit this text or write their own.
 func (tb *testbed) config() string {
 	b, err := os.ReadFile(tb.e("CONFIG"))
 	if err != nil {

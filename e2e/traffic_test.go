@@ -172,8 +172,7 @@ func expectSeen(t *testing.T, seen <-chan netip.Addr, want string) {
 func TestTwoArmed(t *testing.T) {
 	tb := newTestbed(t, "two-armed", true)
 	tb.start(t, tb.config())
-	h6, h4, box := tb.e("NS6"), tb.e("NS4"), tb.e("NSX")
-	_ = box
+	h6, h4 := tb.e("NS6"), tb.e("NS4")
 	tb.pingEventually(t, h6, tb.e("H4_AS6"), 10*time.Second)
 
 	t.Run("ping6to4", func(t *testing.T) {
