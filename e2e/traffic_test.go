@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -407,5 +408,31 @@ func TestMultiQueue(t *testing.T) {
 	}
 	if n := d.counter("verdict.to_ipv4"); n < 100 {
 		t.Errorf("verdict.to_ipv4 = %v after 8 TCP streams", n)
+	}
+}
+
+// TestWKPNonGlobal: with pool6 = 64:ff9b::/96 (the Well-Known Prefix),
+// the documentation IPv4 addresses of the testbed are not global, so RFC
+// 6052 section 3.1 forbids translating them: the packets are dropped and
+// counted, never forwarded.
+func TestWKPNonGlobal(t *testing.T) {
+	tb := newTestbed(t, "two-armed", true)
+	cfg := strings.Replace(tb.config(), `pool6 = "2001:db8:100::/40"`, `pool6 = "64:ff9b::/96"`, 1)
+	d := tb.start(t, cfg)
+	h6, h4 := tb.e("NS6"), tb.e("NS4")
+	tb.ip("-n", h6, "-6", "route", "add", "64:ff9b::/96", "via", tb.e("BOX6"))
+	cap4 := openPacket(t, h4, "to-xl")
+	cap4.drain()
+	if out, err := tb.ping(h6, "64:ff9b::198.51.100.2", 2); err == nil {
+		t.Errorf("ping through the WKP to a non-global IPv4 address answered:\n%s", out)
+	}
+	if ip := cap4.recvIP(time.Now().Add(500*time.Millisecond), func(ip []byte) bool { return ip[0]>>4 == 4 && ip[9] == 1 }); ip != nil {
+		t.Errorf("an ICMP packet reached the IPv4 host")
+	}
+	if n := d.counter("drop.wkp_non_global_ipv4"); n < 1 {
+		t.Errorf("drop.wkp_non_global_ipv4 = %v, want >= 1", n)
+	}
+	if !d.running() {
+		t.Fatalf("xlatd exited: %v", d.err)
 	}
 }
