@@ -23,7 +23,7 @@ help:
 	@echo "make build        build $(XLATD)"
 	@echo "make test         install test deps (root), vet, gofmt check, every test incl. root-only e2e"
 	@echo "make demo         install, build, bring up the testbed, run xlatd, show traffic both ways"
-	@echo "                  (DEMO_DOWN=1 tears everything down at the end)"
+	@echo "                  (DEMO_DOWN=1 tears everything down at the end; TOPOLOGY=one-armed)"
 	@echo "make testbed-up   scripts/netns/setup.sh \$$TOPOLOGY (two-armed|one-armed)"
 	@echo "make testbed-down scripts/netns/teardown.sh"
 	@echo "make generate     regenerate the XDP program objects (bpf2go, needs clang)"
@@ -84,7 +84,7 @@ test: deps
 	[ $$vrc = 0 ] && [ $$frc = 0 ] && [ $$trc = 0 ]
 
 demo: deps build
-	@scripts/netns/demo.sh
+	@TOPOLOGY=$(TOPOLOGY) scripts/netns/demo.sh
 
 testbed-up:
 	scripts/netns/setup.sh $(TOPOLOGY)

@@ -5,6 +5,7 @@
 #
 #   scripts/netns/demo.sh            # leaves the testbed and xlatd running
 #   DEMO_DOWN=1 scripts/netns/demo.sh   # tears everything down at the end
+#   TOPOLOGY=one-armed scripts/netns/demo.sh
 #
 # XLATD (default bin/xlatd) is the binary; XLATD_NS_PREFIX as for setup.sh.
 set -eu
@@ -42,10 +43,12 @@ finish() {
 trap finish EXIT
 trap 'exit 1' INT TERM
 
-bold "Building the two-armed testbed (docs/TESTBED.md)"
-"$here/setup.sh" two-armed
+TOPO=${TOPOLOGY:-two-armed}
+bold "Building the $TOPO testbed (docs/TESTBED.md)"
+"$here/setup.sh" "$TOPO"
 . "$RUN/env"
-cat <<PIC
+if [ "$TOPO" = two-armed ]; then
+	cat <<PIC
 
    [$NS6]  $H6 (also $H6_EAM)
         | to-xl
@@ -54,6 +57,19 @@ cat <<PIC
         | to-h4  $BOX4
         | to-xl
    [$NS4]  $H4
+PIC
+else
+	cat <<PIC
+
+   [$NS6] $H6          [$NS4] $H4
+        \\                         /
+         +------ [$NSW] bridge ------+
+                      |
+                      | lan  $BOX6, $BOX4
+   [$NSX]  xlatd one-armed, pool6 $POOL6, EAMT $EAM6 <-> $EAM4
+PIC
+fi
+cat <<PIC
 
    IPv6 host sees the IPv4 host as $H4_AS6 (pool6 + 198.51.100.2)
    IPv4 host sees the IPv6 host as $H6_AS4 (and $H6_EAM as $H6_EAM_AS4 through the EAMT)
