@@ -703,3 +703,72 @@ func TestGrayboxTableMatchesIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestGrayboxVector replays the rows again, this time many to a vector:
+// rows sharing a configuration go through Translate together (up to 64 at
+// a time, in INDEX.md order), so that frames cannot influence each other
+// and the extra frames of fragmented packets come out in order, after the
+// first fragment of each, as batch.Vector documents.
+func TestGrayboxVector(t *testing.T) {
+	dir := grayboxDir(t)
+	type group struct {
+		env  grayEnv
+		rows []*grayRow
+	}
+	var groups []*group
+	for i := range grayRows {
+		r := &grayRows[i]
+		if _, dev := deviations[r.name]; dev {
+			continue
+		}
+		var g *group
+		for _, x := range groups {
+			if x.env == r.env && len(x.rows) < batch.Size {
+				g = x
+			}
+		}
+		if g == nil {
+			g = &group{env: r.env}
+			groups = append(groups, g)
+		}
+		g.rows = append(g.rows, r)
+	}
+	for gi, g := range groups {
+		t.Run(fmt.Sprintf("group%d-%drows", gi, len(g.rows)), func(t *testing.T) {
+			var v batch.Vector
+			ins := make([][]byte, len(g.rows))
+			for i, r := range g.rows {
+				ins[i] = readPkt(t, dir, r.in)
+				buf, n := newFrame(ins[i])
+				v.Add(buf, batch.Headroom, n, sideOf(ins[i]))
+			}
+			newTranslator(grayConfig(t, g.env)).Translate(&v, 1e9, &heapAlloc{})
+			next := 0 // next unclaimed Extra frame
+			for i, r := range g.rows {
+				var out []*batch.Frame
+				if f := &v.Frames[i]; f.Verdict != batch.Drop && f.Verdict != batch.Pass {
+					out = append(out, f)
+				}
+				for len(out) < len(r.want) && len(out) > 0 && next < v.NExtra {
+					out = append(out, &v.Extra[next])
+					next++
+				}
+				if len(out) != len(r.want) {
+					t.Errorf("%s: %d output frame(s), want %d (verdict %v, reason %v)", r.name, len(out),
+						len(r.want), v.Frames[i].Verdict, v.Frames[i].Reason)
+					continue
+				}
+				for k, f := range out {
+					want := readPkt(t, dir, r.want[k])
+					if p := checkGrayOutput(r, f, want); len(p) != 0 {
+						t.Errorf("%s: output %d (%s) in a vector of %d: %s", r.name, k+1, r.want[k], v.N,
+							strings.Join(p, "; "))
+					}
+				}
+			}
+			if next != v.NExtra {
+				t.Errorf("%d extra frames, the rows account for %d", v.NExtra, next)
+			}
+		})
+	}
+}
