@@ -16,9 +16,9 @@ import (
 // grayboxConfig is INDEX.md section 3's SIIT configuration with env
 // applied, as an xlatd config for the two-armed testbed (whose addresses
 // are Jool's).
-func grayboxConfig(tb *testbed, env graybox.Env) string {
+func grayboxConfig(tb *testbed, env graybox.Env, xdpMode string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[interfaces]\nipv6 = %q\nipv4 = %q\n", tb.e("IF6"), tb.e("IF4"))
+	fmt.Fprintf(&b, "[interfaces]\nipv6 = %q\nipv4 = %q\nxdp_mode = %q\n", tb.e("IF6"), tb.e("IF4"), xdpMode)
 	if tb.e("TOPOLOGY") == "one-armed" {
 		// The IPv4 names of the IPv6 side's hosts (the EAMT ranges are
 		// captured anyway).
@@ -75,12 +75,18 @@ func TestGrayboxReplay(t *testing.T) {
 		t.Skip(err)
 	}
 	needRoot(t)
-	for _, topo := range []string{"two-armed", "one-armed"} {
-		t.Run(topo, func(t *testing.T) { grayboxReplay(t, dir, topo) })
+	for _, c := range []struct{ topo, mode string }{
+		{"two-armed", "auto"}, {"one-armed", "auto"}, {"two-armed", "generic"},
+	} {
+		name := c.topo
+		if c.mode != "auto" {
+			name += "-" + c.mode
+		}
+		t.Run(name, func(t *testing.T) { grayboxReplay(t, dir, c.topo, c.mode) })
 	}
 }
 
-func grayboxReplay(t *testing.T, dir, topo string) {
+func grayboxReplay(t *testing.T, dir, topo, xdpMode string) {
 	tb := newTestbed(t, topo, true)
 	oneArmed := topo == "one-armed"
 	h6, h4, box := tb.e("NS6"), tb.e("NS4"), tb.e("NSX")
@@ -124,9 +130,16 @@ func grayboxReplay(t *testing.T, dir, topo string) {
 				tb.ip("-n", h4, "link", "set", "dev", "to-xl", "mtu", itoa(mtuh4))
 			}
 			if !skipEnv {
-				d, startErr = tb.tryStart(t, grayboxConfig(tb, cur))
+				d, startErr = tb.tryStart(t, grayboxConfig(tb, cur, xdpMode))
 				if d != nil {
 					d.quiet = true
+				}
+				if startErr == nil && xdpMode != "auto" {
+					if m, err := d.stats(); err == nil {
+						if info, _ := m["info"].(map[string]any); info["xdp_mode"] != xdpMode {
+							t.Errorf("xdp_mode in force %v, want %s", info["xdp_mode"], xdpMode)
+						}
+					}
 				}
 				if startErr == nil {
 					startErr = grayProbe(tb, s6, s4, mac4)
@@ -215,8 +228,8 @@ func grayboxReplay(t *testing.T, dir, topo string) {
 			t.Fatalf("xlatd died during row %s: %v", r.Name, d.err)
 		}
 	}
-	t.Logf("graybox through xlatd (%s): %d of %d SIIT exchanges match, %d deliberate deviations, %d fail %v, %d not run (per-side MTUs)",
-		topo, pass, pass+fail+deviated, deviated, fail, failed, skipped)
+	t.Logf("graybox through xlatd (%s, xdp_mode %s): %d of %d SIIT exchanges match, %d deliberate deviations, %d fail %v, %d not run (per-side MTUs)",
+		topo, xdpMode, pass, pass+fail+deviated, deviated, fail, failed, skipped)
 }
 
 // grayProbe waits (bounded) until a UDP packet from the IPv4 host reaches
