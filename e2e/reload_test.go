@@ -98,6 +98,29 @@ func TestReload(t *testing.T) {
 		t.Errorf("pool6 translation after a refused reload: %v\n%s", err, out)
 	}
 
+	// deny4 through a reload: the XDP program's prefix maps change, the
+	// IPv6 host's IPv4 name goes to the kernel (which has no route for it),
+	// and comes back with the next reload.
+	denied := strings.Replace(newCfg, "xdp_mode = \"auto\"\n", "xdp_mode = \"auto\"\ndeny4 = [\"192.0.2.33/32\"]\n", 1)
+	if denied == newCfg {
+		t.Fatal("no xdp_mode line to add deny4 after")
+	}
+	for i, c := range []struct {
+		cfg    string
+		answer bool
+	}{{denied, false}, {newCfg, true}} {
+		if err := os.WriteFile(d.cfg, []byte(c.cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_ = d.cmd.Process.Signal(syscall.SIGHUP)
+		d.waitCounter(t, "config.reloads", float64(2+i))
+		if c.answer {
+			tb.pingEventually(t, h4, tb.e("H6_AS4"), 5*time.Second)
+		} else if out, err := tb.ping(h4, tb.e("H6_AS4"), 2); err == nil {
+			t.Errorf("deny4 192.0.2.33/32 reloaded, but the ping was still translated:\n%s", out)
+		}
+	}
+
 	t.Run("metrics", func(t *testing.T) {
 		// HTTP/1.0 by hand: the socket must be created on the thread that
 		// is in the box namespace (net/http dials from other goroutines).
@@ -122,7 +145,7 @@ func TestReload(t *testing.T) {
 		if err != nil {
 			t.Fatalf("GET /metrics in the box namespace: %v", err)
 		}
-		for _, want := range []string{"# TYPE xlatd_", `xlatd_config_total{counter="reloads"} 1`} {
+		for _, want := range []string{"# TYPE xlatd_", `xlatd_config_total{counter="reloads"} 3`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %q", want)
 			}
