@@ -3,6 +3,7 @@ package gen
 import (
 	"errors"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -60,10 +61,18 @@ func (r GenResult) Rate() float64 {
 // ErrUnbounded is returned when a run has neither a packet nor a time bound.
 var ErrUnbounded = errors.New("gen: generator needs a packet count or a duration")
 
-// Pacing waits spin without system calls: a thread that sleeps or
-// yields wakes up milliseconds late on a busy box, which would cut the
-// offered rate. Only waits beyond sleepThreshold sleep.
-const sleepThreshold = 5 * time.Millisecond
+// Pacing waits spin: a thread that sleeps wakes up milliseconds late on a
+// busy box, which would cut the offered rate. Waits longer than
+// yieldThreshold spin through sched_yield(2), so that a sink thread sharing
+// the CPU runs as soon as it is woken instead of at the next scheduler tick
+// (which would show up as milliseconds of latency). Only waits beyond
+// sleepThreshold sleep.
+const (
+	yieldThreshold = 20 * time.Microsecond
+	sleepThreshold = 5 * time.Millisecond
+)
+
+func schedYield() { syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }
 
 // Generate sends frames stamped from t through p until c.Count packets
 // went out, c.Duration passed or stop became true. Each batch gets one
@@ -114,8 +123,11 @@ func Generate(p TxPort, t *Template, c GenConfig, stop *atomic.Bool) (GenResult,
 		}
 		if tb != nil {
 			if w := tb.Wait(now, n); w > 0 {
-				if time.Duration(w) > sleepThreshold {
+				switch {
+				case time.Duration(w) > sleepThreshold:
 					time.Sleep(time.Duration(w) - sleepThreshold/2)
+				case time.Duration(w) > yieldThreshold:
+					schedYield()
 				}
 				continue
 			}
