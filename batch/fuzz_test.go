@@ -1,10 +1,12 @@
 package batch_test
 
 // Robustness: FuzzTranslate46 / FuzzTranslate64 feed arbitrary bytes as the
-// IP packet of an IPv4 / IPv6 frame; TestMalformed runs the generated
-// malformed cases (also the fuzz seeds) with specific expectations.
+// IP packet of an IPv4 / IPv6 frame; FuzzTranslateVector several packets in
+// one vector; TestMalformed runs the generated malformed cases (also the
+// fuzz seeds) with specific expectations; TestRoundTrip generated packets
+// there and back.
 //
-// Invariants checked for every frame (checkTranslated):
+// Invariants checked for every frame (translateChecked, roundTrip):
 //   - Translate does not panic;
 //   - nothing outside the frame's buffer changes: buffers are carved out of
 //     a larger array whose guard zones before and after must keep their
