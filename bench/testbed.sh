@@ -166,7 +166,7 @@ napi_pin() { # napi_pin NS DEV CPU: threaded NAPI for DEV, its thread on CPU at 
 	nsx "$1" sh -c "echo 0 > /sys/class/net/$2/threaded; echo 1 > /sys/class/net/$2/threaded" 2>/dev/null || return 0
 	for pid in $(comm -13 <(echo "$before") <(pgrep "^napi/$2-" | sort)); do
 		taskset -pc "$3" "$pid" >/dev/null 2>&1 || true
-		chrt -f -p 10 "$pid" >/dev/null 2>&1 || true
+		[ "${NAPI_FIFO:-1}" = 1 ] && chrt -f -p 10 "$pid" >/dev/null 2>&1 || true
 	done
 }
 
