@@ -128,6 +128,10 @@ ipv4 = "192.0.2.2/32"
 [datapath]
 forward_only = $1
 busy_poll = ${XLATD_BUSY_POLL:-true}
+# Deep rings: on a shared box the DUT's CPU can be taken for a few scheduler
+# ticks; 8192 entries hold 10 ms at 800 kpps.
+ring_size = ${XLATD_RING_SIZE:-8192}
+frames = ${XLATD_FRAMES:-32768}
 
 [metrics]
 listen = ""
@@ -232,7 +236,9 @@ map 192.0.2.2 2001:db8:1::2
 data-dir $XB_RUN/tayga
 CONF
 		nsx "$NSD" "$TAYGA" -c "$XB_RUN/tayga.conf" --mktun >"$XB_RUN/dut.log" 2>&1
-		ip -n "$NSD" link set xbtayga up
+		# A deep TUN queue, like xlatd's deep rings (a stalled TAYGA drops
+		# at 500 frames otherwise).
+		ip -n "$NSD" link set xbtayga txqueuelen 10000 up
 		ip -n "$NSD" route add 2001:db8:64::/96 dev xbtayga
 		ip -n "$NSD" route add 192.0.2.0/24 dev xbtayga
 		forwarding 1
