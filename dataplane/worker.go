@@ -103,6 +103,12 @@ type portState struct {
 	mem  int
 	tx   [batch.Size + batch.ExtraSize + holdSize]afxdp.Desc
 	ntx  int
+	// kickPending: the last Kick failed, so descriptors may sit on the TX
+	// ring with nobody to wake the kernel for them (copy mode transmits
+	// only on sendto). Step retries the kick, once per vector, until it
+	// succeeds; otherwise a worker whose frames are all on the TX ring
+	// would starve its fill ring and never receive again.
+	kickPending bool
 }
 
 type origin struct {
@@ -396,6 +402,7 @@ func (w *Worker) receive() {
 // Step runs one vector: recycle completions, refill, receive, translate,
 // transmit. It returns the number of frames received.
 func (w *Worker) Step(now int64) int {
+	w.retryKicks()
 	w.recycle()
 	w.refill()
 	w.receive()
@@ -692,9 +699,37 @@ func (w *Worker) transmit() {
 		if k > 0 {
 			if err := ps.port.Kick(); err != nil {
 				w.dp[KickErrors]++
+				ps.kickPending = true
+			} else {
+				ps.kickPending = false
 			}
 		}
 	}
+}
+
+// retryKicks kicks again the ports whose last kick failed.
+func (w *Worker) retryKicks() {
+	for p := 0; p < w.nports; p++ {
+		ps := &w.ports[p]
+		if !ps.kickPending {
+			continue
+		}
+		if err := ps.port.Kick(); err != nil {
+			w.dp[KickErrors]++
+			continue
+		}
+		ps.kickPending = false
+	}
+}
+
+// kicksPending reports whether a port still has a failed kick to retry.
+func (w *Worker) kicksPending() bool {
+	for p := 0; p < w.nports; p++ {
+		if w.ports[p].kickPending {
+			return true
+		}
+	}
+	return false
 }
 
 var epoch = time.Now()
@@ -727,6 +762,9 @@ func (w *Worker) Run(stop *atomic.Bool) {
 		t := timeout
 		if w.nheld > 0 {
 			t = min(t, 10) // come back soon for the held frames
+		}
+		if w.kicksPending() {
+			t = min(t, 1) // frames wait on a TX ring for a kick
 		}
 		if _, err := unix.Poll(w.pfds[:w.npfds], t); err != nil && err != unix.EINTR {
 			w.dp[PollErrors]++
