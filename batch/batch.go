@@ -7,9 +7,11 @@
 // by moving the frame's start backwards into that headroom, never by copying
 // the payload out.
 //
-// Files follow RFC 7915: 4to6.go (section 4), 6to4.go (section 5), icmp4.go /
-// icmp6.go (sections 4.2/4.3 and 5.2/5.3), errors.go (ICMP errors xlatd
-// originates), frag.go (fragmentation).
+// Files follow RFC 7915: 4to6.go (section 4) and 6to4.go (section 5),
+// icmp4to6.go / icmp6to4.go (sections 4.2-4.3 and 5.2-5.3), exthdr.go (IPv6
+// extension headers), errors4.go / errors6.go (ICMP errors xlatd
+// originates), frag4to6.go / frag6to4.go (fragments and fragmentation) and
+// hairpin.go (RFC 7757 hairpinning).
 package batch
 
 import (

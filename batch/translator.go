@@ -104,7 +104,11 @@ func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 		t.translate(f)
 	}
 	for i := 0; i < v.NExtra; i++ {
-		t.Counters.Verdicts[v.Extra[i].Verdict]++
+		e := &v.Extra[i]
+		t.Counters.Verdicts[e.Verdict]++
+		if e.Verdict == Drop {
+			t.Counters.Drops[e.Reason]++
+		}
 	}
 }
 
