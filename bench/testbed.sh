@@ -175,7 +175,7 @@ napi_pin() { # napi_pin NS DEV CPU: threaded NAPI for DEV, its thread on CPU at 
 }
 
 napi_to_dut() {
-	[ "${DUT_NAPI:-1}" = 1 ] || return 0
+	[ "${DUT_NAPI:-0}" = 1 ] || return 0
 	napi_pin "$NSD" d6 "$DUT_CPU"
 	napi_pin "$NSD" d4 "$DUT_CPU"
 }
