@@ -217,6 +217,15 @@ func Parse(b []byte) (*Config, error) {
 		for _, k := range und {
 			errs = append(errs, keyErr(k.String(), "unknown key"))
 		}
+		// Report what else is wrong too, so one -check run shows it all.
+		if err := c.Validate(); err != nil {
+			var more Errors
+			if errors.As(err, &more) {
+				errs = append(errs, more...)
+			} else {
+				errs = append(errs, err)
+			}
+		}
 		return nil, errs
 	}
 	if err := c.Validate(); err != nil {
