@@ -17,6 +17,7 @@ import (
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/config"
 	"github.com/xlatd/xlatd/neigh"
+	"golang.org/x/sys/unix"
 )
 
 // Options configure a Datapath.
@@ -184,7 +185,7 @@ func (d *Datapath) start(o Options) (err error) {
 		}
 		d.umems = append(d.umems, u)
 		if q < n6 {
-			s, err := afxdp.NewSocket(u, d.if6.Index, q, sopts)
+			s, err := d.newSocket(u, d.if6.Index, q, sopts)
 			if err != nil {
 				return fmt.Errorf("AF_XDP socket on %s queue %d: %w", d.if6.Name, q, err)
 			}
@@ -193,7 +194,7 @@ func (d *Datapath) start(o Options) (err error) {
 			d.info.ZeroCopy = d.info.ZeroCopy && s.ZeroCopy()
 		}
 		if !oneArmed && q < n4 {
-			s, err := afxdp.NewSocket(u, d.if4.Index, q, sopts)
+			s, err := d.newSocket(u, d.if4.Index, q, sopts)
 			if err != nil {
 				return fmt.Errorf("AF_XDP socket on %s queue %d: %w", d.if4.Name, q, err)
 			}
@@ -380,4 +381,20 @@ func (d *Datapath) Stop() error {
 	}
 	d.umems = nil
 	return errors.Join(errs...)
+}
+
+// newSocket binds an AF_XDP socket, retrying for a while when the kernel
+// says EBUSY: a previous instance's sockets on the same queue are released
+// asynchronously after it exits, so a restart right after a stop can find
+// the queue still taken for a moment.
+func (d *Datapath) newSocket(u *afxdp.UMEM, ifindex, queue int, o afxdp.SocketOptions) (*afxdp.Socket, error) {
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		s, err := afxdp.NewSocket(u, ifindex, queue, o)
+		if err == nil || !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return s, err
+		}
+		d.log.Info("AF_XDP queue still busy, retrying", "ifindex", ifindex, "queue", queue, "err", err)
+		time.Sleep(200 * time.Millisecond)
+	}
 }
