@@ -83,6 +83,16 @@ func addrSum4(src, dst *[4]byte) uint16 {
 	return fold32(uint64(binary.BigEndian.Uint32(src[:])) + uint64(binary.BigEndian.Uint32(dst[:])))
 }
 
+// pseudo4 and pseudo6 are the folded sums of x's IPv4 and IPv6
+// pseudo-headers for an L4 segment of n bytes of protocol x.proto.
+func (x *pkt46) pseudo4(n int) uint16 {
+	return checksum.Combine(checksum.Combine(addrSum4(&x.src4, &x.dst4), uint16(n)), uint16(x.proto))
+}
+
+func (x *pkt46) pseudo6(n int) uint16 {
+	return checksum.Combine(checksum.Combine(addrSum6(&x.src6, &x.dst6), uint16(n)), uint16(x.proto))
+}
+
 // addrSum6 is the folded sum of the IPv6 pseudo-header's addresses.
 func addrSum6(src, dst *[16]byte) uint16 {
 	s := uint64(binary.BigEndian.Uint32(src[0:])) + uint64(binary.BigEndian.Uint32(src[4:])) +
@@ -416,9 +426,14 @@ func (t *Translator) translate46(f *Frame) {
 		switch x.proto {
 		case header.ProtoTCP:
 			p := l4 + header.TCPCsum
-			binary.LittleEndian.PutUint16(b[p:], csum46(binary.LittleEndian.Uint16(b[p:]), &x))
+			if isFrag || !t.completePartial(b[l4:l4+plen], header.TCPCsum, x.pseudo4(plen), x.pseudo6(plen)) {
+				binary.LittleEndian.PutUint16(b[p:], csum46(binary.LittleEndian.Uint16(b[p:]), &x))
+			}
 		case header.ProtoUDP:
 			p := l4 + header.UDPCsum
+			if !amend && !isFrag && t.completePartial(b[l4:l4+plen], header.UDPCsum, x.pseudo4(plen), x.pseudo6(plen)) {
+				break
+			}
 			if amend {
 				s := checksum.Combine(addrSum6(&x.src6, &x.dst6), uint16(plen))
 				s = checksum.Combine(s, header.ProtoUDP)

@@ -172,8 +172,10 @@ func (t *Translator) translate64(f *Frame) {
 				t.drop(f, ReasonBadL4Header)
 				return
 			}
-			c := pseudoSwap64(binary.BigEndian.Uint16(l4[header.TCPCsum:]), ip[header.IPv6Src:header.IPv6Src+32], &src4, &dst4)
-			binary.BigEndian.PutUint16(l4[header.TCPCsum:], c)
+			if e.fragmented() || !t.completePartial(l4, header.TCPCsum, pseudo6(ip, proto, len(l4)), pseudo4(&src4, &dst4, proto, len(l4))) {
+				c := pseudoSwap64(binary.BigEndian.Uint16(l4[header.TCPCsum:]), ip[header.IPv6Src:header.IPv6Src+32], &src4, &dst4)
+				binary.BigEndian.PutUint16(l4[header.TCPCsum:], c)
+			}
 		case header.ProtoUDP:
 			if len(l4) < header.UDPLen {
 				t.drop(f, ReasonBadL4Header)
@@ -181,7 +183,8 @@ func (t *Translator) translate64(f *Frame) {
 			}
 			// A zero checksum (not allowed in IPv6, RFC 8200 8.1) stays
 			// zero: "no checksum" in IPv4.
-			if old := binary.BigEndian.Uint16(l4[header.UDPCsum:]); old != 0 {
+			if old := binary.BigEndian.Uint16(l4[header.UDPCsum:]); old != 0 &&
+				(e.fragmented() || !t.completePartial(l4, header.UDPCsum, pseudo6(ip, proto, len(l4)), pseudo4(&src4, &dst4, proto, len(l4)))) {
 				c := pseudoSwap64(old, ip[header.IPv6Src:header.IPv6Src+32], &src4, &dst4)
 				if c == 0 {
 					c = 0xffff
@@ -312,6 +315,16 @@ func pseudoSwap64(field uint16, a6 []byte, src, dst *[4]byte) uint16 {
 	s := uint64(^field) + uint64(^addrSum6x(a6)) +
 		uint64(binary.BigEndian.Uint32(src[:])) + uint64(binary.BigEndian.Uint32(dst[:]))
 	return ^foldSum(s)
+}
+
+// pseudo6 and pseudo4 are the folded pseudo-header sums of an L4 segment
+// of n bytes: IPv6 from the packet's addresses, IPv4 from the translated ones.
+func pseudo6(ip []byte, proto uint8, n int) uint16 {
+	return checksum.PseudoHeader6(ip[header.IPv6Src:header.IPv6Src+16], ip[header.IPv6Dst:header.IPv6Dst+16], proto, uint32(n))
+}
+
+func pseudo4(src, dst *[4]byte, proto uint8, n int) uint16 {
+	return checksum.PseudoHeader4(src[:], dst[:], proto, uint16(n))
 }
 
 // mapReason6 converts a failed mapping.Result of To4 into a drop reason.

@@ -16,12 +16,14 @@ const (
 	EvUDPChecksumAmended              // IPv4 UDP zero checksums computed (RFC 7915 4.5)
 	EvICMPTruncated                   // translated ICMP errors truncated to 576/1280 bytes
 	EvRFC6791Source                   // ICMP errors whose source came from the RFC 6791 pool
+	EvPartialChecksum                 // TCP/UDP checksums left for offload (CHECKSUM_PARTIAL) completed
 	NumEvents
 )
 
 var eventNames = [NumEvents]string{
 	"translated_4to6", "translated_6to4", "icmp_errors_sent", "fragments_created",
 	"hairpinned", "udp_checksum_amended", "icmp_truncated", "rfc6791_source",
+	"partial_checksum_completed",
 }
 
 func (e Event) String() string {

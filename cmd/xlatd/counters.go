@@ -65,14 +65,15 @@ func help(m map[string]string, name, where string) string {
 }
 
 var eventHelp = map[string]string{
-	"translated_4to6":      "IPv4 packets translated to IPv6",
-	"translated_6to4":      "IPv6 packets translated to IPv4",
-	"icmp_errors_sent":     "ICMP errors xlatd originated",
-	"fragments_created":    "extra fragments xlatd created",
-	"hairpinned":           "packets translated twice (RFC 7757 hairpinning)",
-	"udp_checksum_amended": "IPv4 UDP zero checksums computed (RFC 7915 4.5)",
-	"icmp_truncated":       "translated ICMP errors truncated to 576/1280 bytes",
-	"rfc6791_source":       "ICMP errors whose source came from the RFC 6791 pool",
+	"translated_4to6":            "IPv4 packets translated to IPv6",
+	"translated_6to4":            "IPv6 packets translated to IPv4",
+	"icmp_errors_sent":           "ICMP errors xlatd originated",
+	"fragments_created":          "extra fragments xlatd created",
+	"hairpinned":                 "packets translated twice (RFC 7757 hairpinning)",
+	"udp_checksum_amended":       "IPv4 UDP zero checksums computed (RFC 7915 4.5)",
+	"icmp_truncated":             "translated ICMP errors truncated to 576/1280 bytes",
+	"rfc6791_source":             "ICMP errors whose source came from the RFC 6791 pool",
+	"partial_checksum_completed": "TCP/UDP checksums a sender left for offload (only the pseudo-header sum, e.g. a veth peer with tx-checksumming on) that xlatd completed",
 }
 
 var xdpHelp = map[string]string{
