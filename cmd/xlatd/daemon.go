@@ -37,10 +37,18 @@ func load(path string) (*config.Config, error) {
 	return c, nil
 }
 
+// checkCmd validates the file. Interfaces that do not exist in this
+// network namespace are reported as warnings, not errors: a config is often
+// checked on another host than the one it is for (CI, a deploy step), and
+// the daemon itself refuses to start without them.
 func checkCmd(path string, stdout, stderr io.Writer) int {
-	if _, err := load(path); err != nil {
+	c, err := config.Load(path)
+	if err != nil {
 		fmt.Fprintf(stderr, "%s:\n%s\n", path, indent(err.Error()))
 		return 1
+	}
+	if err := c.CheckInterfaces(nil); err != nil {
+		fmt.Fprintf(stderr, "%s: warning (the daemon would refuse to start here):\n%s\n", path, indent(err.Error()))
 	}
 	fmt.Fprintf(stdout, "%s: config OK\n", path)
 	return 0

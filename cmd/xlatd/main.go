@@ -59,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `usage:
   xlatd -config FILE            run in the foreground until SIGINT/SIGTERM (SIGHUP reloads FILE)
-  xlatd -config FILE -check     validate FILE (and that its interfaces exist here), exit 0/1
+  xlatd -config FILE -check     validate FILE (missing interfaces: a warning), exit 0/1
   xlatd stats [-json] [-explain] [-all] [-socket PATH | -config FILE]
                                 counters of the running daemon
   xlatd -version

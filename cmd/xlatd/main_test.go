@@ -52,12 +52,20 @@ func TestCLI(t *testing.T) {
 		}
 	}
 	// Interfaces are checked (here: in this network namespace) once the
-	// file itself is valid.
+	// file itself is valid: -check warns (the file is valid), the daemon
+	// refuses to start.
 	var stdout, stderr bytes.Buffer
 	good2 := writeConfig(t, "[interfaces]\nipv6 = \"lo\"\nipv4 = \"xlatd-nope0\"\n")
-	if run([]string{"-config", good2, "-check"}, &stdout, &stderr) != 1 ||
+	if run([]string{"-config", good2, "-check"}, &stdout, &stderr) != 0 ||
+		!strings.Contains(stderr.String(), `warning`) ||
 		!strings.Contains(stderr.String(), `interfaces.ipv4: interface "xlatd-nope0" does not exist`) {
-		t.Errorf("missing interface not reported: %s", stderr.String())
+		t.Errorf("missing interface not warned about: %s", stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if run([]string{"-config", good2}, &stdout, &stderr) != 1 ||
+		!strings.Contains(stderr.String(), `interfaces.ipv4: interface "xlatd-nope0" does not exist`) {
+		t.Errorf("daemon started without its interface: %s", stderr.String())
 	}
 }
 
