@@ -319,12 +319,15 @@ func pseudoSwap64(field uint16, a6 []byte, src, dst *[4]byte) uint16 {
 
 // pseudo6 and pseudo4 are the folded pseudo-header sums of an L4 segment
 // of n bytes: IPv6 from the packet's addresses, IPv4 from the translated ones.
+// (n < 65536: the payload length field of an IPv6 header without a Jumbo
+// option bounds it.)
 func pseudo6(ip []byte, proto uint8, n int) uint16 {
-	return checksum.PseudoHeader6(ip[header.IPv6Src:header.IPv6Src+16], ip[header.IPv6Dst:header.IPv6Dst+16], proto, uint32(n))
+	return checksum.Combine(checksum.Combine(addrSum6x(ip[header.IPv6Src:header.IPv6Src+32]), uint16(n)), uint16(proto))
 }
 
 func pseudo4(src, dst *[4]byte, proto uint8, n int) uint16 {
-	return checksum.PseudoHeader4(src[:], dst[:], proto, uint16(n))
+	s := uint64(binary.BigEndian.Uint32(src[:])) + uint64(binary.BigEndian.Uint32(dst[:])) + uint64(n) + uint64(proto)
+	return foldSum(s)
 }
 
 // mapReason6 converts a failed mapping.Result of To4 into a drop reason.
