@@ -152,6 +152,15 @@ func (d *Datapath) start(o Options) (err error) {
 	if d.if4 == nil {
 		return fmt.Errorf("interfaces.ipv4: interface %q does not exist", c.Interfaces.IPv4)
 	}
+	// A UMEM frame holds afxdp.Headroom bytes of headroom and then the
+	// Ethernet frame; the sockets are bound without XDP_USE_SG, so the
+	// kernel drops a longer frame it redirects (counted as socket.rx_dropped).
+	for _, ifc := range []*neigh.Iface{d.if6, d.if4} {
+		if fs := c.Datapath.FrameSize; fs > 0 && ifc.MTU+14 > fs-afxdp.Headroom {
+			d.log.Warn("interface MTU is larger than a UMEM frame holds: longer frames are dropped; raise datapath.frame_size",
+				"interface", ifc.Name, "mtu", ifc.MTU, "frame_size", fs, "max_mtu", fs-afxdp.Headroom-14)
+		}
+	}
 	oneArmed := c.Interfaces.OneArmed()
 	d.info.OneArmed = oneArmed
 	n6, n4 := rxQueues(d.if6.Name), rxQueues(d.if4.Name)
