@@ -426,12 +426,15 @@ func (t *Translator) translate46(f *Frame) {
 		switch x.proto {
 		case header.ProtoTCP:
 			p := l4 + header.TCPCsum
-			if isFrag || !t.completePartial(b[l4:l4+plen], header.TCPCsum, x.pseudo4(plen), x.pseudo6(plen)) {
+			if !isFrag && isPartial(b[l4:l4+plen], header.TCPCsum, x.pseudo4(plen)) {
+				t.complete(b[l4:l4+plen], header.TCPCsum, x.pseudo6(plen))
+			} else {
 				binary.LittleEndian.PutUint16(b[p:], csum46(binary.LittleEndian.Uint16(b[p:]), &x))
 			}
 		case header.ProtoUDP:
 			p := l4 + header.UDPCsum
-			if !amend && !isFrag && t.completePartial(b[l4:l4+plen], header.UDPCsum, x.pseudo4(plen), x.pseudo6(plen)) {
+			if !amend && !isFrag && isPartial(b[l4:l4+plen], header.UDPCsum, x.pseudo4(plen)) {
+				t.complete(b[l4:l4+plen], header.UDPCsum, x.pseudo6(plen))
 				break
 			}
 			if amend {

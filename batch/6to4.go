@@ -172,7 +172,9 @@ func (t *Translator) translate64(f *Frame) {
 				t.drop(f, ReasonBadL4Header)
 				return
 			}
-			if e.fragmented() || !t.completePartial(l4, header.TCPCsum, pseudo6(ip, proto, len(l4)), pseudo4(&src4, &dst4, proto, len(l4))) {
+			if !e.fragmented() && isPartial(l4, header.TCPCsum, pseudo6(ip, proto, len(l4))) {
+				t.complete(l4, header.TCPCsum, pseudo4(&src4, &dst4, proto, len(l4)))
+			} else {
 				c := pseudoSwap64(binary.BigEndian.Uint16(l4[header.TCPCsum:]), ip[header.IPv6Src:header.IPv6Src+32], &src4, &dst4)
 				binary.BigEndian.PutUint16(l4[header.TCPCsum:], c)
 			}
@@ -183,8 +185,9 @@ func (t *Translator) translate64(f *Frame) {
 			}
 			// A zero checksum (not allowed in IPv6, RFC 8200 8.1) stays
 			// zero: "no checksum" in IPv4.
-			if old := binary.BigEndian.Uint16(l4[header.UDPCsum:]); old != 0 &&
-				(e.fragmented() || !t.completePartial(l4, header.UDPCsum, pseudo6(ip, proto, len(l4)), pseudo4(&src4, &dst4, proto, len(l4)))) {
+			if old := binary.BigEndian.Uint16(l4[header.UDPCsum:]); old != 0 && !e.fragmented() && isPartial(l4, header.UDPCsum, pseudo6(ip, proto, len(l4))) {
+				t.complete(l4, header.UDPCsum, pseudo4(&src4, &dst4, proto, len(l4)))
+			} else if old != 0 {
 				c := pseudoSwap64(old, ip[header.IPv6Src:header.IPv6Src+32], &src4, &dst4)
 				if c == 0 {
 					c = 0xffff

@@ -6,7 +6,7 @@ import (
 	"github.com/xlatd/xlatd/checksum"
 )
 
-// completePartial completes a TCP/UDP checksum left for offload.
+// isPartial and complete deal with a TCP/UDP checksum left for offload.
 //
 // A Linux host that sends through an interface with transmit checksum
 // offload (a veth peer in a container or namespace, by default) hands the
@@ -24,11 +24,15 @@ import (
 // software before it fragments.
 //
 // csumOff is the offset of the checksum field in l4, which holds the whole
-// L4 segment. It reports whether it completed the checksum.
-func (t *Translator) completePartial(l4 []byte, csumOff int, phOld, phNew uint16) bool {
-	if binary.BigEndian.Uint16(l4[csumOff:]) != phOld || checksum.Checksum(l4, phOld) == 0xffff {
-		return false
-	}
+// L4 segment. isPartial is the cheap test on the per-packet path (one
+// comparison with the pseudo-header sum the caller already has); complete
+// is called only when it says yes, so the translated pseudo-header sum is
+// computed only then.
+func isPartial(l4 []byte, csumOff int, phOld uint16) bool {
+	return binary.BigEndian.Uint16(l4[csumOff:]) == phOld && checksum.Checksum(l4, phOld) != 0xffff
+}
+
+func (t *Translator) complete(l4 []byte, csumOff int, phNew uint16) {
 	l4[csumOff], l4[csumOff+1] = 0, 0
 	c := ^checksum.Checksum(l4, phNew)
 	if c == 0 {
@@ -36,5 +40,4 @@ func (t *Translator) completePartial(l4 []byte, csumOff int, phOld, phNew uint16
 	}
 	binary.BigEndian.PutUint16(l4[csumOff:], c)
 	t.Counters.Events[EvPartialChecksum]++
-	return true
 }
