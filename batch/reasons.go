@@ -47,6 +47,9 @@ const (
 	ReasonICMPFragmented  // fragmented ICMPv4 (first fragment): the ICMPv6 pseudo-header length is unknown
 	ReasonICMPBadChecksum // ICMPv4 error with an invalid checksum (not turned into a valid ICMPv6 one)
 
+	// Added for hostile input (issue 7).
+	ReasonUDPBadLength // UDP length field below 8 or beyond the IP payload (first fragment: not beyond it)
+
 	NumReasons
 )
 
@@ -82,6 +85,7 @@ var reasonNames = [NumReasons]string{
 	ReasonTooBig:             "too_big_for_buffer",
 	ReasonICMPFragmented:     "icmp_fragmented",
 	ReasonICMPBadChecksum:    "icmp_bad_checksum",
+	ReasonUDPBadLength:       "udp_bad_length",
 }
 
 func (r Reason) String() string {
