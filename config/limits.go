@@ -11,6 +11,7 @@ import "net/netip"
 const (
 	MaxEAMT       = 65536 // [[eamt]] entries
 	MaxPrefixList = 65536 // entries of interfaces.capture4 and of interfaces.deny4
+	MaxQueues     = 1024  // interfaces.queues (the XDP program's socket map, afxdp.MaxQueues)
 )
 
 // wkp is the Well-Known Prefix of RFC 6052 section 2.1.

@@ -63,8 +63,8 @@ func (c *Config) validateInterfaces(add func(error)) {
 			add(keyErr(k.key, "%q is not a valid interface name", k.val))
 		}
 	}
-	if i.Queues < 0 || i.Queues > 1024 {
-		add(keyErr("interfaces.queues", "%d is not between 0 (all) and 1024", i.Queues))
+	if i.Queues < 0 || i.Queues > MaxQueues {
+		add(keyErr("interfaces.queues", "%d is not between 0 (all) and %d", i.Queues, MaxQueues))
 	}
 	switch i.XDPMode {
 	case "auto", "native", "generic":
