@@ -28,3 +28,24 @@ func (c *Config) validateLimits(add func(error)) {
 		add(keyErr("interfaces.deny4", "%d prefixes, at most %d", n, MaxPrefixList))
 	}
 }
+
+// martian4 are the IPv4 blocks no packet xlatd sends may carry, in either
+// direction (batch's martian4: RFC 1812 section 5.3.7, RFC 7915 section
+// 4.1): "this network", loopback, and multicast, class E and the limited
+// broadcast address.
+var martian4 = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("224.0.0.0/3"),
+}
+
+// martianOverlap returns the martian block p overlaps (inside: that p lies
+// inside), or the zero Prefix.
+func martianOverlap(p netip.Prefix, inside bool) netip.Prefix {
+	for _, m := range martian4 {
+		if inside && m.Bits() <= p.Bits() && m.Contains(p.Addr()) || !inside && m.Overlaps(p) {
+			return m
+		}
+	}
+	return netip.Prefix{}
+}
