@@ -6,6 +6,7 @@ GOFMT ?= $(dir $(GO))gofmt
 BIN := bin
 XLATD := $(BIN)/xlatd
 TOPOLOGY ?= two-armed
+MODE ?= siit
 FUZZTIME ?= 10s
 TEST_TIMEOUT ?= 15m
 TESTLOG := $(BIN)/test.log
@@ -23,7 +24,8 @@ help:
 	@echo "make build        build $(XLATD)"
 	@echo "make test         install test deps (root), vet, gofmt check, every test incl. root-only e2e"
 	@echo "make demo         install, build, bring up the testbed, run xlatd, show traffic both ways"
-	@echo "                  (DEMO_DOWN=1 tears everything down at the end; TOPOLOGY=one-armed)"
+	@echo "                  (DEMO_DOWN=1 tears everything down at the end; TOPOLOGY=one-armed;"
+	@echo "                  MODE=nat64: DNS64 + stateful NAT64, curl by name from the IPv6-only host)"
 	@echo "make testbed-up   scripts/netns/setup.sh \$$TOPOLOGY (two-armed|one-armed)"
 	@echo "make testbed-down scripts/netns/teardown.sh"
 	@echo "make generate     regenerate the XDP program objects (bpf2go, needs clang)"
@@ -91,7 +93,7 @@ test: deps
 	[ $$vrc = 0 ] && [ $$frc = 0 ] && [ $$trc = 0 ]
 
 demo: deps build
-	@TOPOLOGY=$(TOPOLOGY) scripts/netns/demo.sh
+	@TOPOLOGY=$(TOPOLOGY) MODE=$(MODE) scripts/netns/demo.sh
 
 testbed-up:
 	scripts/netns/setup.sh $(TOPOLOGY)
