@@ -12,7 +12,7 @@ import (
 )
 
 // FlowSpace is the set of flows a stateful benchmark draws from: RFC 9693
-// section 4.1 restricts the RFC 4814 pseudorandom port ranges so that the
+// restricts the RFC 4814 pseudorandom port ranges so that the
 // number of flows is known. A flow is one (source address, source port,
 // destination port) of the product of the three ranges; the destination
 // address is the template's.
@@ -42,7 +42,7 @@ const (
 	// connection setup rate trials.
 	Sequential FlowOrder = iota
 	// Random picks a pseudorandom flow of the window for every frame (RFC
-	// 4814 section 4.5 pseudorandom ports, RFC 9693 section 4.2's real
+	// 4814 pseudorandom ports, RFC 9693's real
 	// test phase over the connections the preliminary phase created).
 	Random
 )

@@ -3,19 +3,19 @@ package main
 // The RFC 9693 suite (-suite nat64): stateful NAT side by side on the same
 // testbed and generator. For each DUT it measures, in this order:
 //
-//  1. the maximum connection establishment rate (RFC 9693 section 4.5):
+//  1. the maximum connection establishment rate (RFC 9693):
 //     trials whose every frame is the first of a new flow (a fresh window
 //     of the flow space, and the DUT's table emptied first when it can be),
 //     binary search for the highest rate at which (nearly) every setup
 //     frame comes through;
 //  2. for each flow count (-nat-flows, default 10k and 1M): a preliminary
-//     phase (RFC 9693 section 4.2, phase 1) sending each flow once at a
+//     phase (RFC 9693, phase 1) sending each flow once at a
 //     rate well below the setup rate, the DUT's state count afterwards
-//     (connection tracking table capacity, section 4.8: the count stops
+//     (connection tracking table capacity: the count stops
 //     growing at the capacity), then the throughput search (phase 2) with a
 //     pseudorandom flow of the window per frame (RFC 4814) and the latency
 //     at that rate;
-//  3. the connection tear-down rate (section 4.7): the time to empty a
+//  3. the connection tear-down rate: the time to empty a
 //     table holding the largest flow count minus the time to empty an
 //     empty one.
 //
@@ -524,8 +524,12 @@ func printNAT(w io.Writer, rep *NATReport, o options) {
 				notes = append(notes, fmt.Sprintf("%s %d flows: %s", nc.Case, cell.Flows, cell.Error))
 			}
 			if cell.PrelimSent > 0 && cell.PrelimReceived < cell.PrelimSent {
-				notes = append(notes, fmt.Sprintf("%s %d flows: the preliminary phase lost %d setup frames (lower -nat-prelim-rate)",
-					nc.Case, cell.Flows, cell.PrelimSent-cell.PrelimReceived))
+				why := "lower -nat-prelim-rate"
+				if cell.StateEntries >= 0 && uint64(cell.StateEntries) < cell.Flows {
+					why = fmt.Sprintf("the state table is full at %d entries", cell.StateEntries)
+				}
+				notes = append(notes, fmt.Sprintf("%s %d flows: the preliminary phase lost %d setup frames (%s)",
+					nc.Case, cell.Flows, cell.PrelimSent-cell.PrelimReceived, why))
 			}
 			if cell.Latency != nil && cell.Flows == o.nat.maxFlows() {
 				l := cell.Latency
