@@ -123,3 +123,52 @@ func BenchmarkFlowsStamp(b *testing.B) {
 		fl.Stamp(f, uint64(i), int64(i))
 	}
 }
+
+func TestRepliesFromLearned(t *testing.T) {
+	// Forward frames as a NAT44 would emit them: pool4 sources, mapped ports.
+	tp, _ := NewTemplate(flow4, WireLen(64))
+	fl, _ := NewFlows(tp, FlowSpace{SrcAddrs: 4, SrcPortMin: 2000, SrcPortMax: 2099, DstPortMin: 9, DstPortMax: 10}, 0, 300, Sequential, 1)
+	var s Sink
+	s.Reset(300)
+	s.Learn = &Learner{}
+	b := append([]byte(nil), tp.Frame...)
+	for i := 0; i < 300; i++ {
+		fl.Stamp(b, uint64(i), 1)
+		s.Process([][]byte{b}, 2)
+	}
+	if len(s.Learn.Tuples) != 300 {
+		t.Fatalf("learned %d", len(s.Learn.Tuples))
+	}
+	learned := map[Tuple]bool{}
+	for _, tu := range s.Learn.Tuples {
+		learned[tu] = true
+	}
+	// Replies from the far host: its own address, to the learned tuples.
+	rt, _ := NewTemplate(Flow{SrcMAC: flow4.DstMAC, DstMAC: flow4.SrcMAC, Src: flow4.Dst, Dst: flow4.Src, SrcPort: 1, DstPort: 1}, WireLen(84))
+	r, err := NewReplies(rt, s.Learn.Tuples, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := append([]byte(nil), rt.Frame...)
+	for i := 0; i < 1000; i++ {
+		r.Stamp(rb, uint64(i), int64(i)*77)
+		if !udpValid(t, rb) {
+			t.Fatalf("reply %d: bad UDP checksum", i)
+		}
+		ip := header.IPv4(rb[header.EthernetLen:])
+		if checksum.Checksum(ip[:20], 0) != 0xffff {
+			t.Fatal("bad IPv4 header checksum")
+		}
+		if netip.AddrFrom4([4]byte(ip.Src())) != flow4.Dst {
+			t.Fatalf("reply source %v", ip.Src())
+		}
+		_, sp, dp := srcPorts(rb)
+		d := uint32(ip.Dst()[0])<<24 | uint32(ip.Dst()[1])<<16 | uint32(ip.Dst()[2])<<8 | uint32(ip.Dst()[3])
+		if !learned[Tuple{Addr: d, Port: dp, DstPort: sp}] {
+			t.Fatalf("reply to %v:%d from port %d was not learned", ip.Dst(), dp, sp)
+		}
+	}
+	if _, err := NewReplies(rt, nil, 1); err == nil {
+		t.Fatal("no tuples accepted")
+	}
+}
