@@ -215,6 +215,15 @@ table ip xbnat {
 NFT
 }
 
+# nat_neigh6: the DUT reaches the IPv6 sources of the NAT flows without ND
+# (the generator host's sink program takes every frame, ND included), for
+# the reverse direction.
+nat_neigh6() {
+	for i in $(seq 0 $((NAT_SRC_ADDRS - 1))); do
+		printf 'neigh replace 2001:db8:1::%x lladdr %s dev d6 nud permanent\n' $((0x1000 + i)) "$MAC_G6"
+	done | ip -n "$NSD" -batch -
+}
+
 wait_xdp() { # wait until both DUT interfaces carry an XDP program
 	for _ in $(seq 100); do
 		if ip -n "$NSD" link show d6 | grep -q xdp && ip -n "$NSD" link show d4 | grep -q xdp; then
@@ -324,6 +333,7 @@ CONF
 	xlatd_nat64)
 		[ -x "$XLATD" ] || { echo "testbed: $XLATD not built" >&2; return 1; }
 		xlatd_nat64_conf >"$XB_RUN/xlatd.toml"
+		nat_neigh6
 		nsx "$NSD" "$XLATD" -config "$XB_RUN/xlatd.toml" -check >"$XB_RUN/dut.log" 2>&1 || {
 			echo "testbed: xlatd -check refuses the nat64 config ($XB_RUN/xlatd.toml):" >&2
 			cat "$XB_RUN/dut.log" >&2
@@ -356,6 +366,7 @@ CONF
 			done
 		} >"$XB_RUN/tayga.conf"
 		nsx "$NSD" "$TAYGA" -c "$XB_RUN/tayga.conf" --mktun >"$XB_RUN/dut.log" 2>&1
+		nat_neigh6
 		ip -n "$NSD" link set xbtayga txqueuelen 10000 up
 		ip -n "$NSD" route add "$NAT_POOL6" dev xbtayga
 		ip -n "$NSD" route add 192.0.2.0/24 dev xbtayga

@@ -228,7 +228,8 @@ func TestSmokeNAT64(t *testing.T) {
 	for _, c := range k.Cells {
 		// Every flow of the preliminary phase made a conntrack entry (a
 		// little loss is tolerated on a busy box).
-		if c.Error != "" || c.PrelimSent != c.Flows || c.StateEntries < int64(c.Flows)*9/10 || c.ThroughputPPS <= 0 {
+		if c.Error != "" || c.PrelimSent != c.Flows || c.StateEntries < int64(c.Flows)*9/10 || c.ThroughputPPS <= 0 ||
+			c.Learned < int(c.Flows)*9/10 || c.ReverseError != "" || c.ReversePPS <= 0 {
 			t.Fatalf("kernel_nat44 %d flows: %+v", c.Flows, c)
 		}
 	}

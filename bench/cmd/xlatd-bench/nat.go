@@ -72,6 +72,7 @@ type natOptions struct {
 	prelimRate float64
 	prelimMax  float64
 	teardown   bool
+	reverse    bool
 }
 
 func natFlags(fs *flag.FlagSet, n *natOptions) {
@@ -82,6 +83,7 @@ func natFlags(fs *flag.FlagSet, n *natOptions) {
 	fs.Float64Var(&n.prelimRate, "nat-prelim-rate", 0, "nat64: preliminary phase rate, flows/s (0: half the measured setup rate, at most -nat-prelim-max)")
 	fs.Float64Var(&n.prelimMax, "nat-prelim-max", 200e3, "nat64: highest automatic preliminary phase rate, flows/s")
 	fs.BoolVar(&n.teardown, "nat-teardown", true, "nat64: measure the tear-down rate where the DUT's table can be emptied")
+	fs.BoolVar(&n.reverse, "nat-reverse", true, "nat64: also the throughput IPv4 -> IPv6 to the flows the preliminary phase created")
 }
 
 func (n *natOptions) parse() error {
@@ -128,12 +130,19 @@ type NATCell struct {
 	PrelimRate     float64          `json:"prelim_rate"`
 	PrelimSent     uint64           `json:"prelim_sent"`
 	PrelimReceived uint64           `json:"prelim_received"`
-	StateEntries   int64            `json:"state_entries"` // after the preliminary phase; -1 unknown
+	StateEntries   int64            `json:"state_entries"`  // after the preliminary phase; -1 unknown
+	Learned        int              `json:"learned_tuples"` // flows the sink saw come out of the DUT in the preliminary phase
 	ThroughputPPS  float64          `json:"throughput_pps"`
 	GeneratorBound bool             `json:"generator_bound"`
 	Steps          []rfc8219.Step   `json:"steps"`
 	Latency        *rfc8219.Latency `json:"latency,omitempty"`
 	Error          string           `json:"error,omitempty"`
+	// The reverse direction: the IPv4 host sends to the pool4 addresses
+	// and ports the sink learned in the preliminary phase.
+	ReversePPS   float64        `json:"reverse_throughput_pps,omitempty"`
+	ReverseBound bool           `json:"reverse_generator_bound,omitempty"`
+	ReverseSteps []rfc8219.Step `json:"reverse_steps,omitempty"`
+	ReverseError string         `json:"reverse_error,omitempty"`
 }
 
 // NATCase is everything measured for one DUT.
@@ -168,6 +177,7 @@ type NATReport struct {
 type natTester struct {
 	b        *bed
 	mk       func(size int, start, n uint64, order gen.FlowOrder) (leg, error)
+	rev      func(size int) (leg, error) // reverse direction; nil: forward
 	window   uint64
 	cps      bool
 	cpsBase  uint64
@@ -179,6 +189,13 @@ type natTester struct {
 
 func (nt *natTester) Trial(ctx context.Context, t rfc8219.Trial) (rfc8219.TrialResult, error) {
 	count := nt.b.trialCount(t)
+	if nt.rev != nil {
+		l, err := nt.rev(t.FrameSize)
+		if err != nil {
+			return rfc8219.TrialResult{}, err
+		}
+		return nt.b.trialLegs(ctx, t, count, []leg{l})
+	}
 	if !nt.cps {
 		l, err := nt.mk(t.FrameSize, 0, nt.window, gen.Random)
 		if err != nil {
@@ -237,6 +254,26 @@ func (b *bed) natLeg(c string, space gen.FlowSpace, size int, start, n uint64, o
 		return l, err
 	}
 	l.st = fl
+	return l, nil
+}
+
+// natReplyLeg builds the reverse traffic of case c: from the IPv4 host to
+// the learned tuples (pool4 addresses and ports).
+func (b *bed) natReplyLeg(c string, size int, tuples []gen.Tuple, seed uint64) (leg, error) {
+	l := leg{from: b.s4, to: b.g6, want: header.EtherTypeIPv6}
+	if c == "kernel_nat44" {
+		l.want = header.EtherTypeIPv4
+	}
+	f := gen.Flow{SrcMAC: macS4, DstMAC: macD4, Src: host4, Dst: netip.MustParseAddr("198.51.100.128"), SrcPort: benchPort, DstPort: 1024}
+	var err error
+	if l.tmpl, err = gen.NewTemplate(f, gen.WireLen(rfc8219.IPv4FrameSize(size))); err != nil {
+		return l, err
+	}
+	r, err := gen.NewReplies(l.tmpl, tuples, seed)
+	if err != nil {
+		return l, err
+	}
+	l.st = r
 	return l, nil
 }
 
@@ -352,6 +389,7 @@ func measureNAT(ctx context.Context, o options, b *bed, nc *NATCase, sp gen.Flow
 		}
 	}
 	var biggest int64 = -1
+	learner := &gen.Learner{}
 	for _, n := range o.nat.flows {
 		if ctx.Err() != nil {
 			return
@@ -365,6 +403,8 @@ func measureNAT(ctx context.Context, o options, b *bed, nc *NATCase, sp gen.Flow
 				cell.Error = err.Error()
 				continue
 			}
+			l.learn = learner
+			learner.Tuples = learner.Tuples[:0]
 			d := time.Duration(float64(n) / prelim * float64(time.Second))
 			r, err := b.trialLegs(ctx, rfc8219.Trial{Direction: rfc8219.Dir6to4, FrameSize: size, Rate: prelim, Duration: d*3/2 + time.Second}, n, []leg{l})
 			cell.PrelimRate, cell.PrelimSent, cell.PrelimReceived = r.Offered, r.Sent, r.Received
@@ -372,6 +412,7 @@ func measureNAT(ctx context.Context, o options, b *bed, nc *NATCase, sp gen.Flow
 				cell.Error = err.Error()
 				continue
 			}
+			cell.Learned = len(learner.Tuples)
 			cell.StateEntries = stateEntries(o, c)
 			biggest = max(biggest, cell.StateEntries)
 			fmt.Fprintf(os.Stderr, "   %-12s %8d flows: preliminary phase %d/%d frames through at %.0f flows/s, %d state entries\n",
@@ -391,6 +432,21 @@ func measureNAT(ctx context.Context, o options, b *bed, nc *NATCase, sp gen.Flow
 			}
 		}
 		fmt.Fprintf(os.Stderr, "   %-12s %8d flows: %s Mpps (%d trials)\n", c, n, mpps(cell.ThroughputPPS), len(th.Steps))
+		if stateful && o.nat.reverse {
+			// Phase 2, reverse: replies to what the DUT created.
+			tuples := append([]gen.Tuple(nil), learner.Tuples...)
+			rt := &natTester{b: b, rev: func(size int) (leg, error) {
+				seed++
+				return b.natReplyLeg(c, size, tuples, seed)
+			}}
+			th, err := rfc8219.SearchThroughput(ctx, rt, rfc8219.Dir4to6, size, o.search)
+			cell.ReverseSteps, cell.ReversePPS, cell.ReverseBound = th.Steps, th.Rate, th.GeneratorBound
+			if err != nil {
+				cell.ReverseError = err.Error()
+			}
+			fmt.Fprintf(os.Stderr, "   %-12s %8d flows: reverse (to %d learned flows) %s Mpps (%d trials)\n",
+				c, n, len(tuples), mpps(cell.ReversePPS), len(th.Steps))
+		}
 	}
 	if !stateful {
 		return
@@ -467,7 +523,7 @@ func printNAT(w io.Writer, rep *NATReport, o options) {
 		o.sizes[0], o.search.TrialDuration, tolText(o.search.LossTolerance))
 	fmt.Fprintf(w, "flow space: %s\n", rep.Space)
 	fmt.Fprintf(w, "%-13s %13s %9s %9s", "case", "setup conn/s", "teardown", "flows")
-	fmt.Fprintf(w, " %12s %15s %10s %14s\n", "prelim fl/s", "prelim through", "state", "throughput")
+	fmt.Fprintf(w, " %12s %15s %10s %14s %14s\n", "prelim fl/s", "prelim through", "state", "throughput", "reverse")
 	for _, nc := range rep.Cases {
 		if nc.Error != "" {
 			fmt.Fprintf(w, "%-13s n/a: %s\n", nc.Case, firstLines(nc.Error, 6))
@@ -506,11 +562,22 @@ func printNAT(w io.Writer, rep *NATReport, o options) {
 					tp += "*"
 				}
 			}
-			fmt.Fprintf(w, "%-13s %13s %9s %9d %12s %15s %10s %14s\n", nc.Case, cps, td, cell.Flows, pr, pt, st, tp)
+			rv := "-"
+			if len(cell.ReverseSteps) > 0 || cell.ReverseError != "" {
+				rv = "n/a"
+				if cell.ReverseError == "" {
+					rv = mpps(cell.ReversePPS) + " Mpps"
+					if cell.ReverseBound {
+						rv += "*"
+					}
+				}
+			}
+			fmt.Fprintf(w, "%-13s %13s %9s %9d %12s %15s %10s %14s %14s\n", nc.Case, cps, td, cell.Flows, pr, pt, st, tp, rv)
 		}
 	}
 	fmt.Fprintln(w, "* = bounded by the generator, not the DUT; state = the DUT's state entries after the preliminary phase")
-	fmt.Fprintln(w, "    (fewer than the flows: the table is full at that many, RFC 9693's connection tracking table capacity)")
+	fmt.Fprintln(w, "    (fewer than the flows: the table is full at that many, RFC 9693's connection tracking table capacity);")
+	fmt.Fprintln(w, "    reverse = IPv4 -> IPv6 (kernel_nat44: -> IPv4) to the pool4 addresses and ports the preliminary phase produced")
 	var notes []string
 	for _, nc := range rep.Cases {
 		if nc.CPSError != "" {
@@ -522,6 +589,9 @@ func printNAT(w io.Writer, rep *NATReport, o options) {
 		for _, cell := range nc.Cells {
 			if cell.Error != "" {
 				notes = append(notes, fmt.Sprintf("%s %d flows: %s", nc.Case, cell.Flows, cell.Error))
+			}
+			if cell.ReverseError != "" {
+				notes = append(notes, fmt.Sprintf("%s %d flows, reverse: %s", nc.Case, cell.Flows, cell.ReverseError))
 			}
 			if cell.PrelimSent > 0 && cell.PrelimReceived < cell.PrelimSent {
 				why := "lower -nat-prelim-rate"

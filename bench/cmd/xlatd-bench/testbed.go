@@ -149,6 +149,7 @@ type leg struct {
 	tmpl     *gen.Template
 	st       gen.Stamper // per-frame fields; nil: tmpl (one flow)
 	want     uint16      // EtherType expected at the sink
+	learn    *gen.Learner
 }
 
 // bed is the Tester over the netns testbed for one case at a time.
@@ -247,6 +248,7 @@ func (b *bed) trialLegs(ctx context.Context, t rfc8219.Trial, count uint64, legs
 		l.to.rx.do(func() {
 			l.to.sink.ResetBase(base, count)
 			l.to.sink.Want = l.want
+			l.to.sink.Learn = l.learn
 		})
 	}
 	var stop atomic.Bool
