@@ -39,6 +39,9 @@ build:
 
 # deps installs what the tests and the demo use, only what is missing, and
 # only as root (otherwise it says what is missing and carries on).
+# unbound (DNS64 in the testbed) runs only inside the testbed's namespaces;
+# note that Debian's package also enables a system-wide unbound service
+# where systemd runs.
 deps:
 	@need=""; \
 	command -v ip >/dev/null || need="$$need iproute2"; \
