@@ -371,6 +371,8 @@ func measureNAT(ctx context.Context, o options, b *bed, nc *NATCase, sp gen.Flow
 		nc.CPS, nc.CPSGeneratorBound, nc.CPSSteps = th.Rate, th.GeneratorBound, th.Steps
 		if err != nil {
 			nc.CPSError = err.Error()
+		} else if nt.clearErr != nil {
+			nc.CPSError = fmt.Sprintf("emptying the table between trials failed: %v", nt.clearErr)
 		}
 		mark := ""
 		if th.GeneratorBound {
