@@ -595,6 +595,10 @@ func printNAT(w io.Writer, rep *NATReport, o options) {
 			if cell.ReverseError != "" {
 				notes = append(notes, fmt.Sprintf("%s %d flows, reverse: %s", nc.Case, cell.Flows, cell.ReverseError))
 			}
+			if len(cell.ReverseSteps) > 0 && cell.StateEntries >= 0 && uint64(cell.StateEntries) < cell.Flows {
+				notes = append(notes, fmt.Sprintf("%s %d flows, reverse: the DUT holds state for %d of them; replies to the others are lost (forward frames re-create their state, replies cannot)",
+					nc.Case, cell.Flows, cell.StateEntries))
+			}
 			if cell.PrelimSent > 0 && cell.PrelimReceived < cell.PrelimSent {
 				why := "lower -nat-prelim-rate"
 				if cell.StateEntries >= 0 && uint64(cell.StateEntries) < cell.Flows {
