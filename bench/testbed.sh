@@ -282,6 +282,37 @@ sink_napi() {
 # background, setsid and bash exec in place: $! is the DUT's pid.
 DUT_SESSION='echo -20 >/proc/self/autogroup 2>/dev/null; exec "$@"'
 
+# run_xlatd: check and start xlatd with $XB_RUN/xlatd.toml, pinned to the
+# DUT's CPU in a session of its own; wait for its XDP programs.
+run_xlatd() {
+	nsx "$NSD" "$XLATD" -config "$XB_RUN/xlatd.toml" -check >"$XB_RUN/dut.log" 2>&1 || {
+		echo "testbed: xlatd -check refuses $XB_RUN/xlatd.toml:" >&2
+		cat "$XB_RUN/dut.log" >&2
+		return 1
+	}
+	# shellcheck disable=SC2086
+	setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" env ${XLATD_GOMAXPROCS:+GOMAXPROCS=$XLATD_GOMAXPROCS} nice -n -20 taskset -c "$DUT_CPU" "$XLATD" -config "$XB_RUN/xlatd.toml" ${XLATD_FLAGS:-} >"$XB_RUN/dut.log" 2>&1 &
+	echo $! >"$XB_RUN/dut.pid"
+	wait_xdp
+	napi_to_dut
+}
+
+# run_tayga: TAYGA with $XB_RUN/tayga.conf (TUN xbtayga, prefix
+# 2001:db8:64::/96, IPv4 side 192.0.2.0/24), pinned like xlatd.
+run_tayga() {
+	nsx "$NSD" "$TAYGA" -c "$XB_RUN/tayga.conf" --mktun >"$XB_RUN/dut.log" 2>&1
+	# A deep TUN queue, like xlatd's deep rings (a stalled TAYGA drops
+	# at 500 frames otherwise).
+	ip -n "$NSD" link set xbtayga txqueuelen 10000 up
+	ip -n "$NSD" route add 2001:db8:64::/96 dev xbtayga
+	ip -n "$NSD" route add 192.0.2.0/24 dev xbtayga
+	forwarding 1
+	setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" nice -n -20 taskset -c "$DUT_CPU" "$TAYGA" -c "$XB_RUN/tayga.conf" --nodetach >>"$XB_RUN/dut.log" 2>&1 &
+	echo $! >"$XB_RUN/dut.pid"
+	sleep 0.3
+	kill -0 "$(cat "$XB_RUN/dut.pid")" || { cat "$XB_RUN/dut.log" >&2; return 1; }
+}
+
 start() {
 	mkdir -p "$XB_RUN"
 	case "$1" in
@@ -298,15 +329,7 @@ start() {
 			ip -n "$NSD" -6 route replace 2001:db8:64::/96 via 2001:db8:2::2 dev d4
 			ip -n "$NSD" -4 route replace 192.0.2.0/24 via 203.0.113.2 dev d6
 		fi
-		nsx "$NSD" "$XLATD" -config "$XB_RUN/xlatd.toml" -check >"$XB_RUN/dut.log" 2>&1 || {
-			cat "$XB_RUN/dut.log" >&2
-			return 1
-		}
-		# shellcheck disable=SC2086
-		setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" env ${XLATD_GOMAXPROCS:+GOMAXPROCS=$XLATD_GOMAXPROCS} nice -n -20 taskset -c "$DUT_CPU" "$XLATD" -config "$XB_RUN/xlatd.toml" ${XLATD_FLAGS:-} >"$XB_RUN/dut.log" 2>&1 &
-		echo $! >"$XB_RUN/dut.pid"
-		wait_xdp
-		napi_to_dut
+		run_xlatd
 		;;
 	tayga)
 		[ -x "$TAYGA" ] || { echo "testbed: $TAYGA not installed (apt-get install tayga)" >&2; return 1; }
@@ -318,32 +341,13 @@ prefix 2001:db8:64::/96
 map 192.0.2.2 2001:db8:1::2
 data-dir $XB_RUN/tayga
 CONF
-		nsx "$NSD" "$TAYGA" -c "$XB_RUN/tayga.conf" --mktun >"$XB_RUN/dut.log" 2>&1
-		# A deep TUN queue, like xlatd's deep rings (a stalled TAYGA drops
-		# at 500 frames otherwise).
-		ip -n "$NSD" link set xbtayga txqueuelen 10000 up
-		ip -n "$NSD" route add 2001:db8:64::/96 dev xbtayga
-		ip -n "$NSD" route add 192.0.2.0/24 dev xbtayga
-		forwarding 1
-		setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" nice -n -20 taskset -c "$DUT_CPU" "$TAYGA" -c "$XB_RUN/tayga.conf" --nodetach >>"$XB_RUN/dut.log" 2>&1 &
-		echo $! >"$XB_RUN/dut.pid"
-		sleep 0.3
-		kill -0 "$(cat "$XB_RUN/dut.pid")" || { cat "$XB_RUN/dut.log" >&2; return 1; }
+		run_tayga
 		;;
 	xlatd_nat64)
 		[ -x "$XLATD" ] || { echo "testbed: $XLATD not built" >&2; return 1; }
 		xlatd_nat64_conf >"$XB_RUN/xlatd.toml"
 		nat_neigh6
-		nsx "$NSD" "$XLATD" -config "$XB_RUN/xlatd.toml" -check >"$XB_RUN/dut.log" 2>&1 || {
-			echo "testbed: xlatd -check refuses the nat64 config ($XB_RUN/xlatd.toml):" >&2
-			cat "$XB_RUN/dut.log" >&2
-			return 1
-		}
-		# shellcheck disable=SC2086
-		setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" env ${XLATD_GOMAXPROCS:+GOMAXPROCS=$XLATD_GOMAXPROCS} nice -n -20 taskset -c "$DUT_CPU" "$XLATD" -config "$XB_RUN/xlatd.toml" ${XLATD_FLAGS:-} >"$XB_RUN/dut.log" 2>&1 &
-		echo $! >"$XB_RUN/dut.pid"
-		wait_xdp
-		napi_to_dut
+		run_xlatd
 		;;
 	kernel_nat44)
 		command -v nft >/dev/null || { echo "testbed: nft not installed (apt-get install nftables)" >&2; return 1; }
@@ -365,17 +369,9 @@ CONF
 				printf 'map 192.0.2.%d 2001:db8:1::%x\n' $((i + 1)) $((0x1000 + i))
 			done
 		} >"$XB_RUN/tayga.conf"
-		nsx "$NSD" "$TAYGA" -c "$XB_RUN/tayga.conf" --mktun >"$XB_RUN/dut.log" 2>&1
 		nat_neigh6
-		ip -n "$NSD" link set xbtayga txqueuelen 10000 up
-		ip -n "$NSD" route add "$NAT_POOL6" dev xbtayga
-		ip -n "$NSD" route add 192.0.2.0/24 dev xbtayga
 		nat44_rules 192.0.2.0/24
-		forwarding 1
-		setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" nice -n -20 taskset -c "$DUT_CPU" "$TAYGA" -c "$XB_RUN/tayga.conf" --nodetach >>"$XB_RUN/dut.log" 2>&1 &
-		echo $! >"$XB_RUN/dut.pid"
-		sleep 0.3
-		kill -0 "$(cat "$XB_RUN/dut.pid")" || { cat "$XB_RUN/dut.log" >&2; return 1; }
+		run_tayga
 		;;
 	*)
 		echo "testbed: unknown case $1" >&2

@@ -187,12 +187,7 @@ func (f *Flows) addr(i uint32) uint32 { return f.addr0 + i }
 func (f *Flows) Stamp(b []byte, seq uint64, ts int64) {
 	var j uint64
 	if f.order == Random {
-		x := f.rng
-		x ^= x >> 12
-		x ^= x << 25
-		x ^= x >> 27
-		f.rng = x
-		j = ((x * 0x2545F4914F6CDD1D) >> 32) * f.n >> 32
+		j = pick(&f.rng, f.n)
 	} else {
 		j = f.cursor
 		if f.cursor++; f.cursor == f.n {
@@ -206,10 +201,25 @@ func (f *Flows) Stamp(b []byte, seq uint64, ts int64) {
 	binary.BigEndian.PutUint16(b[f.udpOff+2:], dp)
 	words := uint64(src>>16) + uint64(src&0xffff)
 	if f.is4 {
-		s := f.ipBase0 + words
-		s = (s >> 16) + (s & 0xffff)
-		s = (s >> 16) + (s & 0xffff)
-		binary.BigEndian.PutUint16(b[f.ipOff+header.IPv4Csum:], ^uint16(s))
+		binary.BigEndian.PutUint16(b[f.ipOff+header.IPv4Csum:], ^fold(f.ipBase0+words))
 	}
 	f.t.stamp(b, f.base0+words+uint64(sp)+uint64(dp), seq, ts)
+}
+
+// pick draws a pseudorandom index below n (n <= 2^32) from the xorshift64*
+// state s.
+func pick(s *uint64, n uint64) uint64 {
+	x := *s
+	x ^= x >> 12
+	x ^= x << 25
+	x ^= x >> 27
+	*s = x
+	return ((x * 0x2545F4914F6CDD1D) >> 32) * n >> 32
+}
+
+// fold folds a one's complement sum of fewer than 2^32 into 16 bits.
+func fold(s uint64) uint16 {
+	s = (s >> 16) + (s & 0xffff)
+	s = (s >> 16) + (s & 0xffff)
+	return uint16(s)
 }

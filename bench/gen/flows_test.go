@@ -172,3 +172,20 @@ func TestRepliesFromLearned(t *testing.T) {
 		t.Fatal("no tuples accepted")
 	}
 }
+
+func TestStampersDoNotAllocate(t *testing.T) {
+	tp, _ := NewTemplate(flow6, WireLen(84))
+	fl, _ := NewFlows(tp, FlowSpace{SrcAddrs: 16, SrcPortMin: 1024, SrcPortMax: 65535, DstPortMin: 9, DstPortMax: 9}, 0, 100000, Random, 1)
+	tp4, _ := NewTemplate(flow4, WireLen(64))
+	r, _ := NewReplies(tp4, []Tuple{{Addr: 0xc6336480, Port: 1024, DstPort: 9}, {Addr: 0xc6336481, Port: 2000, DstPort: 10}}, 1)
+	b6 := append([]byte(nil), tp.Frame...)
+	b4 := append([]byte(nil), tp4.Frame...)
+	var i uint64
+	if n := testing.AllocsPerRun(1000, func() {
+		i++
+		fl.Stamp(b6, i, int64(i))
+		r.Stamp(b4, i, int64(i))
+	}); n != 0 {
+		t.Fatalf("%v allocations per frame", n)
+	}
+}

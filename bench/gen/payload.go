@@ -138,9 +138,7 @@ func (t *Template) stamp(b []byte, base uint64, seq uint64, ts int64) {
 	s := base +
 		seq>>48 + seq>>32&0xffff + seq>>16&0xffff + seq&0xffff +
 		u>>48 + u>>32&0xffff + u>>16&0xffff + u&0xffff
-	s = (s >> 16) + (s & 0xffff)
-	s = (s >> 16) + (s & 0xffff)
-	c := ^uint16(s)
+	c := ^fold(s)
 	if c == 0 {
 		c = 0xffff // RFC 768: a computed zero is sent as all ones
 	}

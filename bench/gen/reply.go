@@ -82,21 +82,13 @@ func NewReplies(t *Template, tuples []Tuple, seed uint64) (*Replies, error) {
 
 // Stamp implements Stamper.
 func (r *Replies) Stamp(b []byte, seq uint64, ts int64) {
-	x := r.rng
-	x ^= x >> 12
-	x ^= x << 25
-	x ^= x >> 27
-	r.rng = x
-	tu := &r.tuples[((x*0x2545F4914F6CDD1D)>>32)*uint64(len(r.tuples))>>32]
+	tu := &r.tuples[pick(&r.rng, uint64(len(r.tuples)))]
 	ipo := header.EthernetLen
 	udpo := ipo + header.IPv4MinLen
 	binary.BigEndian.PutUint32(b[ipo+16:], tu.Addr)
 	binary.BigEndian.PutUint16(b[udpo:], tu.DstPort)
 	binary.BigEndian.PutUint16(b[udpo+2:], tu.Port)
 	words := uint64(tu.Addr>>16) + uint64(tu.Addr&0xffff)
-	s := r.ipBase0 + words
-	s = (s >> 16) + (s & 0xffff)
-	s = (s >> 16) + (s & 0xffff)
-	binary.BigEndian.PutUint16(b[ipo+header.IPv4Csum:], ^uint16(s))
+	binary.BigEndian.PutUint16(b[ipo+header.IPv4Csum:], ^fold(r.ipBase0+words))
 	r.t.stamp(b, r.base0+words+uint64(tu.Port)+uint64(tu.DstPort), seq, ts)
 }

@@ -239,14 +239,25 @@ func kernelRelease() string {
 	return string(b)
 }
 
-func testbed(o options, verb, cas string) error {
+// testbedOut runs a testbed verb and returns its trimmed stdout.
+func testbedOut(o options, verb, cas string) (string, error) {
 	cmd := exec.Command(o.testbed, verb, cas)
 	cmd.Env = append(os.Environ(), "XB_PREFIX="+o.prefix, fmt.Sprintf("GEN_CPU=%d", max(o.genCPU, 0)))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s %s %s: %v: %s", o.testbed, verb, cas, err, strings.TrimSpace(string(out)))
+	if o.suite == "nat64" {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("NAT_SRC_ADDRS=%d", o.nat.srcAddrs))
 	}
-	return nil
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s %s %s: %v: %s", o.testbed, verb, cas, err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func testbed(o options, verb, cas string) error {
+	_, err := testbedOut(o, verb, cas)
+	return err
 }
 
 func run(ctx context.Context, o options) (*Report, error) {

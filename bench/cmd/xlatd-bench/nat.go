@@ -33,7 +33,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -275,19 +274,6 @@ func (b *bed) natReplyLeg(c string, size int, tuples []gen.Tuple, seed uint64) (
 	}
 	l.st = r
 	return l, nil
-}
-
-// testbedOut runs a testbed verb and returns its trimmed stdout.
-func testbedOut(o options, verb, cas string) (string, error) {
-	cmd := exec.Command(o.testbed, verb, cas)
-	cmd.Env = append(os.Environ(), "XB_PREFIX="+o.prefix, fmt.Sprintf("NAT_SRC_ADDRS=%d", o.nat.srcAddrs))
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s %s %s: %v: %s", o.testbed, verb, cas, err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 func stateEntries(o options, c string) int64 {
