@@ -6,6 +6,7 @@ GOFMT ?= $(dir $(GO))gofmt
 BIN := bin
 XLATD := $(BIN)/xlatd
 TOPOLOGY ?= two-armed
+MODE ?= siit
 FUZZTIME ?= 10s
 TEST_TIMEOUT ?= 15m
 TESTLOG := $(BIN)/test.log
@@ -15,7 +16,7 @@ ifeq ($(CI),true)
 export XLATD_REQUIRE_GRAYBOX ?= 1
 endif
 
-.PHONY: all build test vet fmt-check unit deps demo testbed-up testbed-down generate bench fuzz clean help
+.PHONY: all build test vet fmt-check unit deps demo testbed-up testbed-down generate bench bench-nat64 fuzz clean help
 
 all: build
 
@@ -23,11 +24,13 @@ help:
 	@echo "make build        build $(XLATD)"
 	@echo "make test         install test deps (root), vet, gofmt check, every test incl. root-only e2e"
 	@echo "make demo         install, build, bring up the testbed, run xlatd, show traffic both ways"
-	@echo "                  (DEMO_DOWN=1 tears everything down at the end; TOPOLOGY=one-armed)"
+	@echo "                  (DEMO_DOWN=1 tears everything down at the end; TOPOLOGY=one-armed;"
+	@echo "                  MODE=nat64: DNS64 + stateful NAT64, curl by name from the IPv6-only host)"
 	@echo "make testbed-up   scripts/netns/setup.sh \$$TOPOLOGY (two-armed|one-armed)"
 	@echo "make testbed-down scripts/netns/teardown.sh"
 	@echo "make generate     regenerate the XDP program objects (bpf2go, needs clang)"
-	@echo "make bench        bench/run.sh"
+	@echo "make bench        bench/run.sh (RFC 8219, SIIT)"
+	@echo "make bench-nat64  bench/run.sh -suite nat64 (RFC 9693: xlatd NAT64, kernel NAT44, TAYGA + NAT44)"
 	@echo "make fuzz         each fuzz target for FUZZTIME ($(FUZZTIME))"
 
 build:
@@ -36,6 +39,9 @@ build:
 
 # deps installs what the tests and the demo use, only what is missing, and
 # only as root (otherwise it says what is missing and carries on).
+# unbound (DNS64 in the testbed) runs only inside the testbed's namespaces;
+# note that Debian's package also enables a system-wide unbound service
+# where systemd runs.
 deps:
 	@need=""; \
 	command -v ip >/dev/null || need="$$need iproute2"; \
@@ -44,6 +50,12 @@ deps:
 	command -v tcpdump >/dev/null || need="$$need tcpdump"; \
 	command -v tayga >/dev/null || need="$$need tayga"; \
 	command -v trafgen >/dev/null || need="$$need netsniff-ng"; \
+	command -v curl >/dev/null || need="$$need curl"; \
+	command -v iperf3 >/dev/null || need="$$need iperf3"; \
+	command -v unbound >/dev/null || need="$$need unbound"; \
+	command -v dig >/dev/null || need="$$need dnsutils"; \
+	command -v nft >/dev/null || need="$$need nftables"; \
+	command -v conntrack >/dev/null || need="$$need conntrack"; \
 	/usr/bin/python3 -c 'import scapy' >/dev/null 2>&1 || need="$$need python3 python3-scapy"; \
 	if [ -n "$$need" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -84,7 +96,7 @@ test: deps
 	[ $$vrc = 0 ] && [ $$frc = 0 ] && [ $$trc = 0 ]
 
 demo: deps build
-	@TOPOLOGY=$(TOPOLOGY) scripts/netns/demo.sh
+	@TOPOLOGY=$(TOPOLOGY) MODE=$(MODE) scripts/netns/demo.sh
 
 testbed-up:
 	scripts/netns/setup.sh $(TOPOLOGY)
@@ -98,6 +110,12 @@ generate:
 
 bench: build
 	bench/run.sh
+
+# RFC 9693 stateful NAT: xlatd NAT64 (n/a until the daemon accepts
+# translate.mode = "nat64"), kernel NAT44 and TAYGA + NAT44; not part of
+# `make bench`. NAT64_FLAGS passes xlatd-bench flags (e.g. -nat-flows 10000).
+bench-nat64: deps build
+	bench/run.sh -suite nat64 $(NAT64_FLAGS)
 
 fuzz:
 	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \

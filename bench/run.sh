@@ -2,6 +2,8 @@
 # `make bench`: the side-by-side RFC 8219 comparison on the netns testbed.
 #
 #   bench/run.sh [xlatd-bench flags...]      e.g. bench/run.sh -sizes 84,1518 -trial 500ms
+#   bench/run.sh -suite nat64 [flags...]     `make bench-nat64`: RFC 9693 stateful NAT
+#                                            (xlatd NAT64, kernel NAT44, TAYGA + NAT44)
 #
 # Builds xlatd-bench (and bin/xlatd unless XLATD names a binary), brings up bench/testbed.sh's
 # namespaces, runs every case (generator straight into the sink, xlatd
@@ -42,7 +44,9 @@ fi
 trap '"$here/testbed.sh" down' EXIT
 "$here/testbed.sh" up
 
-out=bench/results/bench-$(date -u +%Y%m%d-%H%M%S).json
+name=bench
+case " $* " in *" -suite nat64 "* | *" -suite=nat64 "*) name=nat64 ;; esac
+out=bench/results/$name-$(date -u +%Y%m%d-%H%M%S).json
 set -- -prefix "$XB_PREFIX" -testbed "$here/testbed.sh" -gen-cpu "$GEN_CPU" -loss-tolerance "${LOSS_TOLERANCE:-0.001}" -out "$out" "$@"
 echo "\$ bin/xlatd-bench $*"
 echo "  (generator and sinks on CPU $GEN_CPU, DUT on CPU $DUT_CPU; $(uname -r), $(nproc) CPUs; own session at autogroup nice -20)"

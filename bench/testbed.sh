@@ -2,8 +2,11 @@
 # Benchmark testbed: three namespaces and the devices under test.
 #
 #   bench/testbed.sh up              build namespaces, veths, addresses
-#   bench/testbed.sh start CASE      start a DUT (xlatd | afxdp_fwd | kernel | tayga | generator)
+#   bench/testbed.sh start CASE      start a DUT (xlatd | afxdp_fwd | kernel | tayga | generator,
+#                                    and for RFC 9693: xlatd_nat64 | kernel_nat44 | tayga_nat44)
 #   bench/testbed.sh stop CASE       stop it
+#   bench/testbed.sh state CASE      print the DUT's number of state entries (NAT cases)
+#   bench/testbed.sh clear CASE      empty the DUT's state table (exit 3: the DUT cannot)
 #   bench/testbed.sh down            remove everything (also run by `up`'s caller on exit)
 #   bench/testbed.sh env             print the namespace names
 #   bench/testbed.sh conf CASE       print the xlatd config of CASE (xlatd | afxdp_fwd)
@@ -17,6 +20,19 @@
 # SIIT (xlatd, TAYGA): pool6 2001:db8:64::/96, EAM 2001:db8:1::2 <-> 192.0.2.2,
 # so the IPv6 host talks to 198.51.100.2 as 2001:db8:64::c633:6402 and the
 # IPv4 host to the IPv6 host as 192.0.2.2.
+#
+# Stateful NAT (RFC 9693, xlatd-bench -suite nat64): the IPv6 host sends from
+# NAT_SRC6 + 0..NAT_SRC_ADDRS-1 (2001:db8:1::1000 on) to 198.51.100.2 as
+# 2001:db8:64::c633:6402; the DUTs map the sources into pool4
+# 198.51.100.128/26 on the IPv4 side:
+#   xlatd_nat64   xlatd, translate.mode = "nat64" (config: conf xlatd_nat64)
+#   kernel_nat44  the kernel's conntrack + nftables snat, IPv4 in and out: the
+#                 generator sends from 192.0.2.1 + 0..NAT_SRC_ADDRS-1
+#   tayga_nat44   TAYGA, stateless, maps 2001:db8:1::1000+i <-> 192.0.2.(1+i), then
+#                 nftables snat to pool4 (stateless 6->4, stateful 4->4)
+# pool6 is a network-specific prefix: xlatd refuses the Well-Known Prefix
+# 64:ff9b::/96 with non-global IPv4 addresses (RFC 6052 section 3.1), and the
+# documentation addresses are not global.
 #
 # MAC addresses are fixed and neighbours static, so the generators can build
 # frames without ARP/ND and the sinks may take every frame of their interface.
@@ -35,6 +51,11 @@ NSS=$P-sink
 XB_RUN=${XB_RUN:-/run/xlatd-bench/$P}
 DUT_CPU=${DUT_CPU:-1}
 TAYGA=${TAYGA:-/usr/sbin/tayga}
+NAT_POOL6=2001:db8:64::/96
+NAT_POOL4=198.51.100.128/26
+NAT_POOL4_RANGE=198.51.100.128-198.51.100.191
+NAT_SRC_ADDRS=${NAT_SRC_ADDRS:-128} # IPv6 (and kernel_nat44 IPv4) source addresses, <= 128
+NAT_UDP_TIMEOUT=${NAT_UDP_TIMEOUT:-120} # s; RFC 4787's minimum, xlatd's too
 XLATD=${XLATD:-$(cd "$(dirname "$0")/.." && pwd)/bin/xlatd}
 
 MAC_G6=02:00:00:00:01:01
@@ -141,6 +162,68 @@ socket = "$XB_RUN/xlatd.sock"
 CONF
 }
 
+# xlatd_nat64_conf: the NAT64 config (keys of ../shared/CONTRACT.md). Every
+# IPv6 source address is a subscriber holding up to 64 blocks of 128 ports,
+# enough for the 8192 source ports the flows of one address use.
+xlatd_nat64_conf() {
+	cat <<CONF
+[interfaces]
+ipv6 = "d6"
+ipv4 = "d4"
+queues = 1
+xdp_mode = "native"
+zerocopy = "auto"
+[translate]
+mode = "nat64"
+pool6 = "$NAT_POOL6"
+ipv4_address = "198.51.100.1"
+ipv6_address = "2001:db8:1::1"
+[nat64]
+pool4 = ["$NAT_POOL4"]
+ports = "1024-65535"
+port_block_size = 128
+max_blocks_per_subscriber = 64
+max_sessions = ${XLATD_MAX_SESSIONS:-4194304}
+[nat64.timeouts]
+udp = "${NAT_UDP_TIMEOUT}s"
+[log]
+mappings = "off"
+[datapath]
+busy_poll = ${XLATD_BUSY_POLL:-true}
+ring_size = ${XLATD_RING_SIZE:-8192}
+frames = ${XLATD_FRAMES:-32768}
+[metrics]
+listen = ""
+[control]
+socket = "$XB_RUN/xlatd.sock"
+CONF
+}
+
+# nat44_rules SRC4: nftables source NAT of SRC4 to pool4 on the way out of
+# d4, with the UDP conntrack timeouts of RFC 4787 (per namespace).
+nat44_rules() {
+	nsx "$NSD" sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$NAT_UDP_TIMEOUT" \
+		net.netfilter.nf_conntrack_udp_timeout_stream="$NAT_UDP_TIMEOUT" net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 >/dev/null 2>&1 || true
+	nsx "$NSD" nft -f - <<NFT
+table ip xbnat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "d4" ip saddr $1 snat to $NAT_POOL4_RANGE
+	}
+}
+NFT
+}
+
+# nat_neigh6: the DUT reaches the IPv6 sources of the NAT flows without ND
+# (the generator host's sink program takes every frame, ND included), for
+# the reverse direction.
+nat_neigh6() {
+	for i in $(seq 0 $((NAT_SRC_ADDRS - 1))); do
+		printf 'neigh replace 2001:db8:1::%x lladdr %s dev d6 nud permanent\n' $((0x1000 + i)) "$MAC_G6"
+	done | ip -n "$NSD" -batch -
+}
+
 wait_xdp() { # wait until both DUT interfaces carry an XDP program
 	for _ in $(seq 100); do
 		if ip -n "$NSD" link show d6 | grep -q xdp && ip -n "$NSD" link show d4 | grep -q xdp; then
@@ -199,6 +282,37 @@ sink_napi() {
 # background, setsid and bash exec in place: $! is the DUT's pid.
 DUT_SESSION='echo -20 >/proc/self/autogroup 2>/dev/null; exec "$@"'
 
+# run_xlatd: check and start xlatd with $XB_RUN/xlatd.toml, pinned to the
+# DUT's CPU in a session of its own; wait for its XDP programs.
+run_xlatd() {
+	nsx "$NSD" "$XLATD" -config "$XB_RUN/xlatd.toml" -check >"$XB_RUN/dut.log" 2>&1 || {
+		echo "testbed: xlatd -check refuses $XB_RUN/xlatd.toml:" >&2
+		cat "$XB_RUN/dut.log" >&2
+		return 1
+	}
+	# shellcheck disable=SC2086
+	setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" env ${XLATD_GOMAXPROCS:+GOMAXPROCS=$XLATD_GOMAXPROCS} nice -n -20 taskset -c "$DUT_CPU" "$XLATD" -config "$XB_RUN/xlatd.toml" ${XLATD_FLAGS:-} >"$XB_RUN/dut.log" 2>&1 &
+	echo $! >"$XB_RUN/dut.pid"
+	wait_xdp
+	napi_to_dut
+}
+
+# run_tayga: TAYGA with $XB_RUN/tayga.conf (TUN xbtayga, prefix
+# 2001:db8:64::/96, IPv4 side 192.0.2.0/24), pinned like xlatd.
+run_tayga() {
+	nsx "$NSD" "$TAYGA" -c "$XB_RUN/tayga.conf" --mktun >"$XB_RUN/dut.log" 2>&1
+	# A deep TUN queue, like xlatd's deep rings (a stalled TAYGA drops
+	# at 500 frames otherwise).
+	ip -n "$NSD" link set xbtayga txqueuelen 10000 up
+	ip -n "$NSD" route add 2001:db8:64::/96 dev xbtayga
+	ip -n "$NSD" route add 192.0.2.0/24 dev xbtayga
+	forwarding 1
+	setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" nice -n -20 taskset -c "$DUT_CPU" "$TAYGA" -c "$XB_RUN/tayga.conf" --nodetach >>"$XB_RUN/dut.log" 2>&1 &
+	echo $! >"$XB_RUN/dut.pid"
+	sleep 0.3
+	kill -0 "$(cat "$XB_RUN/dut.pid")" || { cat "$XB_RUN/dut.log" >&2; return 1; }
+}
+
 start() {
 	mkdir -p "$XB_RUN"
 	case "$1" in
@@ -215,15 +329,7 @@ start() {
 			ip -n "$NSD" -6 route replace 2001:db8:64::/96 via 2001:db8:2::2 dev d4
 			ip -n "$NSD" -4 route replace 192.0.2.0/24 via 203.0.113.2 dev d6
 		fi
-		nsx "$NSD" "$XLATD" -config "$XB_RUN/xlatd.toml" -check >"$XB_RUN/dut.log" 2>&1 || {
-			cat "$XB_RUN/dut.log" >&2
-			return 1
-		}
-		# shellcheck disable=SC2086
-		setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" env ${XLATD_GOMAXPROCS:+GOMAXPROCS=$XLATD_GOMAXPROCS} nice -n -20 taskset -c "$DUT_CPU" "$XLATD" -config "$XB_RUN/xlatd.toml" ${XLATD_FLAGS:-} >"$XB_RUN/dut.log" 2>&1 &
-		echo $! >"$XB_RUN/dut.pid"
-		wait_xdp
-		napi_to_dut
+		run_xlatd
 		;;
 	tayga)
 		[ -x "$TAYGA" ] || { echo "testbed: $TAYGA not installed (apt-get install tayga)" >&2; return 1; }
@@ -235,21 +341,76 @@ prefix 2001:db8:64::/96
 map 192.0.2.2 2001:db8:1::2
 data-dir $XB_RUN/tayga
 CONF
-		nsx "$NSD" "$TAYGA" -c "$XB_RUN/tayga.conf" --mktun >"$XB_RUN/dut.log" 2>&1
-		# A deep TUN queue, like xlatd's deep rings (a stalled TAYGA drops
-		# at 500 frames otherwise).
-		ip -n "$NSD" link set xbtayga txqueuelen 10000 up
-		ip -n "$NSD" route add 2001:db8:64::/96 dev xbtayga
-		ip -n "$NSD" route add 192.0.2.0/24 dev xbtayga
+		run_tayga
+		;;
+	xlatd_nat64)
+		[ -x "$XLATD" ] || { echo "testbed: $XLATD not built" >&2; return 1; }
+		xlatd_nat64_conf >"$XB_RUN/xlatd.toml"
+		nat_neigh6
+		run_xlatd
+		;;
+	kernel_nat44)
+		command -v nft >/dev/null || { echo "testbed: nft not installed (apt-get install nftables)" >&2; return 1; }
+		ip -n "$NSD" route replace 192.0.2.0/24 via 203.0.113.2 dev d6
+		nat44_rules 192.0.2.0/24
 		forwarding 1
-		setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" nice -n -20 taskset -c "$DUT_CPU" "$TAYGA" -c "$XB_RUN/tayga.conf" --nodetach >>"$XB_RUN/dut.log" 2>&1 &
-		echo $! >"$XB_RUN/dut.pid"
-		sleep 0.3
-		kill -0 "$(cat "$XB_RUN/dut.pid")" || { cat "$XB_RUN/dut.log" >&2; return 1; }
+		;;
+	tayga_nat44)
+		[ -x "$TAYGA" ] || { echo "testbed: $TAYGA not installed (apt-get install tayga)" >&2; return 1; }
+		command -v nft >/dev/null || { echo "testbed: nft not installed (apt-get install nftables)" >&2; return 1; }
+		mkdir -p "$XB_RUN/tayga"
+		{
+			echo "tun-device xbtayga"
+			echo "ipv4-addr 192.0.2.254"
+			echo "prefix $NAT_POOL6"
+			echo "data-dir $XB_RUN/tayga"
+			# Stateless: one static map per IPv6 source address.
+			for i in $(seq 0 $((NAT_SRC_ADDRS - 1))); do
+				printf 'map 192.0.2.%d 2001:db8:1::%x\n' $((i + 1)) $((0x1000 + i))
+			done
+		} >"$XB_RUN/tayga.conf"
+		nat_neigh6
+		nat44_rules 192.0.2.0/24
+		run_tayga
 		;;
 	*)
 		echo "testbed: unknown case $1" >&2
 		return 2
+		;;
+	esac
+}
+
+# state CASE: how many state entries the DUT holds (conntrack entries of
+# the DUT namespace; xlatd's sessions).
+state() {
+	case "$1" in
+	kernel_nat44 | tayga_nat44)
+		nsx "$NSD" cat /proc/sys/net/netfilter/nf_conntrack_count
+		;;
+	xlatd_nat64)
+		# Assumes `xlatd nat64 sessions -json` prints a JSON array of
+		# sessions, or an object with "count" or a "sessions" array
+		# (CONTRACT.md does not fix the format yet).
+		nsx "$NSD" "$XLATD" nat64 sessions -json -config "$XB_RUN/xlatd.toml" |
+			/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d) if isinstance(d, list) else d.get("count", len(d.get("sessions") or [])))'
+		;;
+	*)
+		echo "testbed: $1 keeps no state" >&2
+		return 3
+		;;
+	esac
+}
+
+# clear_state CASE: empty the DUT's state table (exit 3: no way to).
+clear_state() {
+	case "$1" in
+	kernel_nat44 | tayga_nat44)
+		command -v conntrack >/dev/null || { echo "testbed: conntrack not installed (apt-get install conntrack)" >&2; return 3; }
+		nsx "$NSD" conntrack -F >/dev/null 2>&1
+		;;
+	*)
+		echo "testbed: no way to empty the state table of $1" >&2
+		return 3
 		;;
 	esac
 }
@@ -272,6 +433,12 @@ stop() {
 	case "${1:-}" in
 	tayga)
 		ip -n "$NSD" link del xbtayga 2>/dev/null || true
+		;;
+	tayga_nat44 | kernel_nat44)
+		ip -n "$NSD" link del xbtayga 2>/dev/null || true
+		ip -n "$NSD" route del 192.0.2.0/24 2>/dev/null || true
+		nsx "$NSD" nft delete table ip xbnat 2>/dev/null || true
+		command -v conntrack >/dev/null && nsx "$NSD" conntrack -F >/dev/null 2>&1 || true
 		;;
 	afxdp_fwd)
 		ip -n "$NSD" -6 route del 2001:db8:64::/96 2>/dev/null || true
@@ -304,9 +471,16 @@ start) start "${2:?case}" ;;
 stop) stop "${2:-}" ;;
 env) env ;;
 sink-napi) sink_napi ;;
-conf) xlatd_conf "$([ "${2:-xlatd}" = afxdp_fwd ] && echo true || echo false)" ;;
+state) state "${2:?case}" ;;
+clear) clear_state "${2:?case}" ;;
+conf)
+	case "${2:-xlatd}" in
+	xlatd_nat64) xlatd_nat64_conf ;;
+	*) xlatd_conf "$([ "${2:-xlatd}" = afxdp_fwd ] && echo true || echo false)" ;;
+	esac
+	;;
 *)
-	echo "usage: $0 up|down|start CASE|stop CASE|env|conf CASE" >&2
+	echo "usage: $0 up|down|start CASE|stop CASE|state CASE|clear CASE|env|conf CASE" >&2
 	exit 2
 	;;
 esac

@@ -74,11 +74,18 @@ const (
 
 func schedYield() { syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }
 
+// Stamper writes a frame's per-packet fields (sequence number, timestamp,
+// checksums; for a Flows stamper also the flow's addresses and ports) into
+// b, a copy of the template frame. *Template and *Flows implement it.
+type Stamper interface {
+	Stamp(b []byte, seq uint64, ts int64)
+}
+
 // Generate sends frames stamped from t through p until c.Count packets
 // went out, c.Duration passed or stop became true. Each batch gets one
 // timestamp (read just before the batch is stamped) and consecutive
 // sequence numbers from c.FirstSeq on.
-func Generate(p TxPort, t *Template, c GenConfig, stop *atomic.Bool) (GenResult, error) {
+func Generate(p TxPort, t Stamper, c GenConfig, stop *atomic.Bool) (GenResult, error) {
 	if c.Count == 0 && c.Duration <= 0 {
 		return GenResult{}, ErrUnbounded
 	}

@@ -46,6 +46,7 @@ type Template struct {
 	payOff  int
 	csumOff int
 	base    uint16 // folded sum of pseudo-header + UDP header + payload with seq/ts zero
+	is4     bool
 }
 
 // ErrFrameSize reports a frame too small to carry the payload.
@@ -117,7 +118,7 @@ func NewTemplate(f Flow, wireLen int) (*Template, error) {
 	for i := PayloadMin; i < len(pay); i++ {
 		pay[i] = byte(i)
 	}
-	t := &Template{Frame: b, payOff: l4 + header.UDPLen, csumOff: l4 + header.UDPCsum}
+	t := &Template{Frame: b, payOff: l4 + header.UDPLen, csumOff: l4 + header.UDPCsum, is4: f.Src.Is4()}
 	t.base = checksum.Checksum(udp, ph) // seq/ts/checksum are zero here
 	t.Stamp(b, 0, 0)
 	return t, nil
@@ -125,17 +126,19 @@ func NewTemplate(f Flow, wireLen int) (*Template, error) {
 
 // Stamp writes seq and ts into b (a copy of t.Frame) and fixes the UDP
 // checksum incrementally. It does not allocate.
-func (t *Template) Stamp(b []byte, seq uint64, ts int64) {
+func (t *Template) Stamp(b []byte, seq uint64, ts int64) { t.stamp(b, uint64(t.base), seq, ts) }
+
+// stamp writes seq and ts and the UDP checksum for a frame whose other
+// checksummed bytes sum (folded or not) to base.
+func (t *Template) stamp(b []byte, base uint64, seq uint64, ts int64) {
 	p := b[t.payOff : t.payOff+PayloadMin]
 	binary.BigEndian.PutUint64(p[paySeq:], seq)
 	binary.BigEndian.PutUint64(p[payTS:], uint64(ts))
 	u := uint64(ts)
-	s := uint64(t.base) +
+	s := base +
 		seq>>48 + seq>>32&0xffff + seq>>16&0xffff + seq&0xffff +
 		u>>48 + u>>32&0xffff + u>>16&0xffff + u&0xffff
-	s = (s >> 16) + (s & 0xffff)
-	s = (s >> 16) + (s & 0xffff)
-	c := ^uint16(s)
+	c := ^fold(s)
 	if c == 0 {
 		c = 0xffff // RFC 768: a computed zero is sent as all ones
 	}

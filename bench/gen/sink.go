@@ -24,8 +24,11 @@ type Sink struct {
 	// Want, when not zero, is the EtherType benchmark frames must arrive
 	// with (IPv4 after 6->4 translation, for instance); benchmark frames
 	// of the other family count as Wrong, not as received.
-	Want    uint16
-	Wrong   uint64
+	Want  uint16
+	Wrong uint64
+	// Learn, when not nil, collects the tuples of the IPv4 benchmark
+	// frames received (RFC 9693 preliminary phase).
+	Learn   *Learner
 	FirstRx int64
 	LastRx  int64
 
@@ -67,6 +70,9 @@ func (s *Sink) Process(frames [][]byte, now int64) {
 			continue
 		}
 		s.Seq.Add(seq)
+		if s.Learn != nil {
+			s.Learn.add(f)
+		}
 		lat := now - ts
 		s.Latency.Record(lat)
 		if s.havePrev {

@@ -10,16 +10,13 @@ import (
 // extends RFC 8219 for stateful NAT64. The pieces below are the seams the
 // NAT64 mode will plug into; nothing here fabricates a result.
 //
-// TODO(nat64): when xlatd's nat64 mode exists, implement StatefulTester in
-// bench/cmd/xlatd-bench: the generator varies UDP ports per frame with
-// Ports (RFC 4814 section 4.5), the sink on the IPv4 side counts distinct
-// 5-tuples, and a preliminary phase (RFC 9693 section 4.4) fills the state
-// table before each measurement. Then add to the report:
-//   - maximum connection establishment rate (RFC 9693 section 7.1),
-//   - connection tear-down rate (section 7.3),
-//   - state table capacity (section 7.4: the number of connections the
-//     preliminary phase can create before the validation phase loses frames),
-//   - throughput, latency and PDV with a full state table (section 7.2).
+// The netns testbed's RFC 9693 suite is bench/cmd/xlatd-bench/nat.go
+// (xlatd-bench -suite nat64, make bench-nat64): bench/gen.Flows varies the
+// 5-tuple per frame (RFC 4814 ports in RFC 9693's restricted ranges), the
+// setup rate is SearchThroughput over trials whose every frame opens a new
+// flow, and the preliminary phase, state count (table capacity) and
+// tear-down are measured around it. The interfaces below remain for other
+// testers (TRex, hardware) that cannot reuse the netns Tester.
 
 // Ports draws pseudorandom UDP source and destination ports uniformly from
 // the RFC 4814 section 4.5 ranges (source 1024-65535, destination 1-49151

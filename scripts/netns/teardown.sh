@@ -34,5 +34,10 @@ for ns in "$P-h6" "$P-box" "$P-h4" "$P-sw"; do
 		ip netns delete "$ns"
 	fi
 done
+# The resolver file scripts/netns/dns64.sh gave the IPv6 host.
+if grep -qs 'scripts/netns/dns64.sh' "/etc/netns/$P-h6/resolv.conf"; then
+	rm -f "/etc/netns/$P-h6/resolv.conf"
+	rmdir "/etc/netns/$P-h6" 2>/dev/null || true
+fi
 rm -rf "$RUN"
 echo "testbed $P down"

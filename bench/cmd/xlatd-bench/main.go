@@ -36,6 +36,8 @@ import (
 var allCases = []string{"generator", "afxdp_fwd", "xlatd", "kernel", "tayga"}
 
 type options struct {
+	suite                     string // siit | nat64
+	nat                       natOptions
 	prefix, testbed, out, png string
 	cases                     []string
 	sizes                     []int
@@ -96,6 +98,17 @@ func main() {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	if o.suite == "nat64" {
+		rep, err := runNAT(ctx, o)
+		if rep != nil {
+			finishNAT(os.Stdout, rep, o)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "xlatd-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	rep, err := run(ctx, o)
 	if rep != nil {
 		finish(rep, o)
@@ -113,9 +126,11 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.testbed, "testbed", "bench/testbed.sh", "testbed script (start/stop CASE)")
 	fs.StringVar(&o.out, "out", "", "JSON output file (default bench/results/bench-<time>.json)")
 	fs.StringVar(&o.png, "png", "", "PNG chart (default: the JSON name with .png)")
-	cases := fs.String("cases", strings.Join(allCases, ","), "cases to run")
-	sizes := fs.String("sizes", "84,128,256,512,1024,1280,1518", "IPv6-side frame sizes (FCS included)")
-	dirs := fs.String("dirs", "6to4,4to6,bidir", "directions")
+	fs.StringVar(&o.suite, "suite", "siit", "siit (RFC 8219) or nat64 (RFC 9693 stateful NAT: xlatd NAT64, kernel NAT44, TAYGA + NAT44)")
+	cases := fs.String("cases", "", "cases to run (default: all of the suite: "+strings.Join(allCases, ",")+" | "+strings.Join(natCases, ",")+")")
+	sizes := fs.String("sizes", "", "IPv6-side frame sizes (FCS included; default 84,128,256,512,1024,1280,1518, nat64: 84)")
+	dirs := fs.String("dirs", "6to4,4to6,bidir", "directions (nat64: 6to4 only)")
+	natFlags(fs, &o.nat)
 	fs.DurationVar(&o.search.TrialDuration, "trial", 200*time.Millisecond, "trial length of the throughput search")
 	fs.Float64Var(&o.search.Precision, "precision", 0.03, "binary search stops when (hi-lo)/hi is below this")
 	fs.IntVar(&o.search.MaxIterations, "iterations", 6, "binary search trials after the first")
@@ -141,14 +156,35 @@ func parseFlags(args []string) (options, error) {
 	if o.prefix == "" {
 		return o, errors.New("-prefix (or XB_PREFIX) is required")
 	}
+	known := allCases
+	switch o.suite {
+	case "siit":
+		if *sizes == "" {
+			*sizes = "84,128,256,512,1024,1280,1518"
+		}
+	case "nat64":
+		known = natCases
+		if *sizes == "" {
+			*sizes = "84"
+		}
+		*dirs = "6to4"
+		if err := o.nat.parse(); err != nil {
+			return o, err
+		}
+	default:
+		return o, fmt.Errorf("-suite %q: want siit or nat64", o.suite)
+	}
+	if *cases == "" {
+		*cases = strings.Join(known, ",")
+	}
 	for _, c := range strings.Split(*cases, ",") {
 		c = strings.TrimSpace(c)
 		ok := false
-		for _, k := range allCases {
+		for _, k := range known {
 			ok = ok || c == k
 		}
 		if !ok {
-			return o, fmt.Errorf("unknown case %q (%s)", c, strings.Join(allCases, ","))
+			return o, fmt.Errorf("unknown case %q (%s)", c, strings.Join(known, ","))
 		}
 		o.cases = append(o.cases, c)
 	}
@@ -176,7 +212,11 @@ func parseFlags(args []string) (options, error) {
 		}
 	}
 	if o.out == "" {
-		o.out = filepath.Join("bench", "results", "bench-"+time.Now().UTC().Format("20060102-150405")+".json")
+		name := "bench-"
+		if o.suite == "nat64" {
+			name = "nat64-"
+		}
+		o.out = filepath.Join("bench", "results", name+time.Now().UTC().Format("20060102-150405")+".json")
 	}
 	if o.png == "" {
 		o.png = strings.TrimSuffix(o.out, ".json") + ".png"
@@ -199,14 +239,25 @@ func kernelRelease() string {
 	return string(b)
 }
 
-func testbed(o options, verb, cas string) error {
+// testbedOut runs a testbed verb and returns its trimmed stdout.
+func testbedOut(o options, verb, cas string) (string, error) {
 	cmd := exec.Command(o.testbed, verb, cas)
 	cmd.Env = append(os.Environ(), "XB_PREFIX="+o.prefix, fmt.Sprintf("GEN_CPU=%d", max(o.genCPU, 0)))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s %s %s: %v: %s", o.testbed, verb, cas, err, strings.TrimSpace(string(out)))
+	if o.suite == "nat64" {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("NAT_SRC_ADDRS=%d", o.nat.srcAddrs))
 	}
-	return nil
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s %s %s: %v: %s", o.testbed, verb, cas, err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func testbed(o options, verb, cas string) error {
+	_, err := testbedOut(o, verb, cas)
+	return err
 }
 
 func run(ctx context.Context, o options) (*Report, error) {
@@ -215,36 +266,11 @@ func run(ctx context.Context, o options) (*Report, error) {
 		CPUs: runtime.NumCPU(), GenCPU: o.genCPU, SinkCPU: o.sinkCPU, Trial: o.search.TrialDuration.String(),
 		Precision: o.search.Precision, Tolerance: o.search.LossTolerance, Cases: o.cases, CaseError: map[string]string{},
 	}
-	xo := port.XSKOptions{Frames: o.frames, FrameSize: 2048, Ring: o.frames / 2}
-	ns := func(s string) string { return o.prefix + "-" + s }
-	b := &bed{drain: o.drain, batch: o.batch, maxPPS: 20e6, verbose: o.verbose}
-	var err error
-	if b.g6, err = openEndpoint(ns("gen"), "g6", macG6, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
+	b, closeBed, err := openBed(o)
+	if err != nil {
 		return nil, err
 	}
-	defer b.g6.close()
-	if b.s4, err = openEndpoint(ns("sink"), "s4", macS4, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
-		return nil, err
-	}
-	defer b.s4.close()
-	if b.gx, err = openEndpoint(ns("gen"), "gx", macGX, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
-		return nil, err
-	}
-	defer b.gx.close()
-	if b.sx, err = openEndpoint(ns("sink"), "sx", macSX, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
-		return nil, err
-	}
-	defer b.sx.close()
-	if o.sinkNAPI && b.g6.x != nil {
-		if err := testbed(o, "sink-napi", ""); err != nil {
-			fmt.Fprintln(os.Stderr, "xlatd-bench:", err)
-		}
-	}
-	if b.g6.x != nil {
-		fmt.Fprintf(os.Stderr, "xlatd-bench: AF_XDP endpoints up (sink programs native=%v, zero-copy=%v)\n", b.g6.x.Native, b.g6.x.ZeroCopy())
-	} else {
-		fmt.Fprintln(os.Stderr, "xlatd-bench: AF_PACKET endpoints up")
-	}
+	defer closeBed()
 
 	deadline := time.Now().Add(o.budget)
 	ceiling := map[string]float64{} // "dir/size" -> generator pps
@@ -313,6 +339,53 @@ func run(ctx context.Context, o options) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// openBed opens the four host endpoints of the testbed (AF_XDP, or
+// AF_PACKET as the fallback); the function returned closes them.
+func openBed(o options) (*bed, func(), error) {
+	xo := port.XSKOptions{Frames: o.frames, FrameSize: 2048, Ring: o.frames / 2}
+	ns := func(s string) string { return o.prefix + "-" + s }
+	b := &bed{drain: o.drain, batch: o.batch, maxPPS: 20e6, verbose: o.verbose}
+	var err error
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	if b.g6, err = openEndpoint(ns("gen"), "g6", macG6, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, b.g6.close)
+	if b.s4, err = openEndpoint(ns("sink"), "s4", macS4, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, b.s4.close)
+	if b.gx, err = openEndpoint(ns("gen"), "gx", macGX, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, b.gx.close)
+	if b.sx, err = openEndpoint(ns("sink"), "sx", macSX, o.genCPU, o.sinkCPU, xo, o.afPacket); err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, b.sx.close)
+	if o.sinkNAPI && b.g6.x != nil {
+		if err := testbed(o, "sink-napi", ""); err != nil {
+			fmt.Fprintln(os.Stderr, "xlatd-bench:", err)
+		}
+	}
+	if b.g6.x != nil {
+		fmt.Fprintf(os.Stderr, "xlatd-bench: AF_XDP endpoints up (sink programs native=%v, zero-copy=%v)\n", b.g6.x.Native, b.g6.x.ZeroCopy())
+	} else {
+		fmt.Fprintln(os.Stderr, "xlatd-bench: AF_PACKET endpoints up")
+	}
+
+	return b, closeAll, nil
 }
 
 func measure(ctx context.Context, o options, b *bed, cell *Cell, d rfc8219.Direction, size int, ceiling map[string]float64) {

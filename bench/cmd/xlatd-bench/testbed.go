@@ -147,7 +147,9 @@ func (e *endpoint) close() {
 type leg struct {
 	from, to *endpoint
 	tmpl     *gen.Template
-	want     uint16 // EtherType expected at the sink
+	st       gen.Stamper // per-frame fields; nil: tmpl (one flow)
+	want     uint16      // EtherType expected at the sink
+	learn    *gen.Learner
 }
 
 // bed is the Tester over the netns testbed for one case at a time.
@@ -215,18 +217,28 @@ func (b *bed) legs(d rfc8219.Direction, size int) ([]leg, error) {
 
 // Trial implements rfc8219.Tester.
 func (b *bed) Trial(ctx context.Context, t rfc8219.Trial) (rfc8219.TrialResult, error) {
-	var out rfc8219.TrialResult
 	legs, err := b.legs(t.Direction, t.FrameSize)
 	if err != nil {
-		return out, err
+		return rfc8219.TrialResult{}, err
 	}
-	b.trials++
-	base := b.trials << 40
+	return b.trialLegs(ctx, t, b.trialCount(t), legs)
+}
+
+// trialCount bounds the packets of a trial: what its rate promises with
+// some room, or what the fastest generator sends in its time.
+func (b *bed) trialCount(t rfc8219.Trial) uint64 {
 	bound := b.maxPPS * t.Duration.Seconds()
 	if t.Rate > 0 {
 		bound = t.Rate*t.Duration.Seconds()*1.05 + float64(4*b.batch)
 	}
-	count := uint64(bound)
+	return uint64(bound)
+}
+
+// trialLegs runs one trial of at most count packets per leg.
+func (b *bed) trialLegs(ctx context.Context, t rfc8219.Trial, count uint64, legs []leg) (rfc8219.TrialResult, error) {
+	var out rfc8219.TrialResult
+	b.trials++
+	base := b.trials << 40
 	for _, l := range legs {
 		l := l
 		l.from.tx.do(func() { l.from.setupErr = l.from.txp.SetTemplate(l.tmpl.Frame) })
@@ -236,6 +248,7 @@ func (b *bed) Trial(ctx context.Context, t rfc8219.Trial) (rfc8219.TrialResult, 
 		l.to.rx.do(func() {
 			l.to.sink.ResetBase(base, count)
 			l.to.sink.Want = l.want
+			l.to.sink.Learn = l.learn
 		})
 	}
 	var stop atomic.Bool
@@ -247,8 +260,12 @@ func (b *bed) Trial(ctx context.Context, t rfc8219.Trial) (rfc8219.TrialResult, 
 	cfg := gen.GenConfig{Rate: t.Rate, Count: count, Duration: t.Duration, Batch: b.batch, FirstSeq: base}
 	for _, l := range legs {
 		l := l
+		var st gen.Stamper = l.tmpl
+		if l.st != nil {
+			st = l.st
+		}
 		gens = append(gens, l.from.tx.async(func() {
-			l.from.genRes, l.from.genErr = gen.Generate(l.from.txp, l.tmpl, cfg, nil)
+			l.from.genRes, l.from.genErr = gen.Generate(l.from.txp, st, cfg, nil)
 		}))
 	}
 	for _, g := range gens {
