@@ -59,22 +59,37 @@ func nhSlot(key *[2]uint64, oif int32) uint64 {
 	return h >> (64 - nhCacheBits)
 }
 
-// lookup returns the next hop's MAC address of dst (IPv4 in dst[0:4] when
-// v4) out of interface oif. A lookup that misses the cache goes to the
-// snapshot; a neighbour Miss adds a resolution request to req.
-func (c *nhCache) lookup(oif int, dst *[16]byte, v4 bool, req *neigh.Requests) ([6]byte, neigh.Result) {
-	key := [2]uint64{binary.LittleEndian.Uint64(dst[0:8]), binary.LittleEndian.Uint64(dst[8:16])}
+// found returns the cached MAC address of a next hop found in the current
+// snapshot; false when the cache has no such answer.
+func (c *nhCache) found(oif int, key [2]uint64, v4 bool) ([6]byte, bool) {
+	e := &c.ent[nhSlot(&key, int32(oif))]
+	return e.mac, e.valid && e.res == neigh.Found && e.key == key && e.oif == int32(oif) && e.v4 == v4
+}
+
+// lookup returns the next hop's MAC address of the destination key (an
+// IPv4 address in the low 4 bytes of key[0] when v4; an IPv6 address as two
+// little-endian words) out of interface oif. A lookup that misses the cache
+// goes to the snapshot; a neighbour Miss adds a resolution request to req.
+func (c *nhCache) lookup(oif int, key [2]uint64, v4 bool, req *neigh.Requests) ([6]byte, neigh.Result) {
 	e := &c.ent[nhSlot(&key, int32(oif))]
 	if e.valid && e.key == key && e.oif == int32(oif) && e.v4 == v4 && (e.res == neigh.Found || e.vec == c.vec) {
 		return e.mac, e.res
 	}
+	return c.fill(e, oif, key, v4, req)
+}
+
+// fill looks key up in the snapshot and caches the answer in e.
+func (c *nhCache) fill(e *nhEntry, oif int, key [2]uint64, v4 bool, req *neigh.Requests) ([6]byte, neigh.Result) {
+	var dst [16]byte
+	binary.LittleEndian.PutUint64(dst[0:8], key[0])
+	binary.LittleEndian.PutUint64(dst[8:16], key[1])
 	var mac [6]byte
 	var nh [16]byte
 	var res neigh.Result
 	if v4 {
 		mac, nh, res = c.snap.Lookup4(oif, [4]byte(dst[0:4]))
 	} else {
-		mac, nh, res = c.snap.Lookup6(oif, *dst)
+		mac, nh, res = c.snap.Lookup6(oif, dst)
 	}
 	*e = nhEntry{key: key, oif: int32(oif), v4: v4, res: res, mac: mac, valid: true, vec: c.vec}
 	if res == neigh.Miss {
@@ -102,43 +117,49 @@ type heldFrame struct {
 const badFrame neigh.Result = 255
 
 // nextHop finds the MAC address of the next hop of frame b leaving on side
-// s. In forward-only mode an IPv6 frame leaving on the IPv4 side (and the
-// reverse) goes to the next hop of its destination's translation, as the
-// translated frame would.
+// s, through the cache.
 func (w *Worker) nextHop(b []byte, s batch.Side) (mac [6]byte, res neigh.Result) {
 	if w.nhc.snap == nil {
 		return mac, neigh.NoRoute
 	}
-	var dst [16]byte
-	var v4 bool
+	key, v4, res := w.dstKey(b, s)
+	if res != neigh.Found {
+		return mac, res
+	}
+	return w.nhc.lookup(w.ifindex[s], key, v4, &w.req)
+}
+
+// dstKey reads the destination of frame b leaving on side s as a cache key
+// (res Found), or says why it has none (NoRoute, badFrame). In
+// forward-only mode an IPv6 frame leaving on the IPv4 side (and the
+// reverse) goes to the next hop of its destination's translation, as the
+// translated frame would. The key is read straight from the frame:
+// building an address in a local array and loading it back in wider words
+// would stall on store forwarding once per frame.
+func (w *Worker) dstKey(b []byte, s batch.Side) (key [2]uint64, v4 bool, res neigh.Result) {
 	switch {
 	case len(b) >= header.EthernetLen+20 && b[12] == 0x08 && b[13] == 0x00:
 		dst4 := (*[4]byte)(b[header.EthernetLen+16 : header.EthernetLen+20])
-		v4 = true
 		if s == batch.Side6 { // forward-only
-			if w.fwdMap == nil || w.fwdMap.To6(dst4, &dst) != mapping.OK {
-				return mac, neigh.NoRoute
+			var d6 [16]byte
+			if w.fwdMap == nil || w.fwdMap.To6(dst4, &d6) != mapping.OK {
+				return key, false, neigh.NoRoute
 			}
-			v4 = false
-		} else {
-			copy(dst[:4], dst4[:])
+			return [2]uint64{binary.LittleEndian.Uint64(d6[0:8]), binary.LittleEndian.Uint64(d6[8:16])}, false, neigh.Found
 		}
+		return [2]uint64{uint64(binary.LittleEndian.Uint32(dst4[:]))}, true, neigh.Found
 	case len(b) >= header.EthernetLen+40 && b[12] == 0x86 && b[13] == 0xdd:
-		dst6 := (*[16]byte)(b[header.EthernetLen+24 : header.EthernetLen+40])
+		dst6 := b[header.EthernetLen+24 : header.EthernetLen+40]
 		if s == batch.Side4 && !w.oneArmed { // forward-only
 			var d4 [4]byte
-			if w.fwdMap == nil || w.fwdMap.To4(dst6, &d4) != mapping.OK {
-				return mac, neigh.NoRoute
+			if w.fwdMap == nil || w.fwdMap.To4((*[16]byte)(dst6), &d4) != mapping.OK {
+				return key, false, neigh.NoRoute
 			}
-			copy(dst[:4], d4[:])
-			v4 = true
-		} else {
-			dst = *dst6
+			return [2]uint64{uint64(binary.LittleEndian.Uint32(d4[:]))}, true, neigh.Found
 		}
-	default:
-		return mac, badFrame
+		return [2]uint64{binary.LittleEndian.Uint64(dst6[0:8]), binary.LittleEndian.Uint64(dst6[8:16])}, false, neigh.Found
 	}
-	return w.nhc.lookup(w.ifindex[s], &dst, v4, &w.req)
+	return key, false, badFrame
 }
 
 // send fills in the MAC addresses of a frame leaving on side s and queues

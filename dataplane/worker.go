@@ -204,6 +204,9 @@ func (w *Worker) Step(now int64) int {
 // output sends a received frame where its verdict says and gives back the
 // chunks that did not go to a TX ring.
 func (w *Worker) output(f *batch.Frame, o origin) {
+	if w.sendFast(f, o) {
+		return
+	}
 	mi, ch, ok := o.mem, o.chunk, true
 	if m := &w.mems[o.mem]; cap(f.Buf) == 0 || unsafe.SliceData(f.Buf) != unsafe.SliceData(m.area[o.chunk:]) {
 		// The translator put the frame in another buffer.
@@ -223,6 +226,49 @@ func (w *Worker) output(f *batch.Frame, o origin) {
 		w.release(o.mem, o.chunk)
 		w.alloc.resolve(mi, ch)
 	}
+}
+
+// sendFast sends the common frame in one go: translated in place, bound
+// for a port on the same UMEM, its next hop found in the cache. For
+// anything else it changes nothing and reports false.
+func (w *Worker) sendFast(f *batch.Frame, o origin) bool {
+	var s batch.Side
+	switch f.Verdict {
+	case batch.To4:
+		s = batch.Side4
+	case batch.To6:
+		s = batch.Side6
+	default:
+		return false
+	}
+	p := w.out[s]
+	if p < 0 || w.nhc.snap == nil {
+		return false
+	}
+	ps := &w.ports[p]
+	if ps.mem != o.mem || ps.ntx == len(ps.tx) || f.Off < 0 || f.Len <= 0 || f.Off+f.Len > len(f.Buf) ||
+		unsafe.SliceData(f.Buf) != unsafe.SliceData(w.mems[o.mem].area[o.chunk:]) {
+		return false
+	}
+	b := f.Buf[f.Off : f.Off+f.Len]
+	key, v4, res := w.dstKey(b, s)
+	if res != neigh.Found {
+		return false
+	}
+	mac, ok := w.nhc.found(w.ifindex[s], key, v4)
+	if !ok {
+		return false
+	}
+	*(*[6]byte)(b[0:6]) = mac
+	*(*[6]byte)(b[6:12]) = w.mac[s]
+	ps.tx[ps.ntx] = afxdp.Desc{Addr: o.chunk + uint64(f.Off), Len: uint32(f.Len)}
+	ps.ntx++
+	if s == batch.Side6 {
+		w.dp[TX6]++
+	} else {
+		w.dp[TX4]++
+	}
+	return true
 }
 
 // outputExtra sends a frame the translator added (a fragment in a buffer
