@@ -9,6 +9,7 @@
 package dataplane
 
 import (
+	"log/slog"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -71,6 +72,10 @@ type WorkerConfig struct {
 	Resolve     func(neigh.Requests) // must not block; called at most once per vector
 	Stats       *Stats               // where the totals go
 	PollTimeout time.Duration        // idle sleep bound (default 100ms)
+	// Pin binds the worker's OS thread (only that thread) to CPU.
+	Pin    bool
+	CPU    int
+	Logger *slog.Logger // for what cannot be counted (default slog.Default())
 }
 
 // spinTime is how long a busy-polling worker keeps polling its rings after
@@ -105,6 +110,8 @@ type Worker struct {
 	nhc    nhCache        // next hops of the current neighbour snapshot
 	fwdMap *mapping.Table // forward-only: where frames would be translated to
 
+	tid atomic.Int32 // the thread running Run, once it runs (tests)
+
 	// Frames waiting for their next hop's MAC address (bounded).
 	held  [holdSize]heldFrame
 	nheld int
@@ -121,6 +128,9 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	}
 	if cfg.Stats == nil {
 		cfg.Stats = new(Stats)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	w := &Worker{cfg: cfg, tr: batch.New(cfg.Config)}
 	w.alloc.w = w
@@ -330,10 +340,18 @@ var epoch = time.Now()
 
 // Run loops until stop is set: Step while there is traffic, spin a while
 // when BusyPoll, then sleep in poll(2) until a socket is readable or the
-// PollTimeout passes. The goroutine is locked to its OS thread.
+// PollTimeout passes. The goroutine is locked to its OS thread, which is
+// bound to WorkerConfig.CPU when Pin is set.
 func (w *Worker) Run(stop *atomic.Bool) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	if w.cfg.Pin {
+		if err := pinThread(w.cfg.CPU); err != nil {
+			w.cfg.Logger.Error("worker thread not pinned", "queue", w.cfg.Queue, "err", err)
+		}
+	} else {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
+	w.tid.Store(int32(unix.Gettid()))
 	timeout := int(w.cfg.PollTimeout / time.Millisecond)
 	lastBusy := int64(0)
 	for !stop.Load() {
