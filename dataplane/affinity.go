@@ -23,19 +23,40 @@ func pinThread(cpu int) error {
 	return nil
 }
 
-// CheckCPUs reports an error naming the first of cpus that the process may
-// not run on (its affinity mask, as taskset or a cgroup set it).
+// CheckCPUs reports an error naming the first of cpus that a worker
+// cannot be pinned to. It tries each on the calling thread and restores
+// that thread's mask afterwards: the kernel allows any CPU of the
+// process's cpuset (cgroup), even one outside the mask the process was
+// started with (taskset), which is how the Go runtime's threads can be
+// kept off the workers' CPUs altogether.
 func CheckCPUs(cpus []int) error {
-	var set unix.CPUSet
-	// The calling thread's mask: any thread but a pinned worker's (those
-	// are locked to their workers) has the process's mask.
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		return fmt.Errorf("datapath.cpus: reading the process's CPU affinity: %w", err)
+	if len(cpus) == 0 {
+		return nil
 	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var saved unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &saved); err != nil {
+		return fmt.Errorf("datapath.cpus: reading the CPU affinity: %w", err)
+	}
+	var bad error
 	for _, c := range cpus {
-		if c < 0 || c >= len(set)*64 || !set.IsSet(c) {
-			return fmt.Errorf("datapath.cpus: CPU %d is not available to xlatd (it may run on %d CPUs)", c, set.Count())
+		var set unix.CPUSet
+		if c < 0 || c >= len(set)*64 {
+			bad = fmt.Errorf("datapath.cpus: CPU %d does not exist", c)
+			break
+		}
+		set.Set(c)
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			bad = fmt.Errorf("datapath.cpus: CPU %d is not available to xlatd: %w", c, err)
+			break
 		}
 	}
-	return nil
+	if err := unix.SchedSetaffinity(0, &saved); err != nil {
+		// The thread must not go back to the runtime with a worker's
+		// mask: keep it locked, so that it exits with this goroutine.
+		runtime.LockOSThread()
+		return fmt.Errorf("datapath.cpus: restoring the CPU affinity: %w", err)
+	}
+	return bad
 }
