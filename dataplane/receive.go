@@ -1,12 +1,19 @@
 package dataplane
 
-import "github.com/xlatd/xlatd/batch"
+import (
+	"unsafe"
 
-// origin is the UMEM chunk a received frame started in; the translator may
-// move a frame elsewhere (never today, but Step does not rely on it).
+	"github.com/xlatd/xlatd/batch"
+)
+
+// origin is the UMEM chunk a received frame started in, and the address of
+// that chunk in memory: the translator may move a frame to another buffer
+// (never today, but Step does not rely on it), which a comparison of
+// addresses tells.
 type origin struct {
 	mem   int
 	chunk uint64
+	ptr   *byte
 }
 
 // receive fills the vector from the ports, alternating which goes first.
@@ -50,7 +57,7 @@ func (w *Worker) receive() {
 			} else {
 				w.dp[RX4]++
 			}
-			w.orig[v.N] = origin{mem: ps.mem, chunk: c}
+			w.orig[v.N] = origin{mem: ps.mem, chunk: c, ptr: unsafe.SliceData(buf)}
 			// Field by field: a composite literal is built on the stack
 			// and copied with wide loads that cannot be forwarded from
 			// its narrow stores (a store-forwarding stall per frame).

@@ -218,7 +218,7 @@ func (w *Worker) output(f *batch.Frame, o origin) {
 		return
 	}
 	mi, ch, ok := o.mem, o.chunk, true
-	if m := &w.mems[o.mem]; cap(f.Buf) == 0 || unsafe.SliceData(f.Buf) != unsafe.SliceData(m.area[o.chunk:]) {
+	if unsafe.SliceData(f.Buf) != o.ptr {
 		// The translator put the frame in another buffer.
 		mi, ch, ok = w.chunkOf(f.Buf)
 	}
@@ -256,8 +256,8 @@ func (w *Worker) sendFast(f *batch.Frame, o origin) bool {
 		return false
 	}
 	ps := &w.ports[p]
-	if ps.mem != o.mem || ps.ntx == len(ps.tx) || f.Off < 0 || f.Len <= 0 || f.Off+f.Len > len(f.Buf) ||
-		unsafe.SliceData(f.Buf) != unsafe.SliceData(w.mems[o.mem].area[o.chunk:]) {
+	if ps.mem != o.mem || ps.ntx == len(ps.tx) || unsafe.SliceData(f.Buf) != o.ptr ||
+		f.Off < 0 || f.Len <= 0 || f.Off+f.Len > len(f.Buf) {
 		return false
 	}
 	b := f.Buf[f.Off : f.Off+f.Len]
