@@ -22,7 +22,8 @@ const nhCacheBits = 6
 // in the first 4 bytes of key, as neigh does), its egress interface and
 // the answer.
 type nhEntry struct {
-	key   [2]uint64
+	k0    uint64
+	k1    uint64
 	oif   int32
 	v4    bool
 	res   neigh.Result
@@ -54,35 +55,39 @@ func (c *nhCache) begin(s NextHops) {
 	}
 }
 
-func nhSlot(key *[2]uint64, oif int32) uint64 {
-	h := (key[0] ^ key[1] ^ uint64(uint32(oif))) * 0x9e3779b97f4a7c15
+func nhSlot(k0, k1 uint64, oif int32) uint64 {
+	h := (k0 ^ k1 ^ uint64(uint32(oif))) * 0x9e3779b97f4a7c15
 	return h >> (64 - nhCacheBits)
 }
 
-// found returns the cached MAC address of a next hop found in the current
-// snapshot; false when the cache has no such answer.
-func (c *nhCache) found(oif int, key [2]uint64, v4 bool) ([6]byte, bool) {
-	e := &c.ent[nhSlot(&key, int32(oif))]
-	return e.mac, e.valid && e.res == neigh.Found && e.key == key && e.oif == int32(oif) && e.v4 == v4
+// found returns the cache entry of a next hop found in the current
+// snapshot, or nil. (An entry rather than the MAC address: the compiler
+// returns a [6]byte through memory, to be read back at once.)
+func (c *nhCache) found(oif int, k0, k1 uint64, v4 bool) *nhEntry {
+	e := &c.ent[nhSlot(k0, k1, int32(oif))]
+	if e.valid && e.res == neigh.Found && e.k0 == k0 && e.k1 == k1 && e.oif == int32(oif) && e.v4 == v4 {
+		return e
+	}
+	return nil
 }
 
-// lookup returns the next hop's MAC address of the destination key (an
-// IPv4 address in the low 4 bytes of key[0] when v4; an IPv6 address as two
+// lookup returns the next hop's MAC address of the destination k0, k1 (an
+// IPv4 address in the low 4 bytes of k0 when v4; an IPv6 address as two
 // little-endian words) out of interface oif. A lookup that misses the cache
 // goes to the snapshot; a neighbour Miss adds a resolution request to req.
-func (c *nhCache) lookup(oif int, key [2]uint64, v4 bool, req *neigh.Requests) ([6]byte, neigh.Result) {
-	e := &c.ent[nhSlot(&key, int32(oif))]
-	if e.valid && e.key == key && e.oif == int32(oif) && e.v4 == v4 && (e.res == neigh.Found || e.vec == c.vec) {
+func (c *nhCache) lookup(oif int, k0, k1 uint64, v4 bool, req *neigh.Requests) ([6]byte, neigh.Result) {
+	e := &c.ent[nhSlot(k0, k1, int32(oif))]
+	if e.valid && e.k0 == k0 && e.k1 == k1 && e.oif == int32(oif) && e.v4 == v4 && (e.res == neigh.Found || e.vec == c.vec) {
 		return e.mac, e.res
 	}
-	return c.fill(e, oif, key, v4, req)
+	return c.fill(e, oif, k0, k1, v4, req)
 }
 
 // fill looks key up in the snapshot and caches the answer in e.
-func (c *nhCache) fill(e *nhEntry, oif int, key [2]uint64, v4 bool, req *neigh.Requests) ([6]byte, neigh.Result) {
+func (c *nhCache) fill(e *nhEntry, oif int, k0, k1 uint64, v4 bool, req *neigh.Requests) ([6]byte, neigh.Result) {
 	var dst [16]byte
-	binary.LittleEndian.PutUint64(dst[0:8], key[0])
-	binary.LittleEndian.PutUint64(dst[8:16], key[1])
+	binary.LittleEndian.PutUint64(dst[0:8], k0)
+	binary.LittleEndian.PutUint64(dst[8:16], k1)
 	var mac [6]byte
 	var nh [16]byte
 	var res neigh.Result
@@ -91,7 +96,7 @@ func (c *nhCache) fill(e *nhEntry, oif int, key [2]uint64, v4 bool, req *neigh.R
 	} else {
 		mac, nh, res = c.snap.Lookup6(oif, dst)
 	}
-	*e = nhEntry{key: key, oif: int32(oif), v4: v4, res: res, mac: mac, valid: true, vec: c.vec}
+	*e = nhEntry{k0: k0, k1: k1, oif: int32(oif), v4: v4, res: res, mac: mac, valid: true, vec: c.vec}
 	if res == neigh.Miss {
 		req.Add(oif, nh, v4)
 	}
@@ -122,11 +127,11 @@ func (w *Worker) nextHop(b []byte, s batch.Side) (mac [6]byte, res neigh.Result)
 	if w.nhc.snap == nil {
 		return mac, neigh.NoRoute
 	}
-	key, v4, res := w.dstKey(b, s)
+	k0, k1, v4, res := w.dstKey(b, s)
 	if res != neigh.Found {
 		return mac, res
 	}
-	return w.nhc.lookup(w.ifindex[s], key, v4, &w.req)
+	return w.nhc.lookup(w.ifindex[s], k0, k1, v4, &w.req)
 }
 
 // dstKey reads the destination of frame b leaving on side s as a cache key
@@ -135,31 +140,33 @@ func (w *Worker) nextHop(b []byte, s batch.Side) (mac [6]byte, res neigh.Result)
 // reverse) goes to the next hop of its destination's translation, as the
 // translated frame would. The key is read straight from the frame:
 // building an address in a local array and loading it back in wider words
-// would stall on store forwarding once per frame.
-func (w *Worker) dstKey(b []byte, s batch.Side) (key [2]uint64, v4 bool, res neigh.Result) {
+// would stall on store forwarding once per frame, and so would returning
+// the key as an array (arrays come back through memory, scalars in
+// registers).
+func (w *Worker) dstKey(b []byte, s batch.Side) (k0, k1 uint64, v4 bool, res neigh.Result) {
 	switch {
 	case len(b) >= header.EthernetLen+20 && b[12] == 0x08 && b[13] == 0x00:
 		dst4 := (*[4]byte)(b[header.EthernetLen+16 : header.EthernetLen+20])
 		if s == batch.Side6 { // forward-only
 			var d6 [16]byte
 			if w.fwdMap == nil || w.fwdMap.To6(dst4, &d6) != mapping.OK {
-				return key, false, neigh.NoRoute
+				return 0, 0, false, neigh.NoRoute
 			}
-			return [2]uint64{binary.LittleEndian.Uint64(d6[0:8]), binary.LittleEndian.Uint64(d6[8:16])}, false, neigh.Found
+			return binary.LittleEndian.Uint64(d6[0:8]), binary.LittleEndian.Uint64(d6[8:16]), false, neigh.Found
 		}
-		return [2]uint64{uint64(binary.LittleEndian.Uint32(dst4[:]))}, true, neigh.Found
+		return uint64(binary.LittleEndian.Uint32(dst4[:])), 0, true, neigh.Found
 	case len(b) >= header.EthernetLen+40 && b[12] == 0x86 && b[13] == 0xdd:
 		dst6 := b[header.EthernetLen+24 : header.EthernetLen+40]
 		if s == batch.Side4 && !w.oneArmed { // forward-only
 			var d4 [4]byte
 			if w.fwdMap == nil || w.fwdMap.To4((*[16]byte)(dst6), &d4) != mapping.OK {
-				return key, false, neigh.NoRoute
+				return 0, 0, false, neigh.NoRoute
 			}
-			return [2]uint64{uint64(binary.LittleEndian.Uint32(d4[:]))}, true, neigh.Found
+			return uint64(binary.LittleEndian.Uint32(d4[:])), 0, true, neigh.Found
 		}
-		return [2]uint64{binary.LittleEndian.Uint64(dst6[0:8]), binary.LittleEndian.Uint64(dst6[8:16])}, false, neigh.Found
+		return binary.LittleEndian.Uint64(dst6[0:8]), binary.LittleEndian.Uint64(dst6[8:16]), false, neigh.Found
 	}
-	return key, false, badFrame
+	return 0, 0, false, badFrame
 }
 
 // send fills in the MAC addresses of a frame leaving on side s and queues

@@ -261,15 +261,15 @@ func (w *Worker) sendFast(f *batch.Frame, o origin) bool {
 		return false
 	}
 	b := f.Buf[f.Off : f.Off+f.Len]
-	key, v4, res := w.dstKey(b, s)
+	k0, k1, v4, res := w.dstKey(b, s)
 	if res != neigh.Found {
 		return false
 	}
-	mac, ok := w.nhc.found(w.ifindex[s], key, v4)
-	if !ok {
+	e := w.nhc.found(w.ifindex[s], k0, k1, v4)
+	if e == nil {
 		return false
 	}
-	*(*[6]byte)(b[0:6]) = mac
+	*(*[6]byte)(b[0:6]) = e.mac
 	*(*[6]byte)(b[6:12]) = w.mac[s]
 	ps.tx[ps.ntx] = afxdp.Desc{Addr: o.chunk + uint64(f.Off), Len: uint32(f.Len)}
 	ps.ntx++
