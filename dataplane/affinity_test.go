@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"os"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -90,4 +91,41 @@ func threadsNotOn(t *testing.T, mask unix.CPUSet) map[int]int {
 		}
 	}
 	return out
+}
+
+// TestCheckCPUsOutsideStartMask: a CPU outside the mask the process was
+// started with (taskset) but inside its cpuset is accepted, and the calling
+// thread gets its own mask back.
+func TestCheckCPUsOutsideStartMask(t *testing.T) {
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		t.Fatal(err)
+	}
+	var cpus []int
+	for c := 0; c < len(all)*64 && len(cpus) < 2; c++ {
+		if all.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	if len(cpus) < 2 {
+		t.Skip("needs two CPUs")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var one unix.CPUSet
+	one.Set(cpus[0])
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SchedSetaffinity(0, &all)
+	if err := CheckCPUs([]int{cpus[1]}); err != nil {
+		t.Errorf("CPU %d refused from a thread on CPU %d: %v", cpus[1], cpus[0], err)
+	}
+	var after unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &after); err != nil {
+		t.Fatal(err)
+	}
+	if after != one {
+		t.Errorf("CheckCPUs left the thread on %d CPUs, want CPU %d alone", after.Count(), cpus[0])
+	}
 }
