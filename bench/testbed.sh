@@ -38,7 +38,10 @@
 # frames without ARP/ND and the sinks may take every frame of their interface.
 # The DUT runs pinned to DUT_CPU (default 1) with taskset, at nice -20 so that
 # other work on a shared box does not take its core (kernel forwarding runs in
-# softirq and has that precedence anyway); kernel forwarding is steered there
+# softirq and has that precedence anyway); for xlatd only its worker thread
+# is pinned there ([datapath] cpus), the rest of the process (the Go
+# runtime's threads, the netlink mirror) gets the other CPUs
+# (XLATD_RUNTIME_CPUS, default every CPU but DUT_CPU); kernel forwarding is steered there
 # with RPS, xlatd's veth receive with threaded NAPI. Environment: XB_PREFIX (namespace prefix, default
 # xb<pid of the caller>), XLATD (binary), TAYGA (default /usr/sbin/tayga),
 # XB_RUN (scratch directory for configs and logs), DUT_CPU.
@@ -127,6 +130,17 @@ forwarding() {
 	nsx "$NSD" sysctl -qw net.ipv6.conf.all.forwarding="$1" net.ipv4.ip_forward="$1"
 }
 
+# runtime_cpus: where xlatd's threads other than its worker run: every
+# online CPU but DUT_CPU (DUT_CPU itself on a one-CPU machine).
+runtime_cpus() {
+	if [ -n "${XLATD_RUNTIME_CPUS:-}" ]; then
+		echo "$XLATD_RUNTIME_CPUS"
+		return
+	fi
+	c=$(seq 0 $(($(nproc --all) - 1)) | grep -vx "$DUT_CPU" | paste -sd, -)
+	echo "${c:-$DUT_CPU}"
+}
+
 xlatd_conf() { # $1 = true|false (forward_only); prints the config
 	cat <<CONF
 [interfaces]
@@ -149,6 +163,7 @@ ipv4 = "192.0.2.2/32"
 [datapath]
 forward_only = $1
 busy_poll = ${XLATD_BUSY_POLL:-true}
+cpus = [$DUT_CPU]          # the worker thread only; see runtime_cpus
 # Deep rings: on a shared box the DUT's CPU can be taken for a few scheduler
 # ticks; 8192 entries hold 10 ms at 800 kpps.
 ring_size = ${XLATD_RING_SIZE:-8192}
@@ -291,7 +306,7 @@ run_xlatd() {
 		return 1
 	}
 	# shellcheck disable=SC2086
-	setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" env ${XLATD_GOMAXPROCS:+GOMAXPROCS=$XLATD_GOMAXPROCS} nice -n -20 taskset -c "$DUT_CPU" "$XLATD" -config "$XB_RUN/xlatd.toml" ${XLATD_FLAGS:-} >"$XB_RUN/dut.log" 2>&1 &
+	setsid bash -c "$DUT_SESSION" dut ip netns exec "$NSD" env ${XLATD_GOMAXPROCS:+GOMAXPROCS=$XLATD_GOMAXPROCS} nice -n -20 taskset -c "$(runtime_cpus)" "$XLATD" -config "$XB_RUN/xlatd.toml" ${XLATD_FLAGS:-} >"$XB_RUN/dut.log" 2>&1 &
 	echo $! >"$XB_RUN/dut.pid"
 	wait_xdp
 	napi_to_dut

@@ -114,6 +114,11 @@ type Datapath struct {
 	Batch       int  `toml:"batch"`        // frames per vector, 1..64
 	BusyPoll    bool `toml:"busy_poll"`    // spin briefly before sleeping in poll(2)
 	ForwardOnly bool `toml:"forward_only"` // testing knob: forward without translating
+
+	// CPUs pins the worker thread of queue i to CPU CPUs[i mod len(CPUs)]
+	// (the thread only: the Go runtime's threads stay elsewhere); empty:
+	// not pinned.
+	CPUs []int `toml:"cpus"`
 }
 
 // Control is the [control] table (added to the contract).

@@ -125,6 +125,7 @@ frame_size = 2048
 batch = 32
 busy_poll = false
 forward_only = true
+cpus = [1, 0]
 
 [control]
 socket = ""
@@ -134,7 +135,7 @@ socket = ""
 	}
 	if !c.Interfaces.OneArmed() || c.Interfaces.Queues != 2 || c.Translate.TOS != 32 || len(c.EAMT) != 3 ||
 		c.EAMT[1].IPv4 != netip.MustParsePrefix("198.51.100.7/32") || c.NAT64.Ports != (PortRange{2000, 3000}) ||
-		time.Duration(c.NAT64.Timeouts.TCPEstablished) != 3*time.Hour || !c.Datapath.ForwardOnly || c.Control.Socket != "" ||
+		time.Duration(c.NAT64.Timeouts.TCPEstablished) != 3*time.Hour || !c.Datapath.ForwardOnly || c.Control.Socket != "" || len(c.Datapath.CPUs) != 2 || c.Datapath.CPUs[0] != 1 ||
 		c.Interfaces.Capture4[0] != netip.MustParsePrefix("198.51.100.0/24") {
 		t.Errorf("decoded %+v", c)
 	}
@@ -210,6 +211,8 @@ func TestErrors(t *testing.T) {
 		{"frames", "[datapath]\nframes = 1024", []string{"datapath.frames: 1024 is less than 4 x datapath.ring_size (8192)"}},
 		{"frame_size", "[datapath]\nframe_size = 1500", []string{"datapath.frame_size: 1500 is not 2048 or 4096"}},
 		{"batch", "[datapath]\nbatch = 65", []string{"datapath.batch: 65 is not between 1 and 64"}},
+		{"cpus range", "[datapath]\ncpus = [1, 1024]", []string{"datapath.cpus: CPU 1024 is not between 0 and 1023"}},
+		{"cpus twice", "[datapath]\ncpus = [2, 3, 2]", []string{"datapath.cpus: CPU 2 is listed twice"}},
 		{"busy_poll type", "[datapath]\nbusy_poll = \"yes\"", []string{"datapath.busy_poll: incompatible types: TOML value has type string; destination has type boolean (line 6)"}},
 		{"socket", "[control]\nsocket = \"xlatd.sock\"", []string{`control.socket: "xlatd.sock" is not an absolute path ("" turns the control socket off)`}},
 		{"syntax", "[translate\n", []string{"line 6: expected '.' or ']' to end table name, but got '\\n' instead"}},

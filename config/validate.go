@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -284,10 +285,20 @@ func (c *Config) validateRest(add func(error)) {
 	if d.Batch < 1 || d.Batch > 64 {
 		add(keyErr("datapath.batch", "%d is not between 1 and 64", d.Batch))
 	}
+	for i, cpu := range d.CPUs {
+		if cpu < 0 || cpu >= MaxCPU {
+			add(keyErr("datapath.cpus", "CPU %d is not between 0 and %d", cpu, MaxCPU-1))
+		} else if slices.Contains(d.CPUs[:i], cpu) {
+			add(keyErr("datapath.cpus", "CPU %d is listed twice", cpu))
+		}
+	}
 	if s := c.Control.Socket; s != "" && !filepath.IsAbs(s) {
 		add(keyErr("control.socket", "%q is not an absolute path (\"\" turns the control socket off)", s))
 	}
 }
+
+// MaxCPU bounds the CPU numbers datapath.cpus takes (CPU_SETSIZE).
+const MaxCPU = 1024
 
 // CheckInterfaces checks that the configured interfaces exist, with lookup
 // (net.InterfaceByName when nil). Missing interfaces are reported as

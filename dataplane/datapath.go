@@ -186,6 +186,9 @@ func (d *Datapath) start(o Options) (err error) {
 			"ipv6_queues", n6, "ipv4_queues", n4)
 	}
 
+	if err := CheckCPUs(c.Datapath.CPUs); err != nil {
+		return err
+	}
 	p6, p4 := ProgramPrefixes(c, snap)
 	sopts := afxdp.DefaultSocketOptions()
 	sopts.RxSize, sopts.TxSize = c.Datapath.RingSize, c.Datapath.RingSize
@@ -239,6 +242,10 @@ func (d *Datapath) start(o Options) (err error) {
 			Neigh:       func() NextHops { return o.Mirror.Snapshot() },
 			Resolve:     o.Mirror.Resolve,
 			Stats:       st,
+			Logger:      d.log,
+		}
+		if cpus := c.Datapath.CPUs; len(cpus) > 0 {
+			wc.Pin, wc.CPU = true, cpus[q%len(cpus)]
 		}
 		wc.Six = SideConfig{Ifindex: d.if6.Index, MAC: d.if6.MAC}
 		wc.Four = SideConfig{Ifindex: d.if4.Index, MAC: d.if4.MAC}

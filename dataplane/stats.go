@@ -6,72 +6,77 @@ import (
 	"github.com/xlatd/xlatd/batch"
 )
 
+// The datapath counter family. `xlatd stats` shows each counter as
+// Family + "." + its name, /metrics as xlatd_<Family>_total{counter=name};
+// FamilyHelp is the family's one-line description.
+const (
+	Family     = "datapath"
+	FamilyHelp = "AF_XDP worker counters."
+)
+
 // Counter is a datapath counter (besides the translator's batch.Counters).
+// Each is described once, in counters below.
 type Counter uint8
 
 const (
-	RX6              Counter = iota // frames received on the IPv6-side socket
-	RX4                             // frames received on the IPv4-side socket
-	TX6                             // frames queued for transmission on the IPv6 side
-	TX4                             // frames queued for transmission on the IPv4 side
-	TXRingFull                      // frames dropped because a TX ring was full
-	KickErrors                      // sendto() wakeups of a TX ring that failed
-	WakeupErrors                    // recvfrom() wakeups of a fill ring that failed
-	PollErrors                      // poll(2) calls that failed
-	NeighMiss                       // frames whose next hop's MAC address was not known (resolution asked)
-	NeighHeld                       // of those, frames held until the MAC address is known
-	NeighHoldDropped                // held frames dropped: not resolved within a second, or no route any more
-	NoRoute                         // frames dropped: no route on the egress interface for the destination
-	Copies                          // frames copied between the two sides' UMEMs (not shared)
-	NoFreeFrame                     // frames dropped: no free UMEM frame for a copy
-	PassDropped                     // frames the translator gave back to the kernel (verdict pass): AF_XDP cannot, so dropped
-	NoTXSocket                      // frames dropped: this queue has no socket on the egress side
-	BadOutput                       // frames dropped: translated frame has impossible bounds (a bug)
-	FillEmpty                       // refills that found no free frame to give the kernel
-	ResolveQueued                   // neighbour-resolution requests handed to the neighbour mirror
-	BadRXDesc                       // RX descriptors outside the UMEM (dropped; never expected)
-	WorkerPanics                    // worker loops restarted after a panic (a bug)
-	Vectors                         // vectors processed
-	Sleeps                          // times the worker slept in poll(2)
+	RX6 Counter = iota
+	RX4
+	TX6
+	TX4
+	TXRingFull
+	KickErrors
+	WakeupErrors
+	PollErrors
+	NeighMiss
+	NeighHeld
+	NeighHoldDropped
+	NoRoute
+	Copies
+	NoFreeFrame
+	PassDropped
+	NoTXSocket
+	BadOutput
+	FillEmpty
+	ResolveQueued
+	BadRXDesc
+	WorkerPanics
+	Vectors
+	Sleeps
 	NumCounters
 )
 
-var counterNames = [NumCounters]string{
-	"rx_ipv6", "rx_ipv4", "tx_ipv6", "tx_ipv4", "tx_ring_full", "kick_errors",
-	"wakeup_errors", "poll_errors", "neigh_miss", "neigh_held", "neigh_hold_dropped", "no_route", "copies", "no_free_frame",
-	"pass_dropped", "no_tx_socket", "bad_output", "fill_empty", "resolve_requests", "bad_rx_desc", "worker_panics",
-	"vectors", "sleeps",
+// counters names and describes every Counter, indexed by it: the one
+// table `xlatd stats`, `-explain`, /metrics and docs/CONFIG.md follow.
+var counters = [NumCounters]struct{ name, help string }{
+	RX6:              {"rx_ipv6", "frames received on the IPv6-side AF_XDP sockets"},
+	RX4:              {"rx_ipv4", "frames received on the IPv4-side AF_XDP sockets"},
+	TX6:              {"tx_ipv6", "frames queued for transmission on the IPv6-side sockets"},
+	TX4:              {"tx_ipv4", "frames queued for transmission on the IPv4-side sockets"},
+	TXRingFull:       {"tx_ring_full", "frames dropped because the TX ring was full"},
+	KickErrors:       {"kick_errors", "TX wakeups (sendto) that failed; retried at the next vector"},
+	WakeupErrors:     {"wakeup_errors", "fill-ring wakeups (recvfrom) that failed"},
+	PollErrors:       {"poll_errors", "poll(2) calls of idle workers that failed"},
+	NeighMiss:        {"neigh_miss", "frames whose next hop's MAC address was not known yet; the kernel was asked to resolve it (frames beyond neigh_held were dropped)"},
+	NeighHeld:        {"neigh_held", "frames held (up to 16 per worker, at most 1 s) until their next hop's MAC address was known, then sent"},
+	NeighHoldDropped: {"neigh_hold_dropped", "held frames dropped because the next hop did not resolve within 1 s or lost its route"},
+	NoRoute:          {"no_route", "frames dropped because no route on the egress interface covers the destination"},
+	Copies:           {"copies", "frames copied once between the two interfaces' UMEMs because the kernel refused a shared UMEM"},
+	NoFreeFrame:      {"no_free_frame", "frames dropped because no free UMEM frame was left for the copy"},
+	PassDropped:      {"pass_dropped", "frames the translator left to the kernel (verdict pass); an AF_XDP socket cannot hand them back, so they are dropped (the XDP program should not capture them)"},
+	NoTXSocket:       {"no_tx_socket", "frames dropped because this queue has no socket on the egress interface"},
+	BadOutput:        {"bad_output", "translated frames with impossible bounds, dropped (a bug: please report)"},
+	FillEmpty:        {"fill_empty", "fill-ring refills that found no free frame"},
+	ResolveQueued:    {"resolve_requests", "neighbour-resolution requests handed to the netlink mirror (at most one batch per vector)"},
+	BadRXDesc:        {"bad_rx_desc", "RX descriptors pointing outside the UMEM, dropped (never expected from the kernel)"},
+	WorkerPanics:     {"worker_panics", "worker loops restarted after a panic, logged with its stack (a bug: please report); that vector's frames are lost"},
+	Vectors:          {"vectors", "vectors (batches of frames) processed"},
+	Sleeps:           {"sleeps", "times an idle worker slept in poll(2)"},
 }
 
-var counterHelp = [NumCounters]string{
-	"frames received on the IPv6-side AF_XDP sockets",
-	"frames received on the IPv4-side AF_XDP sockets",
-	"frames queued for transmission on the IPv6-side sockets",
-	"frames queued for transmission on the IPv4-side sockets",
-	"frames dropped because the TX ring was full",
-	"TX wakeups (sendto) that failed; retried at the next vector",
-	"fill-ring wakeups (recvfrom) that failed",
-	"poll(2) calls of idle workers that failed",
-	"frames whose next hop's MAC address was not known yet; the kernel was asked to resolve it (frames beyond neigh_held were dropped)",
-	"frames held (up to 16 per worker, at most 1 s) until their next hop's MAC address was known, then sent",
-	"held frames dropped because the next hop did not resolve within 1 s or lost its route",
-	"frames dropped because no route on the egress interface covers the destination",
-	"frames copied once between the two interfaces' UMEMs because the kernel refused a shared UMEM",
-	"frames dropped because no free UMEM frame was left for the copy",
-	"frames the translator left to the kernel (verdict pass); an AF_XDP socket cannot hand them back, so they are dropped (the XDP program should not capture them)",
-	"frames dropped because this queue has no socket on the egress interface",
-	"translated frames with impossible bounds, dropped (a bug: please report)",
-	"fill-ring refills that found no free frame",
-	"neighbour-resolution requests handed to the netlink mirror (at most one batch per vector)",
-	"RX descriptors pointing outside the UMEM, dropped (never expected from the kernel)",
-	"worker loops restarted after a panic, logged with its stack (a bug: please report); that vector's frames are lost",
-	"vectors (batches of frames) processed",
-	"times an idle worker slept in poll(2)",
-}
-
+// String returns the counter's name, without the family.
 func (c Counter) String() string {
 	if c < NumCounters {
-		return counterNames[c]
+		return counters[c].name
 	}
 	return "unknown"
 }
@@ -79,7 +84,7 @@ func (c Counter) String() string {
 // Help describes the counter in one line.
 func (c Counter) Help() string {
 	if c < NumCounters {
-		return counterHelp[c]
+		return counters[c].help
 	}
 	return ""
 }

@@ -126,14 +126,18 @@ func (p *fakePort) held() int {
 	return len(p.fill) - p.fillh + len(p.comp) + len(p.rx) - p.rxh + len(p.tx)
 }
 
+// fakeNeigh is a neighbour snapshot. Like neigh's, it must not change once
+// a worker has seen it: tests replace it (rig.setMiss) instead.
 type fakeNeigh struct {
-	mac  [6]byte
-	miss netip.Addr // this destination misses
-	last netip.Addr // last destination looked up
+	mac     [6]byte
+	miss    netip.Addr // this destination misses
+	last    netip.Addr // last destination looked up
+	lookups int
 }
 
 func (n *fakeNeigh) Lookup4(oif int, dst [4]byte) ([6]byte, [16]byte, neigh.Result) {
 	n.last = netip.AddrFrom4(dst)
+	n.lookups++
 	var nh [16]byte
 	copy(nh[:], dst[:])
 	if netip.AddrFrom4(dst) == n.miss {
@@ -144,6 +148,7 @@ func (n *fakeNeigh) Lookup4(oif int, dst [4]byte) ([6]byte, [16]byte, neigh.Resu
 
 func (n *fakeNeigh) Lookup6(oif int, dst [16]byte) ([6]byte, [16]byte, neigh.Result) {
 	n.last = netip.AddrFrom16(dst)
+	n.lookups++
 	if netip.AddrFrom16(dst) == n.miss {
 		return [6]byte{}, dst, neigh.Miss
 	}
@@ -287,6 +292,13 @@ func (r *rig) conserved(t *testing.T) {
 	}
 }
 
+// setMiss publishes a new neighbour snapshot in which a misses.
+func (r *rig) setMiss(a netip.Addr) {
+	nb := *r.nb
+	nb.miss = a
+	r.nb = &nb
+}
+
 func (r *rig) dp(c Counter) uint64 { return r.w.Stats().DP[c].Load() }
 
 func TestTranslateBothWays(t *testing.T) {
@@ -336,7 +348,7 @@ func TestTranslateBothWays(t *testing.T) {
 
 func TestNeighbourMiss(t *testing.T) {
 	r := newRig(t, true, false)
-	r.nb.miss = h4
+	r.setMiss(h4)
 	for i := 0; i < 3; i++ {
 		r.p6.inject(t, udp6(h6, h4as6, 10))
 	}
@@ -355,7 +367,7 @@ func TestNeighbourMiss(t *testing.T) {
 		t.Fatalf("held %d, tx %d", r.w.nheld, len(r.p4.tx))
 	}
 	// Resolved: the held frames go out (before the new one), with MACs.
-	r.nb.miss = netip.Addr{}
+	r.setMiss(netip.Addr{})
 	r.p6.inject(t, udp6(h6, h4as6, 10))
 	r.w.Step(3)
 	r.conserved(t)
@@ -372,7 +384,7 @@ func TestNeighbourMiss(t *testing.T) {
 	r.conserved(t)
 
 	// More misses than the hold queue takes; then they expire.
-	r.nb.miss = h4
+	r.setMiss(h4)
 	for i := 0; i < holdSize+4; i++ {
 		r.p6.inject(t, udp6(h6, h4as6, 10))
 	}
@@ -386,6 +398,56 @@ func TestNeighbourMiss(t *testing.T) {
 	if r.w.nheld != 0 || r.dp(NeighHoldDropped) != holdSize || len(r.p4.tx) != 0 {
 		t.Fatalf("after expiry: held %d, dropped %d", r.w.nheld, r.dp(NeighHoldDropped))
 	}
+}
+
+// TestNextHopCache: a next hop found is looked up once, across vectors,
+// until the neighbour snapshot changes; a miss is looked up again in every
+// vector, and asks the kernel again.
+func TestNextHopCache(t *testing.T) {
+	r := newRig(t, true, false)
+	var first []byte // sent by the general path (the cache was empty)
+	for step := int64(1); step <= 3; step++ {
+		for i := 0; i < 8; i++ {
+			r.p6.inject(t, udp6(h6, h4as6, 10))
+		}
+		r.w.Step(step)
+		out := r.p4.sent()
+		if len(out) != 8 {
+			t.Fatalf("vector %d: sent %d", step, len(out))
+		}
+		if first == nil {
+			first = out[0]
+		}
+		for i, f := range out { // the rest by sendFast: the same bytes but the IPv4 ID and header checksum
+			if string(f[:18]) != string(first[:18]) || string(f[20:24]) != string(first[20:24]) || string(f[26:]) != string(first[26:]) {
+				t.Fatalf("vector %d frame %d differs from the first:\n% x\n% x", step, i, f, first)
+			}
+		}
+	}
+	if [6]byte(first[0:6]) != macPeer || [6]byte(first[6:12]) != macBox4 {
+		t.Errorf("MACs % x", first[:12])
+	}
+	if r.nb.lookups != 1 {
+		t.Errorf("%d lookups in 3 vectors of one snapshot, want 1", r.nb.lookups)
+	}
+	r.setMiss(h4)
+	for step := int64(4); step <= 5; step++ {
+		r.p6.inject(t, udp6(h6, h4as6, 10))
+		r.p6.inject(t, udp6(h6, h4as6, 10))
+		r.w.Step(step)
+	}
+	if r.nb.lookups != 1+1+1 { // one per vector that misses
+		t.Errorf("%d lookups after the snapshot changed, want 3", r.nb.lookups)
+	}
+	if len(r.requests) != 2 {
+		t.Errorf("%d resolution batches for 2 vectors that missed, want 2", len(r.requests))
+	}
+	r.setMiss(netip.Addr{})
+	r.w.Step(6)
+	if n := len(r.p4.sent()); n != 4 || r.w.nheld != 0 {
+		t.Errorf("after resolution: sent %d, held %d", n, r.w.nheld)
+	}
+	r.conserved(t)
 }
 
 func TestTXRingFullAndPass(t *testing.T) {
@@ -534,7 +596,7 @@ func TestFragments(t *testing.T) {
 func TestHeldPlusFullVector(t *testing.T) {
 	r := newRig(t, true, false)
 	r.p6.ring, r.p4.ring = 512, 512
-	r.nb.miss = h6
+	r.setMiss(h6)
 	for i := 0; i < holdSize; i++ {
 		r.p4.inject(t, udp4(h4, h6as4, 10))
 	}
@@ -542,7 +604,7 @@ func TestHeldPlusFullVector(t *testing.T) {
 	if r.w.nheld != holdSize {
 		t.Fatalf("held %d", r.w.nheld)
 	}
-	r.nb.miss = netip.Addr{}
+	r.setMiss(netip.Addr{})
 	for i := 0; i < batch.Size; i++ {
 		r.p4.inject(t, udp4(h4, h6as4, 1400)) // each fragmented in two
 	}

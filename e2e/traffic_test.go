@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -376,10 +378,12 @@ func testTimeExceeded(t *testing.T, tb *testbed) {
 }
 
 // TestMultiQueue: the box's veths have 2 queues, xlatd serves both (one
-// socket and worker per queue); concurrent flows both ways get through.
+// socket and worker per queue, each worker's thread pinned to a CPU of its
+// own with [datapath] cpus); concurrent flows both ways get through.
 func TestMultiQueue(t *testing.T) {
-	tb := newTestbed(t, "two-armed", true, "XLATD_NETNS_QUEUES=2")
+	tb := newTestbed(t, "two-armed", true, "XLATD_NETNS_QUEUES=2", "XLATD_NETNS_CPUS=1, 0")
 	d := tb.start(t, tb.config())
+	checkPinnedThreads(t, d.cmd.Process.Pid, 0, 1)
 	h6, h4 := tb.e("NS6"), tb.e("NS4")
 	tb.pingEventually(t, h6, tb.e("H4_AS6"), 10*time.Second)
 	m, err := d.stats()
@@ -434,5 +438,52 @@ func TestWKPNonGlobal(t *testing.T) {
 	}
 	if !d.running() {
 		t.Fatalf("xlatd exited: %v", d.err)
+	}
+}
+
+// checkPinnedThreads: process pid has one thread bound to each of cpus
+// alone, and every other thread keeps more than one CPU. Skipped on a
+// single-CPU machine.
+func checkPinnedThreads(t *testing.T, pid int, cpus ...int) {
+	t.Helper()
+	if runtime.NumCPU() < 2 {
+		t.Log("too few CPUs to tell pinned threads apart")
+		return
+	}
+	want := map[string]bool{}
+	for _, c := range cpus {
+		want[strconv.Itoa(c)] = true
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := map[string]bool{}
+		var errs []string
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		for _, e := range tasks {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, e.Name()))
+			if err != nil {
+				continue
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if l, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+					l = strings.TrimSpace(l)
+					if strings.ContainsAny(l, ",-") {
+						continue // not pinned
+					}
+					if !want[l] || got[l] {
+						errs = append(errs, fmt.Sprintf("thread %s pinned to CPU %s", e.Name(), l))
+					}
+					got[l] = true
+				}
+			}
+		}
+		if len(errs) == 0 && len(got) == len(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("pinned threads: %v, errors %v; want one on each of %v", got, errs, cpus)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

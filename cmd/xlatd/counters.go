@@ -112,7 +112,7 @@ func (d *daemon) collect() []Counter {
 		out = append(out, Counter{"event." + e.String(), help(eventHelp, e.String(), "batch/translator.go"), s.Events[e]})
 	}
 	for c := dataplane.Counter(0); c < dataplane.NumCounters; c++ {
-		out = append(out, Counter{"datapath." + c.String(), c.Help(), s.DP[c]})
+		out = append(out, Counter{dataplane.Family + "." + c.String(), c.Help(), s.DP[c]})
 	}
 	xc := d.dp.ProgramCounters()
 	for _, name := range afxdp.CounterNames() {

@@ -265,7 +265,7 @@ func restartOnly(a, b *config.Config) []string {
 	if !reflect.DeepEqual(ia, ib) {
 		diff = append(diff, "interfaces")
 	}
-	if a.Datapath != b.Datapath {
+	if !reflect.DeepEqual(a.Datapath, b.Datapath) { // holds a slice (cpus)
 		diff = append(diff, "datapath")
 	}
 	if a.Metrics != b.Metrics {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xlatd/xlatd/config"
+	"github.com/xlatd/xlatd/dataplane"
 )
 
 // StatsReply is what the control socket answers to "stats".
@@ -168,7 +169,7 @@ func metricOf(name string) (family, label, value string) {
 		return "xlatd_drops_total", "reason", n
 	case "event":
 		return "xlatd_events_total", "event", n
-	case "datapath":
+	case dataplane.Family:
 		return "xlatd_datapath_total", "counter", n
 	case "xdp":
 		return "xlatd_xdp_program_total", "counter", n
@@ -186,7 +187,7 @@ var familyHelp = map[string]string{
 	"xlatd_verdicts_total":    "Frames by translator verdict (xlatd stats -explain describes each).",
 	"xlatd_drops_total":       "Frames dropped by the translator, by reason.",
 	"xlatd_events_total":      "Translator events.",
-	"xlatd_datapath_total":    "AF_XDP worker counters.",
+	"xlatd_datapath_total":    dataplane.FamilyHelp,
 	"xlatd_xdp_program_total": "XDP program counters (what was steered to xlatd or left to the kernel).",
 	"xlatd_xdp_socket_total":  "AF_XDP socket statistics (XDP_STATISTICS).",
 	"xlatd_neighbour_total":   "Neighbour and route mirror counters.",

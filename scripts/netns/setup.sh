@@ -11,6 +11,7 @@
 # XLATD_NETNS_STATIC_NEIGH=0: no permanent neighbour entries;
 # XLATD_NETNS_QUEUES=N: N queues on the box's veths;
 # XLATD_NETNS_OFFLOAD=1: leave checksum/segmentation offloads on.
+# XLATD_NETNS_CPUS="0, 1": pin the workers' threads ([datapath] cpus).
 #
 # Only documentation prefixes are used (RFC 3849, RFC 5737). Nothing is
 # attached to the root namespace.
@@ -203,6 +204,8 @@ pool6 = "$POOL6"            # 198.51.100.2 <-> $H4_AS6, 192.0.2.33 <-> $H6
 [[eamt]]
 ipv6 = "$EAM6"
 ipv4 = "$EAM4"
+
+$([ -n "${XLATD_NETNS_CPUS:-}" ] && printf '[datapath]\ncpus = [%s]\n' "$XLATD_NETNS_CPUS")
 
 [metrics]
 listen = "127.0.0.1:9464"  # inside the box namespace
