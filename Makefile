@@ -10,12 +10,24 @@ FUZZTIME ?= 10s
 TEST_TIMEOUT ?= 15m
 TESTLOG := $(BIN)/test.log
 
+# The release and the commit go into the binary (xlatd -version) and the
+# Debian package. A tag vX.Y.Z on HEAD is the release; otherwise it is the
+# next release's number plus the commit date and hash, which sorts right
+# for dpkg (0.1.0~git20261127.eb22308 < 0.1.0).
+BASE_VERSION := 0.1.0
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+VERSION ?= $(shell v=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null); \
+	if [ -n "$$v" ]; then echo "$${v\#v}"; \
+	elif [ -n "$(REVISION)" ]; then echo "$(BASE_VERSION)~git$$(git log -1 --format=%cd --date=format:%Y%m%d).$$(git rev-parse --short=7 HEAD)"; \
+	else echo "$(BASE_VERSION)~dev"; fi)
+LDFLAGS := -X main.version=$(VERSION) -X main.revision=$(REVISION)
+
 # CI runs with CI=true: the Jool graybox corpus is then mandatory.
 ifeq ($(CI),true)
 export XLATD_REQUIRE_GRAYBOX ?= 1
 endif
 
-.PHONY: all build test vet fmt-check unit deps demo testbed-up testbed-down generate bench fuzz clean help
+.PHONY: all build version test vet fmt-check unit deps demo testbed-up testbed-down generate bench fuzz clean help
 
 all: build
 
@@ -32,7 +44,10 @@ help:
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(XLATD) ./cmd/xlatd
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(XLATD) ./cmd/xlatd
+
+version:
+	@echo $(VERSION)
 
 # deps installs what the tests and the demo use, only what is missing, and
 # only as root (otherwise it says what is missing and carries on).
