@@ -59,11 +59,16 @@ deps:
 	command -v tcpdump >/dev/null || need="$$need tcpdump"; \
 	command -v tayga >/dev/null || need="$$need tayga"; \
 	command -v trafgen >/dev/null || need="$$need netsniff-ng"; \
+	command -v systemd-analyze >/dev/null || need="$$need systemd"; \
+	command -v setpriv >/dev/null || need="$$need util-linux"; \
+	command -v dpkg-deb >/dev/null || need="$$need dpkg"; \
+	command -v tshark >/dev/null || need="$$need tshark"; \
 	/usr/bin/python3 -c 'import scapy' >/dev/null 2>&1 || need="$$need python3 python3-scapy"; \
 	if [ -n "$$need" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing:$$need"; \
 			export DEBIAN_FRONTEND=noninteractive; \
+			echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null; \
 			apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $$need >/dev/null; \
 		else \
 			echo "missing (install as root):$$need"; \
