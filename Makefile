@@ -27,7 +27,7 @@ ifeq ($(CI),true)
 export XLATD_REQUIRE_GRAYBOX ?= 1
 endif
 
-.PHONY: all build version test vet fmt-check unit deps demo testbed-up testbed-down generate bench fuzz clean help
+.PHONY: all build version deb test vet fmt-check unit deps demo testbed-up testbed-down generate bench fuzz clean help
 
 all: build
 
@@ -39,6 +39,7 @@ help:
 	@echo "make testbed-up   scripts/netns/setup.sh \$$TOPOLOGY (two-armed|one-armed)"
 	@echo "make testbed-down scripts/netns/teardown.sh"
 	@echo "make generate     regenerate the XDP program objects (bpf2go, needs clang)"
+	@echo "make deb          bin/xlatd_VERSION_ARCH.deb (dpkg-deb); DEB_OUT=DIR to put it elsewhere"
 	@echo "make bench        bench/run.sh"
 	@echo "make fuzz         each fuzz target for FUZZTIME ($(FUZZTIME))"
 
@@ -48,6 +49,13 @@ build:
 
 version:
 	@echo $(VERSION)
+
+# deb: bin/xlatd_VERSION_ARCH.deb (packaging/deb.sh, dpkg-deb only). The
+# binary is static so that the package depends on nothing.
+deb:
+	@mkdir -p $(BIN)/deb
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/deb/xlatd ./cmd/xlatd
+	@packaging/deb.sh $(BIN)/deb/xlatd $(VERSION) $(or $(DEB_OUT),$(BIN))
 
 # deps installs what the tests and the demo use, only what is missing, and
 # only as root (otherwise it says what is missing and carries on).
