@@ -104,7 +104,7 @@ func TestDeb(t *testing.T) {
 
 	contents := run("dpkg-deb", "-c", deb)
 	for _, f := range []string{"./usr/sbin/xlatd", "./lib/systemd/system/xlatd.service", "./etc/xlatd/xlatd.toml",
-		"./usr/share/doc/xlatd/README.md", "./usr/share/doc/xlatd/CONFIG.md",
+		"./usr/share/doc/xlatd/README.md", "./usr/share/doc/xlatd/CONFIG.md", "./usr/share/doc/xlatd/OPERATING.md",
 		"./usr/share/doc/xlatd/copyright", "./usr/share/doc/xlatd/changelog.gz",
 		"./usr/share/doc/xlatd/examples/xlatd-siit.toml"} {
 		if !strings.Contains(contents, " "+f+"\n") {
