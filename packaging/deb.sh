@@ -20,7 +20,9 @@ install -d "$doc/examples"
 for f in README.md docs/OPERATING.md docs/CONFIG.md docs/DESIGN.md; do
 	[ -f "$root/$f" ] && install -m 0644 "$root/$f" "$doc/"
 done
-for f in "$root"/examples/*.toml; do install -m 0644 "$f" "$doc/examples/"; done
+for f in "$root"/examples/*.toml "$root"/examples/nat64/*.toml; do
+	[ -f "$f" ] && install -m 0644 "$f" "$doc/examples/"
+done
 cat >"$doc/copyright" <<EOC
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: xlatd
