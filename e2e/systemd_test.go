@@ -37,7 +37,8 @@ func unitCaps(t *testing.T) string {
 // capabilities (setpriv --bounding-set) and LimitMEMLOCK=infinity, and
 // checks the sd_notify messages and their order: READY=1 only once the XDP
 // programs are attached and the control socket answers, WATCHDOG=1 while
-// running, RELOADING=1 (with MONOTONIC_USEC) then READY=1 around SIGHUP,
+// running, RELOADING=1 (with MONOTONIC_USEC) then READY=1 around a reload
+// (`xlatd reload`, the unit's ExecReload=: exit 0, or 1 for a bad file),
 // STOPPING=1 at SIGTERM, exit 0. It also proves the unit's capability list
 // is enough to start, translate and stop.
 func TestSystemdNotify(t *testing.T) {
@@ -152,8 +153,20 @@ func TestSystemdNotify(t *testing.T) {
 	// The watchdog: 400 ms timeout, a keep-alive every 200 ms.
 	time.Sleep(time.Second)
 
-	// SIGHUP: RELOADING=1 with a plausible MONOTONIC_USEC, then READY=1.
-	_ = d.cmd.Process.Signal(syscall.SIGHUP)
+	// `xlatd reload` (the unit's ExecReload=, here finding the daemon's PID
+	// through the control socket): SIGHUP, then it waits for the outcome.
+	reload := func(wantOK bool) {
+		t.Helper()
+		out, err := tb.exec(tb.e("NSX"), 40*time.Second, xlatdBin, "reload", "-socket", sock)
+		if (err == nil) != wantOK {
+			t.Errorf("xlatd reload: %v (want success %v)\n%s", err, wantOK, out)
+		}
+		if pid := fmt.Sprintf("PID %d", d.cmd.Process.Pid); !strings.Contains(out, pid) {
+			t.Errorf("xlatd reload does not name %s:\n%s", pid, out)
+		}
+	}
+	// A good reload: RELOADING=1 with a plausible MONOTONIC_USEC, then READY=1.
+	reload(true)
 	m = next("RELOADING=1")
 	var us int64
 	if i := strings.Index(m, "MONOTONIC_USEC="); i < 0 {
@@ -165,12 +178,12 @@ func TestSystemdNotify(t *testing.T) {
 	if !strings.Contains(m, "reloaded") {
 		t.Errorf("READY=1 after reload does not say it reloaded: %q", m)
 	}
-	// A broken file on SIGHUP: still RELOADING=1 then READY=1 (xlatd runs
-	// on with the old config), and the status says so.
+	// A broken file: `xlatd reload` fails, and still RELOADING=1 then
+	// READY=1 (xlatd runs on with the old config), the status saying so.
 	if err := os.WriteFile(path, []byte("[translate]\npool6 = \"2001:db8::/33\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_ = d.cmd.Process.Signal(syscall.SIGHUP)
+	reload(false)
 	next("RELOADING=1")
 	if m = next("READY=1"); !strings.Contains(m, "reload failed") {
 		t.Errorf("READY=1 after a failed reload does not say so: %q", m)

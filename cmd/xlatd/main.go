@@ -4,6 +4,7 @@
 //	xlatd -config /etc/xlatd/xlatd.toml          # run in the foreground until SIGINT/SIGTERM
 //	xlatd -config FILE -check                    # validate the config, print what is wrong, exit 0/1
 //	xlatd stats [-json] [-explain] [-socket PATH | -config FILE] # counters of the running daemon
+//	xlatd reload [-pid PID] [-socket PATH | -config FILE]        # SIGHUP and wait for the outcome
 //	xlatd -version
 package main
 
@@ -82,6 +83,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "stats" {
 		return statsCmd(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "reload" {
+		return reloadCmd(args[1:], stdout, stderr) // reload.go
+	}
 	fs := flag.NewFlagSet("xlatd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "path of the TOML configuration file")
@@ -93,6 +97,8 @@ func run(args []string, stdout, stderr io.Writer) int {
   xlatd -config FILE -check     validate FILE (missing interfaces: a warning), exit 0/1
   xlatd stats [-json] [-explain] [-all] [-socket PATH | -config FILE]
                                 counters of the running daemon
+  xlatd reload [-pid PID] [-socket PATH | -config FILE]
+                                SIGHUP the running daemon and wait: exit 0 reloaded, 1 refused
   xlatd -version
 `)
 		fs.PrintDefaults()
