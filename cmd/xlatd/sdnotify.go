@@ -11,7 +11,10 @@ import (
 // systemd tells the service manager (Type=notify, packaging/xlatd.service)
 // where the daemon is: READY=1 once the XDP programs are attached and every
 // socket (AF_XDP, control, metrics) is bound; RELOADING=1 then READY=1
-// around a SIGHUP; STOPPING=1 at a stop; WATCHDOG=1 at half WatchdogSec.
+// around a SIGHUP; STOPPING=1 at a stop; WATCHDOG=1 at half WatchdogSec
+// while the control path (d.mu: reloads, interface changes) is not stuck.
+// The workers themselves are not probed: an idle worker sleeps in poll(2)
+// and shows no progress to tell it from a stuck one.
 // Without $NOTIFY_SOCKET it does nothing.
 type systemd struct {
 	n      *sdnotify.Notifier
@@ -55,6 +58,11 @@ func (s *systemd) ready(d *daemon) {
 		for {
 			select {
 			case <-t.C:
+				// Only while the daemon's control path is not stuck: a
+				// reload or interface change holding d.mu for longer
+				// than WatchdogSec gets xlatd restarted.
+				d.mu.Lock()
+				d.mu.Unlock() //nolint:staticcheck // an empty critical section is the check
 				s.send(s.n.Watchdog())
 			case <-s.stopWD:
 				return
