@@ -107,7 +107,7 @@ func TestSmokeTestbed(t *testing.T) {
 			t.Fatalf("%s: throughput %.0f error %q", c.Case, c.ThroughputPPS, c.Error)
 		}
 	}
-	for _, f := range []string{"r.json", "r.png"} {
+	for _, f := range []string{"r.json", "r.png", "r.md", "r-latency.png"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Fatalf("%s not written: %v", f, err)
 		}
