@@ -54,6 +54,8 @@ Description: IPv4/IPv6 translator (SIIT, RFC 7915) on AF_XDP
  interfaces in /etc/xlatd/xlatd.toml first, then systemctl enable --now xlatd.
 EOC
 echo /etc/xlatd/xlatd.toml >"$stage/DEBIAN/conffiles"
+# md5sums of every file but the conffile (dpkg --verify, debsums).
+(cd "$stage" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | sort -z | xargs -0 md5sum) >"$stage/DEBIAN/md5sums"
 
 # Maintainer scripts: systemd is told about the unit; nothing is enabled or
 # started by the package (the config must name the interfaces first). A

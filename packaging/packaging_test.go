@@ -153,6 +153,12 @@ func TestDeb(t *testing.T) {
 	if s := dpkg("-s", "xlatd"); !strings.Contains(s, "Status: install ok installed") {
 		t.Fatalf("not installed:\n%s", s)
 	}
+	if s := dpkg("--verify", "xlatd"); strings.TrimSpace(s) != "" {
+		t.Errorf("dpkg --verify: %s", s)
+	}
+	if md5, _ := os.ReadFile(filepath.Join(ctl, "md5sums")); !strings.Contains(string(md5), "  usr/sbin/xlatd\n") {
+		t.Errorf("md5sums does not list the binary:\n%s", md5)
+	}
 	bin := filepath.Join(root, "usr/sbin/xlatd")
 	conf := filepath.Join(root, "etc/xlatd/xlatd.toml")
 	if v := run(bin, "-version"); !strings.HasPrefix(v, "xlatd ") || !strings.Contains(v, "(") {
