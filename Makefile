@@ -11,12 +11,24 @@ FUZZTIME ?= 10s
 TEST_TIMEOUT ?= 15m
 TESTLOG := $(BIN)/test.log
 
+# The release and the commit go into the binary (xlatd -version) and the
+# Debian package. A tag vX.Y.Z on HEAD is the release; otherwise it is the
+# next release's number plus the commit date and hash, which sorts right
+# for dpkg (0.1.0~git20261127.eb22308 < 0.1.0).
+BASE_VERSION := 0.1.0
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+VERSION ?= $(shell v=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null); \
+	if [ -n "$$v" ]; then echo "$${v\#v}"; \
+	elif [ -n "$(REVISION)" ]; then echo "$(BASE_VERSION)~git$$(git log -1 --format=%cd --date=format:%Y%m%d).$$(git rev-parse --short=7 HEAD)"; \
+	else echo "$(BASE_VERSION)~dev"; fi)
+LDFLAGS := -X main.version=$(VERSION) -X main.revision=$(REVISION)
+
 # CI runs with CI=true: the Jool graybox corpus is then mandatory.
 ifeq ($(CI),true)
 export XLATD_REQUIRE_GRAYBOX ?= 1
 endif
 
-.PHONY: all build test vet fmt-check unit deps demo testbed-up testbed-down generate bench bench-nat64 fuzz clean help
+.PHONY: all build version deb test vet fmt-check unit deps demo testbed-up testbed-down generate bench bench-nat64 fuzz clean help
 
 all: build
 
@@ -29,13 +41,24 @@ help:
 	@echo "make testbed-up   scripts/netns/setup.sh \$$TOPOLOGY (two-armed|one-armed)"
 	@echo "make testbed-down scripts/netns/teardown.sh"
 	@echo "make generate     regenerate the XDP program objects (bpf2go, needs clang)"
+	@echo "make deb          bin/xlatd_VERSION_ARCH.deb (dpkg-deb); DEB_OUT=DIR to put it elsewhere"
 	@echo "make bench        bench/run.sh (RFC 8219, SIIT)"
 	@echo "make bench-nat64  bench/run.sh -suite nat64 (RFC 9693: xlatd NAT64, kernel NAT44, TAYGA + NAT44)"
 	@echo "make fuzz         each fuzz target for FUZZTIME ($(FUZZTIME))"
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(XLATD) ./cmd/xlatd
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(XLATD) ./cmd/xlatd
+
+version:
+	@echo $(VERSION)
+
+# deb: bin/xlatd_VERSION_ARCH.deb (packaging/deb.sh, dpkg-deb only). The
+# binary is static so that the package depends on nothing.
+deb:
+	@mkdir -p $(BIN)/deb
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/deb/xlatd ./cmd/xlatd
+	@packaging/deb.sh $(BIN)/deb/xlatd $(VERSION) $(or $(DEB_OUT),$(BIN))
 
 # deps installs what the tests and the demo use, only what is missing, and
 # only as root (otherwise it says what is missing and carries on).
@@ -56,11 +79,16 @@ deps:
 	command -v dig >/dev/null || need="$$need dnsutils"; \
 	command -v nft >/dev/null || need="$$need nftables"; \
 	command -v conntrack >/dev/null || need="$$need conntrack"; \
+	command -v systemd-analyze >/dev/null || need="$$need systemd"; \
+	command -v setpriv >/dev/null || need="$$need util-linux"; \
+	command -v dpkg-deb >/dev/null || need="$$need dpkg"; \
+	command -v tshark >/dev/null || need="$$need tshark"; \
 	/usr/bin/python3 -c 'import scapy' >/dev/null 2>&1 || need="$$need python3 python3-scapy"; \
 	if [ -n "$$need" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing:$$need"; \
 			export DEBIAN_FRONTEND=noninteractive; \
+			echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null; \
 			apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $$need >/dev/null; \
 		else \
 			echo "missing (install as root):$$need"; \

@@ -10,7 +10,8 @@
 # forward_only, xlatd SIIT, kernel forwarding, TAYGA) with the same AF_XDP
 # generator pinned to GEN_CPU (default 0) while the DUT runs on DUT_CPU
 # (default 1), prints the table and the SUMMARY line, writes
-# bench/results/bench-<time>.json and .png, and removes the testbed on exit.
+# bench/results/bench-<time>.json, a Markdown report (.md) with its PNG
+# charts, and removes the testbed on exit.
 # Root only. XLATD_FLAGS is passed to the daemon (e.g. a profiling flag).
 # LOSS_TOLERANCE (default 0.001 = 0.1%) is the loss a passing trial may show:
 # RFC 8219 says 0; on a shared 2-vCPU VM a scheduling hiccup drops a few

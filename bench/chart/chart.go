@@ -1,22 +1,32 @@
-// Package chart draws the benchmark's PNG with the standard library only:
-// a line chart of throughput per frame size for each case and the
-// cumulative latency distribution of each case, with a built-in 5x7 font.
+// Package chart draws the benchmark's charts with gonum.org/v1/plot:
+// throughput per frame size for each case (log axis, error bars for the
+// spread between the search's trials: from the highest rate that passed
+// to the lowest that failed) and the cumulative latency
+// distribution of each case (log axis), as PNG files with real fonts and
+// legends.
 package chart
 
 import (
 	"fmt"
-	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"math"
-	"strings"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// Series is one case's throughput per frame size.
+// Series is one case's throughput per frame size. Lo and Hi, when set
+// (same length as Y), bound the value: for a binary search, the highest
+// passing and the lowest failing trial rate; NaN where there is no bound.
 type Series struct {
-	Name string
-	X, Y []float64 // frame size, Mpps
+	Name   string
+	X, Y   []float64 // frame size, Mpps
+	Lo, Hi []float64
 }
 
 // DistBucket is one latency histogram bucket (upper bound in µs).
@@ -28,265 +38,258 @@ type Dist struct {
 	Buckets []DistBucket // ascending
 }
 
-const (
-	width, height = 1280, 580
-	scale         = 2 // font pixel size
-	charW         = 6 * scale
-)
-
+// Size of the PNGs.
 var (
-	white   = color.RGBA{255, 255, 255, 255}
-	black   = color.RGBA{0, 0, 0, 255}
-	grid    = color.RGBA{225, 225, 225, 255}
-	palette = []color.RGBA{
-		{31, 119, 180, 255}, {214, 39, 40, 255}, {44, 160, 44, 255},
-		{255, 127, 14, 255}, {148, 103, 189, 255}, {140, 86, 75, 255},
-	}
+	Width  = 20 * vg.Centimeter
+	Height = 11 * vg.Centimeter
+	DPI    = 120
 )
 
-type canvas struct{ *image.RGBA }
-
-func (c canvas) fill(r image.Rectangle, col color.RGBA) {
-	r = r.Intersect(c.Bounds())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			c.SetRGBA(x, y, col)
-		}
-	}
+// Colours, one per case in the order given (colour-blind safe, Okabe-Ito).
+var Palette = []color.RGBA{
+	{0, 114, 178, 255}, {213, 94, 0, 255}, {0, 158, 115, 255},
+	{204, 121, 167, 255}, {230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255},
 }
 
-// line draws a 2-pixel line (Bresenham).
-func (c canvas) line(x0, y0, x1, y1 int, col color.RGBA) {
-	dx, dy := abs(x1-x0), -abs(y1-y0)
-	sx, sy := sign(x1-x0), sign(y1-y0)
-	e := dx + dy
-	for {
-		c.fill(image.Rect(x0, y0, x0+2, y0+2), col)
-		if x0 == x1 && y0 == y1 {
-			return
-		}
-		e2 := 2 * e
-		if e2 >= dy {
-			e += dy
-			x0 += sx
-		}
-		if e2 <= dx {
-			e += dx
-			y0 += sy
-		}
-	}
+func colour(i int) color.RGBA { return Palette[i%len(Palette)] }
+
+// Glyph shapes, so that the series can be told apart in print too.
+var shapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{},
+	draw.PlusGlyph{}, draw.CrossGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}}
+
+func newPlot(title, xlabel, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = ylabel
+	p.Legend.ThumbnailWidth = 0.6 * vg.Centimeter
+	g := plotter.NewGrid()
+	g.Vertical.Color = color.Gray{Y: 225}
+	g.Horizontal.Color = color.Gray{Y: 225}
+	p.Add(g)
+	return p
 }
 
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
+// errBars is plotter's YErrorer/XYer for asymmetric bounds.
+type errBars struct {
+	plotter.XYs
+	lo, hi []float64 // distances below and above Y
 }
 
-func sign(v int) int {
-	switch {
-	case v < 0:
-		return -1
-	case v > 0:
-		return 1
-	}
-	return 0
-}
+func (e errBars) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
 
-// text draws s with its top-left corner at (x, y).
-func (c canvas) text(x, y int, s string, col color.RGBA) {
-	for _, r := range strings.ToUpper(s) {
-		g := glyphs[r]
-		for row := 0; row < 7; row++ {
-			for bit := 0; bit < 5; bit++ {
-				if g[row]&(0x10>>bit) != 0 {
-					c.fill(image.Rect(x+bit*scale, y+row*scale, x+(bit+1)*scale, y+(row+1)*scale), col)
-				}
-			}
-		}
-		x += charW
+// Throughput plots Mpps against frame size, one line per series. logY
+// puts the rates on a logarithmic axis (cases an order of magnitude
+// apart stay readable). Empty series appear in the legend as "(no data)".
+func Throughput(title string, series []Series, logY bool) (*plot.Plot, error) {
+	p := newPlot(title, "IPv6-side frame size (bytes, FCS included, log scale)", "throughput (Mpps, log scale)")
+	if !logY {
+		p.Y.Label.Text = "throughput (Mpps)"
 	}
-}
-
-func textWidth(s string) int { return len(s) * charW }
-
-type panel struct {
-	r          image.Rectangle // plot area
-	x0, x1     float64
-	y0, y1     float64
-	logX       bool
-	categories []float64 // if set, x positions are category indices
-}
-
-func (p panel) px(x float64) int {
-	if p.categories != nil {
-		for i, c := range p.categories {
-			if c == x {
-				x = float64(i)
-				break
-			}
-		}
-	}
-	if p.logX {
-		x = math.Log10(math.Max(x, 1e-9))
-	}
-	f := (x - p.x0) / (p.x1 - p.x0)
-	return p.r.Min.X + int(f*float64(p.r.Dx()))
-}
-
-func (p panel) py(y float64) int {
-	f := (y - p.y0) / (p.y1 - p.y0)
-	return p.r.Max.Y - int(f*float64(p.r.Dy()))
-}
-
-func niceStep(span float64, ticks int) float64 {
-	raw := span / float64(ticks)
-	if raw <= 0 {
-		return 1
-	}
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if raw <= m*mag {
-			return m * mag
-		}
-	}
-	return 10 * mag
-}
-
-func (c canvas) axes(p panel, title, xlabel, ylabel string) {
-	c.text(p.r.Min.X, p.r.Min.Y-40, title, black)
-	c.fill(image.Rect(p.r.Min.X, p.r.Max.Y, p.r.Max.X, p.r.Max.Y+2), black)
-	c.fill(image.Rect(p.r.Min.X-2, p.r.Min.Y, p.r.Min.X, p.r.Max.Y+2), black)
-	c.text(p.r.Max.X-textWidth(xlabel), p.r.Max.Y+36, xlabel, black)
-	c.text(p.r.Min.X-60, p.r.Min.Y-18, ylabel, black)
-	step := niceStep(p.y1-p.y0, 5)
-	for v := p.y0; v <= p.y1+step/1e6; v += step {
-		y := p.py(v)
-		c.fill(image.Rect(p.r.Min.X, y, p.r.Max.X, y+1), grid)
-		lbl := trimFloat(v)
-		c.text(p.r.Min.X-10-textWidth(lbl), y-7, lbl, black)
-	}
-}
-
-func trimFloat(v float64) string {
-	s := fmt.Sprintf("%.3f", v)
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
-}
-
-// Draw renders both panels.
-func Draw(title string, series []Series, title2 string, dists []Dist) *image.RGBA {
-	c := canvas{image.NewRGBA(image.Rect(0, 0, width, height))}
-	c.fill(c.Bounds(), white)
-
-	// Left: throughput per frame size, sizes as evenly spaced categories.
-	var sizes []float64
-	ymax := 0.0
-	for _, s := range series {
-		for i, x := range s.X {
-			found := false
-			for _, v := range sizes {
-				found = found || v == x
-			}
-			if !found {
-				sizes = append(sizes, x)
-			}
-			ymax = math.Max(ymax, s.Y[i])
-		}
-	}
-	sortFloats(sizes)
-	if ymax == 0 {
-		ymax = 1
-	}
-	lp := panel{r: image.Rect(90, 70, 600, 460), x0: -0.5, x1: float64(len(sizes)) - 0.5, y0: 0, y1: ymax * 1.15, categories: sizes}
-	if len(sizes) == 0 {
-		lp.x1 = 0.5
-	}
-	c.axes(lp, title, "FRAME SIZE (B)", "MPPS")
-	for _, s := range sizes {
-		lbl := fmt.Sprintf("%.0f", s)
-		c.text(lp.px(s)-textWidth(lbl)/2, lp.r.Max.Y+10, lbl, black)
-	}
+	ymin, ymax := math.Inf(1), math.Inf(-1)
+	bars := false
 	for i, s := range series {
-		col := palette[i%len(palette)]
+		var xy plotter.XYs
+		var eb errBars
 		for j := range s.X {
-			x, y := lp.px(s.X[j]), lp.py(s.Y[j])
-			c.fill(image.Rect(x-4, y-4, x+5, y+5), col)
-			if j > 0 {
-				c.line(lp.px(s.X[j-1]), lp.py(s.Y[j-1]), x, y, col)
+			if j >= len(s.Y) || !(s.Y[j] > 0) {
+				continue
+			}
+			xy = append(xy, plotter.XY{X: s.X[j], Y: s.Y[j]})
+			ymin, ymax = math.Min(ymin, s.Y[j]), math.Max(ymax, s.Y[j])
+			if j < len(s.Lo) && j < len(s.Hi) {
+				lo, hi := s.Y[j]-s.Lo[j], s.Hi[j]-s.Y[j]
+				if math.IsNaN(lo) || lo < 0 {
+					lo = 0
+				}
+				if math.IsNaN(hi) || hi < 0 {
+					hi = 0
+				}
+				if s.Y[j]-lo <= 0 {
+					lo = 0
+				}
+				if lo > 0 || hi > 0 {
+					bars = true
+				}
+				eb.XYs = append(eb.XYs, xy[len(xy)-1])
+				eb.lo, eb.hi = append(eb.lo, lo), append(eb.hi, hi)
+				ymax = math.Max(ymax, s.Y[j]+hi)
+			}
+		}
+		if len(xy) == 0 {
+			p.Legend.Add(s.Name + " (no data)")
+			continue
+		}
+		l, pts, err := plotter.NewLinePoints(xy)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, l.Width = colour(i), vg.Points(1.5)
+		pts.Color, pts.Shape, pts.Radius = colour(i), shapes[i%len(shapes)], vg.Points(3)
+		p.Add(l, pts)
+		p.Legend.Add(s.Name, l, pts)
+		if len(eb.XYs) > 0 {
+			e, err := plotter.NewYErrorBars(eb)
+			if err != nil {
+				return nil, err
+			}
+			e.Color, e.CapWidth = colour(i), vg.Points(6)
+			p.Add(e)
+		}
+	}
+	// Frame sizes double from 64 to 1518: a log axis spaces them evenly,
+	// ticked at the sizes measured.
+	sizes := map[float64]bool{}
+	for _, s := range series {
+		for _, x := range s.X {
+			if x > 0 {
+				sizes[x] = true
 			}
 		}
 	}
-	// Legend under both panels.
-	lx := 90
-	for i, s := range series {
-		col := palette[i%len(palette)]
-		c.fill(image.Rect(lx, 545, lx+16, 561), col)
-		c.text(lx+22, 546, s.Name, black)
-		lx += 22 + textWidth(s.Name) + 30
+	if len(sizes) > 0 {
+		var ticks []plot.Tick
+		xmin, xmax := math.Inf(1), math.Inf(-1)
+		for x := range sizes {
+			ticks = append(ticks, plot.Tick{Value: x, Label: trim(x)})
+			xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
+		}
+		sort.Slice(ticks, func(i, j int) bool { return ticks[i].Value < ticks[j].Value })
+		// Labels closer than a factor 1.3 would overlap: keep the larger
+		// (1518 rather than 1280), the tick mark stays.
+		last := math.Inf(1)
+		for i := len(ticks) - 1; i >= 0; i-- {
+			if last/ticks[i].Value < 1.3 {
+				ticks[i].Label = ""
+				continue
+			}
+			last = ticks[i].Value
+		}
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+		p.X.Min, p.X.Max = xmin/1.08, xmax*1.08
 	}
+	if logY && ymin < math.Inf(1) {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = logTicks{}
+		// Whole decades around the data, so that the ticks are readable.
+		p.Y.Min = math.Pow(10, math.Floor(math.Log10(ymin)))
+		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(ymax)))
+	} else if ymin < math.Inf(1) {
+		p.Y.Min = 0
+		p.Y.Max = ymax * 1.1
+	}
+	if bars {
+		p.Legend.Add("I: search spread")
+	}
+	return p, nil
+}
 
-	// Right: cumulative latency distribution, log x.
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, d := range dists {
-		for _, b := range d.Buckets {
-			v := math.Log10(math.Max(b.Hi, 0.01))
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-		}
-	}
-	if math.IsInf(lo, 0) {
-		lo, hi = 0, 3
-	}
-	lo, hi = math.Floor(lo), math.Ceil(hi)
-	if hi <= lo {
-		hi = lo + 1
-	}
-	rp := panel{r: image.Rect(740, 70, 1240, 460), x0: lo, x1: hi, y0: 0, y1: 1, logX: true}
-	c.axes(rp, title2, "LATENCY (US)", "CDF")
-	for e := lo; e <= hi; e++ {
-		v := math.Pow(10, e)
-		x := rp.px(v)
-		c.fill(image.Rect(x, rp.r.Min.Y, x+1, rp.r.Max.Y), grid)
-		lbl := trimFloat(v)
-		c.text(x-textWidth(lbl)/2, rp.r.Max.Y+10, lbl, black)
-	}
+// Latency plots the cumulative distribution of each case's latency (µs on
+// a log axis).
+func Latency(title string, dists []Dist) (*plot.Plot, error) {
+	p := newPlot(title, "one-way latency (µs, log scale)", "fraction of frames at or below")
+	xmin, xmax := math.Inf(1), math.Inf(-1)
 	for i, d := range dists {
-		col := palette[i%len(palette)]
-		for k, s := range series {
-			if s.Name == d.Name {
-				col = palette[k%len(palette)]
-			}
-		}
-		total := 0.0
+		var total float64
 		for _, b := range d.Buckets {
 			total += b.Count
 		}
 		if total == 0 {
+			p.Legend.Add(d.Name + " (no data)")
 			continue
 		}
+		bs := append([]DistBucket(nil), d.Buckets...)
+		sort.Slice(bs, func(a, b int) bool { return bs[a].Hi < bs[b].Hi })
+		var xy plotter.XYs
 		cum := 0.0
-		px, py := -1, -1
-		for _, b := range d.Buckets {
+		for _, b := range bs {
 			cum += b.Count
-			x, y := rp.px(math.Max(b.Hi, 0.01)), rp.py(cum/total)
-			if px >= 0 {
-				c.line(px, py, x, py, col)
-				c.line(x, py, x, y, col)
+			if b.Hi <= 0 {
+				continue
 			}
-			px, py = x, y
+			xy = append(xy, plotter.XY{X: b.Hi, Y: cum / total})
+			xmin, xmax = math.Min(xmin, b.Hi), math.Max(xmax, b.Hi)
 		}
+		if len(xy) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return nil, err
+		}
+		l.StepStyle = plotter.PostStep
+		l.Color, l.Width = colour(i), vg.Points(1.5)
+		l.Dashes = dashes(i)
+		p.Add(l)
+		p.Legend.Add(d.Name, l)
 	}
-	return c.RGBA
+	p.Y.Min, p.Y.Max = 0, 1
+	if xmin < math.Inf(1) {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = logTicks{}
+		p.X.Min = math.Pow(10, math.Floor(math.Log10(xmin)))
+		p.X.Max = math.Pow(10, math.Ceil(math.Log10(xmax)))
+	}
+	return p, nil
 }
 
-func sortFloats(v []float64) {
-	for i := 1; i < len(v); i++ {
-		for j := i; j > 0 && v[j] < v[j-1]; j-- {
-			v[j], v[j-1] = v[j-1], v[j]
-		}
+func dashes(i int) []vg.Length {
+	switch i % 3 {
+	case 1:
+		return []vg.Length{vg.Points(6), vg.Points(3)}
+	case 2:
+		return []vg.Length{vg.Points(2), vg.Points(2)}
 	}
+	return nil
 }
 
-// EncodePNG writes img as PNG.
-func EncodePNG(w io.Writer, img image.Image) error { return png.Encode(w, img) }
+// logTicks labels every decade and marks 2 and 5 in between.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	var t []plot.Tick
+	if min <= 0 || max <= min {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		d := math.Pow(10, e)
+		for _, m := range []float64{1, 2, 5} {
+			v := m * d
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			label := ""
+			if m == 1 || max/min < 100 {
+				label = fmt.Sprint(trim(v))
+			}
+			t = append(t, plot.Tick{Value: v, Label: label})
+		}
+	}
+	return t
+}
+
+func trim(v float64) string {
+	s := fmt.Sprintf("%.6g", v)
+	return s
+}
+
+// WritePNG renders p as a PNG of Width x Height at DPI, its legend in a
+// column of its own on the right so that it never hides data.
+func WritePNG(w io.Writer, p *plot.Plot) error {
+	c := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(Width, Height), vgimg.UseDPI(DPI))}
+	dc := draw.New(c)
+	leg := p.Legend
+	p.Legend = plot.NewLegend()
+	defer func() { p.Legend = leg }()
+	lw := leg.Rectangle(dc).Size().X + 2*leg.Padding
+	if lw > dc.Size().X/3 {
+		lw = dc.Size().X / 3
+	}
+	p.Draw(draw.Crop(dc, 0, -lw, 0, 0))
+	leg.Top, leg.Left = true, true
+	leg.XOffs, leg.YOffs = 0, -p.Title.TextStyle.Height(p.Title.Text)-p.Title.Padding
+	leg.Draw(draw.Crop(dc, dc.Size().X-lw, 0, 0, 0))
+	_, err := c.WriteTo(w)
+	return err
+}

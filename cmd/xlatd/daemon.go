@@ -84,6 +84,8 @@ type daemon struct {
 
 	reloads    atomic.Uint64
 	reloadErrs atomic.Uint64
+
+	sd *systemd // sdnotify.go
 }
 
 func daemonMain(path string, stderr io.Writer) int {
@@ -96,7 +98,7 @@ func daemonMain(path string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s:\n%s\n", path, indent(err.Error()))
 		return 1
 	}
-	d := &daemon{log: log, path: path, started: time.Now()}
+	d := &daemon{log: log, path: path, started: time.Now(), sd: newSystemd(log)}
 	d.cfg.Store(c)
 	// Signals from now on: a SIGTERM during start-up stops cleanly after it.
 	sigs := make(chan os.Signal, 4)
@@ -104,9 +106,11 @@ func daemonMain(path string, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	if err := d.start(c); err != nil {
 		log.Error("start failed", "err", err)
+		d.sd.stopping("start failed: " + err.Error())
 		d.shutdown()
 		return 1
 	}
+	d.sd.ready(d)
 	if code := d.wait(sigs); code != 0 {
 		return code
 	}
@@ -288,10 +292,14 @@ func (d *daemon) wait(sigs chan os.Signal) int {
 	for s := range sigs {
 		if s == syscall.SIGHUP {
 			d.log.Info("SIGHUP: reloading", "file", d.path)
+			d.sd.reloading(d.path)
+			errs := d.reloadErrs.Load()
 			d.reload()
+			d.sd.reloaded(d, errs)
 			continue
 		}
 		d.log.Info("stopping", "signal", s.String())
+		d.sd.stopping(s.String())
 		break
 	}
 	return d.shutdown()

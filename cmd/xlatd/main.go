@@ -4,6 +4,7 @@
 //	xlatd -config /etc/xlatd/xlatd.toml          # run in the foreground until SIGINT/SIGTERM
 //	xlatd -config FILE -check                    # validate the config, print what is wrong, exit 0/1
 //	xlatd stats [-json] [-explain] [-socket PATH | -config FILE] # counters of the running daemon
+//	xlatd reload [-pid PID] [-socket PATH | -config FILE]        # SIGHUP and wait for the outcome
 //	xlatd -version
 package main
 
@@ -13,26 +14,57 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = ""
+// version and revision are set at build time (make build, make deb):
+//
+//	go build -ldflags "-X main.version=1.2.0 -X main.revision=<commit>"
+//
+// A plain `go build` or `go install` leaves them empty; the module version
+// and the VCS stamp Go records in the binary (runtime/debug.ReadBuildInfo:
+// vcs.revision, vcs.modified) are used instead.
+var (
+	version  = ""
+	revision = ""
+)
 
+// versionString is "RELEASE (REVISION)", e.g. "1.2.0 (0123456789ab)",
+// "v0.0.0-20261127-0123456789ab (0123456789ab)" for go install of a
+// pseudo-version, "dev (0123456789ab+dirty)" for a build from a modified
+// tree, "dev" when nothing is known.
 func versionString() string {
-	v := version
-	rev := ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	bi, _ := debug.ReadBuildInfo()
+	return formatVersion(version, revision, bi)
+}
+
+func formatVersion(v, rev string, bi *debug.BuildInfo) string {
+	dirty := false
+	if bi != nil {
 		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				rev = s.Value[:12]
-			}
-			if s.Key == "vcs.modified" && s.Value == "true" {
-				rev += "+dirty"
+			switch {
+			case s.Key == "vcs.revision" && rev == "":
+				rev = s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = true
 			}
 		}
+		if rev == "" {
+			// go install module@version records no VCS stamp, but a
+			// pseudo-version ends in the commit's first 12 hex digits.
+			if i := strings.LastIndexByte(bi.Main.Version, '-'); i > 0 && len(bi.Main.Version)-i-1 == 12 {
+				rev = bi.Main.Version[i+1:]
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty && rev != "" && !strings.HasSuffix(rev, "+dirty") {
+		rev += "+dirty"
 	}
 	if v == "" {
 		v = "dev"
@@ -51,6 +83,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "stats" {
 		return statsCmd(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "reload" {
+		return reloadCmd(args[1:], stdout, stderr) // reload.go
+	}
 	fs := flag.NewFlagSet("xlatd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "path of the TOML configuration file")
@@ -62,6 +97,8 @@ func run(args []string, stdout, stderr io.Writer) int {
   xlatd -config FILE -check     validate FILE (missing interfaces: a warning), exit 0/1
   xlatd stats [-json] [-explain] [-all] [-socket PATH | -config FILE]
                                 counters of the running daemon
+  xlatd reload [-pid PID] [-socket PATH | -config FILE]
+                                SIGHUP the running daemon and wait: exit 0 reloaded, 1 refused
   xlatd -version
 `)
 		fs.PrintDefaults()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,7 +107,7 @@ func TestSmokeTestbed(t *testing.T) {
 			t.Fatalf("%s: throughput %.0f error %q", c.Case, c.ThroughputPPS, c.Error)
 		}
 	}
-	for _, f := range []string{"r.json", "r.png"} {
+	for _, f := range []string{"r.json", "r.png", "r.md", "r-latency.png"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Fatalf("%s not written: %v", f, err)
 		}
@@ -237,5 +238,48 @@ func TestSmokeNAT64(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(dir, "n.json")); err != nil || st.Size() == 0 {
 		t.Fatalf("JSON not written: %v", err)
+	}
+}
+
+// TestReportFromSample: the Markdown report and its charts from the sample
+// run's JSON (bench/sample): the machine, kernel and command, the SUMMARY
+// line unchanged, one table and one chart per direction, the latency table
+// and CDF, every image a PNG that exists beside the report.
+func TestReportFromSample(t *testing.T) {
+	dir := t.TempDir()
+	md := filepath.Join(dir, "run.md")
+	if err := reportFromJSON(filepath.Join("..", "..", "sample", "bench-sample.json"), md, ""); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{
+		"| machine |", "| kernel | 6.18.44", "| command | `bin/xlatd-bench -prefix",
+		"SUMMARY siit-udp xlatd=0.173 kernel=0.102 tayga=0.042 afxdp_fwd=0.140 generator=0.279",
+		"## siit-udp:", "## Throughput, 4to6", "## Throughput, bidir", "| 1518 |",
+		"![throughput 6to4](run.png)", "![throughput 4to6](run-4to6.png)", "![latency CDF, 6to4](run-latency.png)",
+		"| 6to4 | xlatd | 0.", "Error bars",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report has no %q", want)
+		}
+	}
+	for _, m := range regexp.MustCompile(`!\[[^]]*\]\(([^)]+)\)`).FindAllStringSubmatch(s, -1) {
+		f, err := os.Open(filepath.Join(dir, m[1]))
+		if err != nil {
+			t.Errorf("image %s: %v", m[1], err)
+			continue
+		}
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		if err != nil || cfg.Width < 600 {
+			t.Errorf("image %s: %v (%dx%d)", m[1], err, cfg.Width, cfg.Height)
+		}
+	}
+	if err := reportFromJSON(filepath.Join(dir, "none.json"), "", ""); err == nil {
+		t.Error("no error for a missing JSON")
 	}
 }

@@ -26,7 +26,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/xlatd/xlatd/bench/chart"
 	"github.com/xlatd/xlatd/bench/gen"
 	"github.com/xlatd/xlatd/bench/port"
 	"github.com/xlatd/xlatd/bench/rfc8219"
@@ -76,6 +75,7 @@ type Report struct {
 	Started   time.Time         `json:"started"`
 	Finished  time.Time         `json:"finished"`
 	Command   string            `json:"command"`
+	Machine   string            `json:"machine,omitempty"`
 	Kernel    string            `json:"kernel"`
 	CPUs      int               `json:"cpus"`
 	GenCPU    int               `json:"generator_cpu"`
@@ -91,6 +91,9 @@ type Report struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "-report" || os.Args[1] == "--report") {
+		os.Exit(reportMain(os.Args[2:]))
+	}
 	o, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "xlatd-bench:", err)
@@ -262,7 +265,7 @@ func testbed(o options, verb, cas string) error {
 
 func run(ctx context.Context, o options) (*Report, error) {
 	rep := &Report{
-		Started: time.Now().UTC(), Command: strings.Join(os.Args, " "), Kernel: kernelRelease(),
+		Started: time.Now().UTC(), Command: strings.Join(os.Args, " "), Kernel: kernelRelease(), Machine: machine(),
 		CPUs: runtime.NumCPU(), GenCPU: o.genCPU, SinkCPU: o.sinkCPU, Trial: o.search.TrialDuration.String(),
 		Precision: o.search.Precision, Tolerance: o.search.LossTolerance, Cases: o.cases, CaseError: map[string]string{},
 	}
@@ -461,10 +464,11 @@ func finish(rep *Report, o options) {
 			}
 		}
 	}
-	if err := writeChart(rep, o); err != nil {
-		fmt.Fprintln(os.Stderr, "xlatd-bench: chart:", err)
+	md := strings.TrimSuffix(o.out, ".json") + ".md"
+	if err := writeReport(rep, o, md); err != nil {
+		fmt.Fprintln(os.Stderr, "xlatd-bench: report:", err)
 	} else {
-		fmt.Printf("chart: %s\n", o.png)
+		fmt.Printf("chart: %s\nreport: %s\n", o.png, md)
 	}
 	fmt.Println(summary(rep, o))
 }
@@ -489,40 +493,23 @@ func summary(rep *Report, o options) string {
 		val("xlatd"), val("kernel"), val("tayga"), val("afxdp_fwd"), val("generator"))
 }
 
-func writeChart(rep *Report, o options) error {
-	var series []chart.Series
-	for _, c := range o.cases {
-		s := chart.Series{Name: c}
-		for _, cell := range rep.Cells {
-			if cell.Case == c && cell.Direction == o.dirs[0].String() && cell.Error == "" && len(cell.Steps) > 0 {
-				s.X = append(s.X, float64(cell.FrameSize))
-				s.Y = append(s.Y, cell.ThroughputPPS/1e6)
-			}
-		}
-		series = append(series, s)
+// reportMain is `xlatd-bench -report RUN.json [-md FILE.md] [-png FILE.png]`:
+// the Markdown report and its charts from a run's JSON, without measuring.
+func reportMain(args []string) int {
+	fs := flag.NewFlagSet("xlatd-bench -report", flag.ContinueOnError)
+	md := fs.String("md", "", "Markdown output (default: the JSON name with .md)")
+	png := fs.String("png", "", "main chart (default: the Markdown name with .png; the others beside it)")
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: xlatd-bench -report RUN.json [-md FILE.md] [-png FILE.png]")
+		return 2
 	}
-	var dists []chart.Dist
-	for _, c := range o.cases {
-		for _, cell := range rep.Cells {
-			if cell.Case == c && cell.Direction == o.dirs[0].String() && cell.FrameSize == o.sizes[0] && len(cell.LatencyHist) > 0 {
-				d := chart.Dist{Name: c}
-				for _, b := range cell.LatencyHist {
-					d.Buckets = append(d.Buckets, chart.DistBucket{Hi: float64(b.Hi) / 1e3, Count: float64(b.Count)})
-				}
-				dists = append(dists, d)
-			}
-		}
+	in := args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
 	}
-	title := fmt.Sprintf("THROUGHPUT %s (MPPS) PER FRAME SIZE", strings.ToUpper(o.dirs[0].String()))
-	title2 := fmt.Sprintf("LATENCY CDF AT THROUGHPUT, %d B (US, LOG)", o.sizes[0])
-	img := chart.Draw(title, series, title2, dists)
-	if err := os.MkdirAll(filepath.Dir(o.png), 0o755); err != nil {
-		return err
+	if err := reportFromJSON(in, *md, *png); err != nil {
+		fmt.Fprintln(os.Stderr, "xlatd-bench:", err)
+		return 1
 	}
-	f, err := os.Create(o.png)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return chart.EncodePNG(f, img)
+	return 0
 }
