@@ -137,12 +137,11 @@ func (t *Translator) translate64(f *Frame) {
 		return
 	}
 
-	hairpin := m.InEAMT4(&dst4)
-
 	if icmpErr {
-		t.icmpError64(f, ip, &e, &src4, &dst4, hairpin)
+		t.icmpError64(f, ip, &e, &src4, &dst4)
 		return
 	}
+	hairpin := hairpinned(m, (*[16]byte)(ip[header.IPv6Dst:header.IPv6Dst+16]), &dst4)
 
 	size4 := header.IPv4MinLen + len(ip) - e.l4
 	df := e.frag == 0 && size4 > df6to4Limit

@@ -28,7 +28,7 @@ const (
 
 // icmpError64 translates the ICMPv6 error in f (ip is its IPv6 packet, e
 // its header chain) to an ICMPv4 error from src4 to dst4.
-func (t *Translator) icmpError64(f *Frame, ip []byte, e *chain6, src4, dst4 *[4]byte, hairpin bool) {
+func (t *Translator) icmpError64(f *Frame, ip []byte, e *chain6, src4, dst4 *[4]byte) {
 	cfg := t.cfg
 	icmp := ip[e.l4:]
 
@@ -149,6 +149,9 @@ func (t *Translator) icmpError64(f *Frame, ip []byte, e *chain6, src4, dst4 *[4]
 		t.drop(f, mapReason6(r))
 		return
 	}
+	// The packet in error travelled the other way: it is hairpinned when
+	// its source was translated through pool6 into an EAMT IPv4 range.
+	hairpin := hairpinned(m, (*[16]byte)(op[header.IPv6Src:header.IPv6Src+16]), &isrc4)
 
 	if icmp[0] == ty6PacketTooBig {
 		// RFC 7915 5.2: "The MTU field MUST be adjusted for the difference
