@@ -52,13 +52,29 @@ const (
 	NumVerdicts
 )
 
-var verdictNames = [NumVerdicts]string{"drop", "to_ipv4", "to_ipv6", "back", "pass"}
+// verdicts is the verdict counter family (verdict.<name>), declared once.
+var verdicts = [NumVerdicts]counterInfo{
+	Drop: {"drop", "frames dropped by the translator (see drop.*)"},
+	To4:  {"to_ipv4", "frames translated and sent to the IPv4 side"},
+	To6:  {"to_ipv6", "frames translated and sent to the IPv6 side"},
+	Back: {"back", "ICMP errors xlatd originated, sent back out the interface the offending frame came in on"},
+	Pass: {"pass", "frames the translator found not to be for it (left to the kernel; dropped by the datapath, see datapath.pass_dropped)"},
+}
 
+// String returns the verdict's counter name.
 func (v Verdict) String() string {
 	if v < NumVerdicts {
-		return verdictNames[v]
+		return verdicts[v].name
 	}
 	return "unknown"
+}
+
+// Help returns the one-line description of the verdict's counter.
+func (v Verdict) Help() string {
+	if v < NumVerdicts {
+		return verdicts[v].help
+	}
+	return ""
 }
 
 // Frame is one Ethernet frame in a buffer.
