@@ -317,6 +317,10 @@ func (t *Translator) translate46(f *Frame) {
 				t.drop(f, short)
 				return
 			}
+			if udpBadLength(int(binary.BigEndian.Uint16(b[l4+header.UDPLength:])), plen, x.mf) {
+				t.drop(f, ReasonUDPBadLength)
+				return
+			}
 			if b[l4+header.UDPCsum] == 0 && b[l4+header.UDPCsum+1] == 0 {
 				// RFC 7915 section 4.5.
 				if x.mf || !t.cfg.AmendUDPZeroChecksum {
@@ -346,7 +350,10 @@ func (t *Translator) translate46(f *Frame) {
 			}
 		}
 	} else if x.proto == header.ProtoICMP {
-		nh = header.ProtoICMPv6
+		// Later fragments too: the first was dropped above, and the IPv6
+		// side drops every fragment of an ICMPv6 message.
+		t.drop(f, ReasonICMPFragmented)
+		return
 	}
 
 	// Size (RFC 7915 section 4): DF packets too big for the IPv6 link are
@@ -481,6 +488,17 @@ func (t *Translator) translate46(f *Frame) {
 		}
 	}
 	t.count46()
+}
+
+// udpBadLength reports whether a UDP length field ulen is impossible for a
+// datagram whose IP payload here is n bytes (RFC 768): below the 8-byte
+// header, or, unless this is a first fragment (more: the datagram goes on
+// in later fragments, which the length covers), beyond the payload. A
+// length below the payload is allowed (trailing bytes; Linux trims them),
+// and so is a first fragment's length equal to its own payload (graybox
+// rows abt3 and ect1 send such fragments and Jool translates them).
+func udpBadLength(ulen, n int, more bool) bool {
+	return ulen < header.UDPLen || ulen > n && !more
 }
 
 // count46 counts one packet translated to IPv6 (or hairpinned).

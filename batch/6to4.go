@@ -97,6 +97,21 @@ func (t *Translator) translate64(f *Frame) {
 		icmpErr = l4[0] < 128
 	}
 
+	// Fragments (RFC 791, RFC 8200 section 4.5): they carry data and the
+	// IPv4 datagram they become ends within 65535 bytes; RFC 1858 section
+	// 3.2: a TCP fragment at offset 8 only serves to overwrite the TCP
+	// header. Unlike translate46, a non-last fragment whose length is not
+	// a multiple of 8 is translated, as Jool does (graybox rows abt3 and
+	// cjt1 expect it); the IPv4 receiver trims it to 8-byte units.
+	if e.fragmented() {
+		n := len(ip) - e.l4
+		if n == 0 || header.IPv4MinLen+int(e.fragOff)<<3+n > 65535 ||
+			e.fragOff == 1 && e.proto == header.ProtoTCP {
+			t.drop(f, ReasonBadFragment)
+			return
+		}
+	}
+
 	// Addresses: EAMT first, then pool6 (RFC 7757 section 3.2).
 	var src4, dst4 [4]byte
 	m := cfg.Map
@@ -108,7 +123,24 @@ func (t *Translator) translate64(f *Frame) {
 		t.drop(f, mapReason6(r))
 		return
 	}
-	if r := m.To4((*[16]byte)(ip[header.IPv6Src:header.IPv6Src+16]), &src4); r != mapping.OK {
+	// RFC 1812 section 5.3.7 and RFC 7915 section 4.1, as on the way in
+	// (martian4): no packet leaves with a destination or source in 0/8,
+	// 127/8 or 224/3 (multicast, class E, limited broadcast). An ICMPv6
+	// error from a router whose address maps to one still reaches the
+	// IPv4 host, from the RFC 6791 pool like an unmapped one.
+	if martian4(dst4[0]) {
+		t.drop(f, ReasonMartian)
+		return
+	}
+	r := m.To4((*[16]byte)(ip[header.IPv6Src:header.IPv6Src+16]), &src4)
+	if r == mapping.OK && martian4(src4[0]) {
+		if !icmpErr {
+			t.drop(f, ReasonMartian)
+			return
+		}
+		r = mapping.NoMatch
+	}
+	if r != mapping.OK {
 		if icmpErr {
 			// RFC 6791: ICMPv6 errors from untranslatable sources.
 			if !t.rfc6791Src4(&src4) {
@@ -180,6 +212,10 @@ func (t *Translator) translate64(f *Frame) {
 		case header.ProtoUDP:
 			if len(l4) < header.UDPLen {
 				t.drop(f, ReasonBadL4Header)
+				return
+			}
+			if udpBadLength(int(binary.BigEndian.Uint16(l4[header.UDPLength:])), len(l4), e.mf) {
+				t.drop(f, ReasonUDPBadLength)
 				return
 			}
 			// A zero checksum (not allowed in IPv6, RFC 8200 8.1) stays

@@ -81,5 +81,6 @@ func (t *Translator) error4(f *Frame, x *pkt46, typ, code uint8, mtu uint16, r R
 	f.Len = header.EthernetLen + n
 	f.Verdict = Back
 	f.Reason = r
+	t.Counters.Drops[r]++ // the original was not forwarded; DESIGN.md counts both
 	t.Counters.Events[EvICMPErrorSent]++
 }

@@ -92,6 +92,12 @@ func walkChain6(ip []byte, e *chain6, inner bool) Reason {
 			if off+hl > len(ip) {
 				return ReasonBadExtHeaders
 			}
+			if nh == header.ProtoHopByHop && !inner && hasJumbo(ip[off+2:off+hl]) {
+				// RFC 2675 section 3: a Jumbo Payload option with a
+				// non-zero Payload Length is an error (and a real
+				// jumbogram, Payload Length 0, never gets here).
+				return ReasonBadExtHeaders
+			}
 			if nh == header.ProtoRouting && ip[off+3] != 0 && !inner {
 				e.ptr = off + 3
 				return ReasonSegmentsLeft
@@ -127,4 +133,23 @@ func walkChain6(ip []byte, e *chain6, inner bool) Reason {
 			return ReasonNone
 		}
 	}
+}
+
+// hasJumbo reports whether the options of a Hop-by-Hop header hold a Jumbo
+// Payload option (type 0xC2, RFC 2675).
+func hasJumbo(opts []byte) bool {
+	for i := 0; i < len(opts); {
+		switch opts[i] {
+		case 0: // Pad1
+			i++
+		case 0xc2:
+			return true
+		default:
+			if i+1 >= len(opts) {
+				return false
+			}
+			i += 2 + int(opts[i+1])
+		}
+	}
+	return false
 }

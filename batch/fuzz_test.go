@@ -269,7 +269,7 @@ func fuzzTranslate(f *testing.F, et uint16) {
 	for _, b := range corpusSeeds() {
 		f.Add(b, uint8(0))
 	}
-	for _, c := range malformedCases() {
+	for _, c := range append(malformedCases(), hostileCases()...) {
 		if c.et == et {
 			f.Add(c.ip, c.knobs)
 		}

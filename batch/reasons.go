@@ -46,6 +46,9 @@ const (
 	ReasonICMPFragmented  // fragmented ICMPv4 (first fragment): the ICMPv6 pseudo-header length is unknown
 	ReasonICMPBadChecksum // ICMPv4 error with an invalid checksum (not turned into a valid ICMPv6 one)
 
+	// Added for hostile input (issue 7).
+	ReasonUDPBadLength // UDP length field below 8 or beyond the IP payload (first fragment: not beyond it)
+
 	NumReasons
 )
 
@@ -58,16 +61,16 @@ var reasons = [NumReasons]counterInfo{
 	ReasonBadIPv4Header:      {"bad_ipv4_header", "IPv4 version, IHL < 5 or total length inconsistent with the frame"},
 	ReasonBadIPv4Checksum:    {"bad_ipv4_checksum", "IPv4 header checksum invalid"},
 	ReasonBadIPv6Header:      {"bad_ipv6_header", "IPv6 version or payload length larger than the frame"},
-	ReasonBadExtHeaders:      {"bad_ext_headers", "truncated or over-long IPv6 extension-header chain, or two Fragment headers"},
+	ReasonBadExtHeaders:      {"bad_ext_headers", "truncated or over-long IPv6 extension-header chain, two Fragment headers, or a Jumbo Payload option (RFC 2675)"},
 	ReasonExtAfterFragment:   {"ext_header_after_fragment", "extension header after the Fragment header (RFC 7915 5.1), answered with an ICMPv6 error"},
 	ReasonSegmentsLeft:       {"segments_left_nonzero", "Routing header with Segments Left != 0 (RFC 7915 5.1), answered with Parameter Problem"},
 	ReasonSourceRoute:        {"ipv4_source_route", "IPv4 packet with an unexpired source route option (RFC 7915 4.1), answered with ICMP 3/5"},
-	ReasonBadFragment:        {"bad_fragment", "zero-length, misaligned or too-short fragment"},
+	ReasonBadFragment:        {"bad_fragment", "zero-length, misaligned or too-short fragment, or one ending past 65535 bytes"},
 	ReasonBadL4Header:        {"bad_l4_header", "first fragment too short for its TCP/UDP/ICMP header"},
 	ReasonNoMapping6:         {"no_mapping_ipv6", "an IPv6 address has no IPv4 mapping (neither EAMT nor pool6)"},
 	ReasonNoMapping4:         {"no_mapping_ipv4", "an IPv4 address has no IPv6 mapping (neither EAMT nor pool6)"},
 	ReasonNonGlobalWKP:       {"wkp_non_global_ipv4", "64:ff9b::/96 with a non-global IPv4 address (RFC 6052 section 3.1)"},
-	ReasonMartian:            {"martian_address", "multicast, broadcast, unspecified or loopback address where not allowed"},
+	ReasonMartian:            {"martian_address", "IPv4 multicast, broadcast, reserved, unspecified or loopback address (RFC 1812 5.3.7), in either direction"},
 	ReasonTTLExpired:         {"ttl_expired", "TTL / hop limit reached zero; answered with Time Exceeded"},
 	ReasonFragNeeded:         {"fragmentation_needed", "IPv4 DF packet too big for the IPv6 side; answered with Fragmentation Needed"},
 	ReasonPacketTooBig:       {"packet_too_big", "IPv6 packet too big for the IPv4 side; answered with Packet Too Big"},
@@ -81,8 +84,9 @@ var reasons = [NumReasons]counterInfo{
 	ReasonNoICMPSource:       {"icmp_no_source", "an ICMP error would have been sent but there is no source address (translate.ipv4_address / ipv6_address)"},
 	ReasonNoBuffer:           {"no_buffer", "fragmentation needed a spare buffer and none was left"},
 	ReasonTooBig:             {"too_big_for_buffer", "the frame does not fit its buffer after translation"},
-	ReasonICMPFragmented:     {"icmp_fragmented", "fragmented ICMPv4 (first fragment): the ICMPv6 pseudo-header length is unknown"},
+	ReasonICMPFragmented:     {"icmp_fragmented", "fragmented ICMP/ICMPv6 (any fragment): the checksum covers the whole message, which a stateless translator never sees"},
 	ReasonICMPBadChecksum:    {"icmp_bad_checksum", "ICMPv4 error with an invalid checksum (not turned into a valid ICMPv6 one)"},
+	ReasonUDPBadLength:       {"udp_bad_length", "UDP length field below 8 or beyond the IP payload (a first fragment's: not beyond it)"},
 }
 
 // counterInfo names one counter of a family and says what it counts.
