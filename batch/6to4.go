@@ -218,9 +218,9 @@ func (t *Translator) translate64(f *Frame) {
 				t.drop(f, ReasonUDPBadLength)
 				return
 			}
-			// A zero checksum (not allowed in IPv6, RFC 8200 8.1) stays
-			// zero: "no checksum" in IPv4.
-			if old := binary.BigEndian.Uint16(l4[header.UDPCsum:]); old != 0 && !e.fragmented() && isPartial(l4, header.UDPCsum, pseudo6(ip, proto, len(l4))) {
+			if old := binary.BigEndian.Uint16(l4[header.UDPCsum:]); old == 0 && !e.fragmented() {
+				t.udp6ZeroChecksum(l4, &src4, &dst4)
+			} else if old != 0 && !e.fragmented() && isPartial(l4, header.UDPCsum, pseudo6(ip, proto, len(l4))) {
 				t.complete(l4, header.UDPCsum, pseudo4(&src4, &dst4, proto, len(l4)))
 			} else if old != 0 {
 				c := pseudoSwap64(old, ip[header.IPv6Src:header.IPv6Src+32], &src4, &dst4)
@@ -283,6 +283,26 @@ func (t *Translator) translate64(f *Frame) {
 	f.Off = off
 	f.Len = header.EthernetLen + size4
 	t.finish64(f, hairpin)
+}
+
+// udp6ZeroChecksum computes the checksum of a whole IPv6 UDP datagram that
+// arrived with none. RFC 8200 section 8.1: "IPv6 receivers MUST discard
+// UDP packets containing a zero checksum", except for the tunnel protocols
+// of RFC 6935, whose endpoints are configured for it; RFC 6936 section 5
+// (requirement 9): "A middlebox implementation MUST allow forwarding of an
+// IPv6 UDP datagram with both a zero and a non-zero UDP checksum". xlatd
+// is such a middlebox and not the receiver, so it forwards the datagram,
+// and with a checksum computed as amend_udp_zero_checksum does for IPv4
+// (RFC 7915 section 4.5): an IPv4 receiver then checks at least the rest
+// of the way. A first fragment cannot be summed (the rest of the datagram
+// is elsewhere); its zero stays zero, "no checksum" in IPv4 (RFC 768).
+func (t *Translator) udp6ZeroChecksum(l4 []byte, src4, dst4 *[4]byte) {
+	c := ^checksum.Checksum(l4, pseudo4(src4, dst4, header.ProtoUDP, len(l4)))
+	if c == 0 {
+		c = 0xffff
+	}
+	binary.BigEndian.PutUint16(l4[header.UDPCsum:], c)
+	t.Counters.Events[EvUDP6ChecksumComputed]++
 }
 
 // finish64 sends a translated IPv4 frame on: back to IPv6 when its

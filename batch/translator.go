@@ -8,15 +8,16 @@ import (
 type Event uint8
 
 const (
-	EvTranslated4to6     Event = iota // IPv4 packets translated to IPv6
-	EvTranslated6to4                  // IPv6 packets translated to IPv4
-	EvICMPErrorSent                   // ICMP errors xlatd originated
-	EvFragmentsCreated                // extra fragments xlatd created
-	EvHairpinned                      // packets translated twice (RFC 7757 hairpinning)
-	EvUDPChecksumAmended              // IPv4 UDP zero checksums computed (RFC 7915 4.5)
-	EvICMPTruncated                   // translated ICMP errors truncated to 576/1280 bytes
-	EvRFC6791Source                   // ICMP errors whose source came from the RFC 6791 pool
-	EvPartialChecksum                 // TCP/UDP checksums left for offload (CHECKSUM_PARTIAL) completed
+	EvTranslated4to6       Event = iota // IPv4 packets translated to IPv6
+	EvTranslated6to4                    // IPv6 packets translated to IPv4
+	EvICMPErrorSent                     // ICMP errors xlatd originated
+	EvFragmentsCreated                  // extra fragments xlatd created
+	EvHairpinned                        // packets translated twice (RFC 7757 hairpinning)
+	EvUDPChecksumAmended                // IPv4 UDP zero checksums computed (RFC 7915 4.5)
+	EvICMPTruncated                     // translated ICMP errors truncated to 576/1280 bytes
+	EvRFC6791Source                     // ICMP errors whose source came from the RFC 6791 pool
+	EvPartialChecksum                   // TCP/UDP checksums left for offload (CHECKSUM_PARTIAL) completed
+	EvUDP6ChecksumComputed              // IPv6 UDP zero checksums computed (RFC 8200 8.1, RFC 6936)
 	NumEvents
 )
 
@@ -33,6 +34,8 @@ var events = [NumEvents]counterInfo{
 	EvRFC6791Source:      {"rfc6791_source", "ICMP errors whose source came from the RFC 6791 pool"},
 	EvPartialChecksum: {"partial_checksum_completed", "TCP/UDP checksums a sender left for offload " +
 		"(only the pseudo-header sum, e.g. a veth peer with tx-checksumming on) that xlatd completed"},
+	EvUDP6ChecksumComputed: {"udp6_checksum_computed", "IPv6 UDP datagrams without a checksum (0, RFC 6935 tunnels) " +
+		"whose IPv4 checksum xlatd computed (RFC 8200 8.1, RFC 6936 5)"},
 }
 
 // String returns the event's counter name.
