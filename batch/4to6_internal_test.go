@@ -105,7 +105,7 @@ func TestCsum46(t *testing.T) {
 			}
 		}
 		c := uint16(next())
-		got := bits.ReverseBytes16(csum46(bits.ReverseBytes16(c), &x))
+		got := bits.ReverseBytes16(csum46(bits.ReverseBytes16(c), &x.addrs46))
 		want := checksum.Adjust(c, addrSum4(&x.src4, &x.dst4), addrSum6(&x.src6, &x.dst6))
 		if got != want && !(got|want == 0xffff && got&want == 0) {
 			t.Fatalf("csum46(%#x, %x %x %x %x) = %#x, want %#x", c, x.src4, x.dst4, x.src6, x.dst6, got, want)

@@ -210,3 +210,14 @@ func swapMACs(b []byte) {
 	copy(b[0:6], b[6:12])
 	copy(b[6:12], tmp[:])
 }
+
+// rand64 returns a pseudo-random number (xorshift64*, sharing t.rng with
+// nextID).
+func (t *Translator) rand64() uint64 {
+	x := t.rng
+	x ^= x >> 12
+	x ^= x << 25
+	x ^= x >> 27
+	t.rng = x
+	return x * 0x2545F4914F6CDD1D
+}
