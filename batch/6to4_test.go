@@ -13,6 +13,7 @@ import (
 
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/header"
+	"github.com/xlatd/xlatd/internal/graybox"
 	"github.com/xlatd/xlatd/internal/pktbuild"
 	"github.com/xlatd/xlatd/mapping"
 )
@@ -82,7 +83,7 @@ func expectICMP6Back(t *testing.T, v *batch.Vector, orig []byte, typ, code uint8
 }
 
 func TestT64ExtensionHeaders(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	udp := pktbuild.UDP(2000, 4000, pktbuild.Payload(8))
 	frag := &pktbuild.Frag{ID: 7}
 	fragLike := pktbuild.Ext{Type: pktbuild.ProtoFragment, Data: make([]byte, 6)}
@@ -162,7 +163,7 @@ func icmpErr6(typ, code uint8, rest uint32, inner []byte) []byte {
 }
 
 func TestT64ICMPv6Errors(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	type want struct {
 		typ, code uint8
 		rest      uint32
@@ -224,7 +225,7 @@ func TestT64ICMPv6Errors(t *testing.T) {
 			t.Errorf("%d/%d: bad outer header %s", c.typ, c.code, describe(out))
 		}
 		ic := out[20:]
-		if refSum(ic) != 0xffff {
+		if pktbuild.Sum(ic, 0) != 0xffff {
 			t.Errorf("%d/%d: ICMPv4 checksum invalid", c.typ, c.code)
 		}
 		if ic[0] != c.want.typ || ic[1] != c.want.code || header.Be32(ic[4:]) != c.want.rest {
@@ -242,7 +243,7 @@ func TestT64ICMPv6Errors(t *testing.T) {
 }
 
 func TestT64ICMPv6ErrorInner(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	t.Run("ptb-inner-fragment", func(t *testing.T) {
 		// RFC 7915 5.2: "taking into account whether or not the packet in
 		// error includes a Fragment Header": 1400 - 28.
@@ -304,12 +305,12 @@ func TestT64ICMPv6ErrorInner(t *testing.T) {
 		copy(ip[8:24], netip.MustParseAddr("2001:db8:ffff::1").AsSlice())
 		fixICMP6(ip)
 		for _, c := range []struct {
-			env  grayEnv
+			env  graybox.Env
 			src  [4]byte
 			drop batch.Reason
 		}{
-			{grayEnv{}, [4]byte{203, 0, 113, 8}, 0},
-			{grayEnv{no6791v4: true}, [4]byte{198, 51, 100, 1}, 0},
+			{graybox.Env{}, [4]byte{203, 0, 113, 8}, 0},
+			{graybox.Env{No6791v4: true}, [4]byte{198, 51, 100, 1}, 0},
 		} {
 			v := run64(t, grayConfig(t, c.env), ip, nil)
 			f := &v.Frames[0]
@@ -317,7 +318,7 @@ func TestT64ICMPv6ErrorInner(t *testing.T) {
 				t.Errorf("%+v: verdict %v reason %v", c.env, f.Verdict, f.Reason)
 			}
 		}
-		cfg := grayConfig(t, grayEnv{no6791v4: true})
+		cfg := grayConfig(t, graybox.Env{No6791v4: true})
 		cfg.ICMPv4Source = netip.Addr{}
 		expectDrop(t, run64(t, cfg, ip, nil), batch.ReasonNoICMPSource)
 	})
@@ -336,7 +337,7 @@ func fixICMP6(ip []byte) {
 }
 
 func TestT64ICMPv6Info(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	for _, typ := range []uint8{130, 131, 132, 133, 134, 135, 136, 137, 143, 200} {
 		ip := h6(pktbuild.ProtoICMPv6).Build(pktbuild.ICMP(typ, 0, 0, pktbuild.Payload(16)))
 		v := run64(t, cfg, ip, nil)
@@ -360,7 +361,7 @@ func TestT64ICMPv6Info(t *testing.T) {
 }
 
 func TestT64Originated(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	udp := pktbuild.UDP(2000, 4000, pktbuild.Payload(32))
 	t.Run("hop-limit", func(t *testing.T) {
 		h := h6(pktbuild.ProtoUDP)
@@ -456,7 +457,7 @@ func reassemble(t *testing.T, frames []*batch.Frame, lastMF bool, base int) []by
 }
 
 func TestT64Fragmentation(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	cfg.MTU4 = 600
 	udp := pktbuild.UDP(2000, 4000, pktbuild.Payload(1000))
 	t.Run("unfragmented-df0", func(t *testing.T) {
@@ -503,7 +504,7 @@ func TestT64Fragmentation(t *testing.T) {
 }
 
 func TestT64Header(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	h := h6(pktbuild.ProtoUDP)
 	h.TC, h.Flow = 0xb8, 0x12345
 	ip := h.Build(pktbuild.UDP(2000, 4000, pktbuild.Payload(20)))

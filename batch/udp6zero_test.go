@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/xlatd/xlatd/batch"
+	"github.com/xlatd/xlatd/internal/graybox"
 	"github.com/xlatd/xlatd/internal/pktbuild"
 )
 
@@ -19,7 +20,7 @@ func TestUDP6ZeroChecksum(t *testing.T) {
 	buf, n := newFrame(ip)
 	v := new(batch.Vector)
 	v.Add(buf, batch.Headroom, n, batch.Side6)
-	tr := newTranslator(grayConfig(t, grayEnv{}))
+	tr := newTranslator(grayConfig(t, graybox.Env{}))
 	tr.Translate(v, 1e9, nil)
 	f := &v.Frames[0]
 	if f.Verdict != batch.To4 {
@@ -35,7 +36,7 @@ func TestUDP6ZeroChecksum(t *testing.T) {
 
 	h.Frag = &pktbuild.Frag{M: true, ID: 7}
 	ip = h.Build(pktbuild.UDP(4000, 2000, pktbuild.Payload(24)))
-	f = &run64(t, grayConfig(t, grayEnv{}), ip, nil).Frames[0]
+	f = &run64(t, grayConfig(t, graybox.Env{}), ip, nil).Frames[0]
 	if f.Verdict != batch.To4 {
 		t.Fatalf("first fragment: verdict %v reason %v", f.Verdict, f.Reason)
 	}

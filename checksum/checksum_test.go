@@ -5,23 +5,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/xlatd/xlatd/internal/pktbuild"
 )
 
-// refSum is the plain RFC 1071 reference: 16-bit big-endian words added
-// one at a time, odd byte padded with zero, then folded.
-func refSum(buf []byte, initial uint16) uint16 {
-	s := uint64(initial)
-	for i := 0; i+1 < len(buf); i += 2 {
-		s += uint64(buf[i])<<8 | uint64(buf[i+1])
-	}
-	if len(buf)%2 == 1 {
-		s += uint64(buf[len(buf)-1]) << 8
-	}
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
-	return uint16(s)
-}
+// refSum is the plain RFC 1071 reference (pktbuild.Sum, the one every
+// test of the module uses): 16-bit big-endian words added one at a time,
+// odd byte padded with zero, then folded.
+func refSum(buf []byte, initial uint16) uint16 { return pktbuild.Sum(buf, uint32(initial)) }
 
 // onesEqual reports whether a and b are the same one's-complement number
 // (0x0000 and 0xffff are +0 and -0).
