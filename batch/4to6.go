@@ -283,7 +283,7 @@ func (t *Translator) upper46(f *Frame, x *pkt46) Reason {
 			// fragment of an ICMPv6 message.
 			return ReasonICMPFragmented
 		}
-	case 2:
+	case header.ProtoIGMP:
 		// IGMP: single-hop messages RFC 7915 section 4.2 says to drop.
 		return ReasonICMPUntranslatable
 	}
@@ -346,16 +346,16 @@ func (t *Translator) l4Checksum46(x *pkt46, l4 []byte) {
 	whole := !x.mf // a first fragment: the checksum covers more than l4
 	switch x.proto {
 	case header.ProtoTCP:
-		if whole && isPartial(l4, header.TCPCsum, x.pseudo4(len(l4))) {
-			t.complete(l4, header.TCPCsum, x.pseudo6(len(l4)))
+		if whole && isPartial(l4, header.TCPCsum, x.pseudo4(x.proto, len(l4))) {
+			t.complete(l4, header.TCPCsum, x.pseudo6(x.nh, len(l4)))
 			return
 		}
 		p := l4[header.TCPCsum : header.TCPCsum+2]
-		binary.LittleEndian.PutUint16(p, csum46(binary.LittleEndian.Uint16(p), &x.addrs46))
+		binary.BigEndian.PutUint16(p, x.swap(binary.BigEndian.Uint16(p)))
 	case header.ProtoUDP:
 		p := l4[header.UDPCsum : header.UDPCsum+2]
 		if x.amend {
-			c := ^checksum.Checksum(l4, x.pseudo6(len(l4)))
+			c := ^checksum.Checksum(l4, x.pseudo6(x.nh, len(l4)))
 			if c == 0 {
 				c = 0xffff
 			}
@@ -363,17 +363,17 @@ func (t *Translator) l4Checksum46(x *pkt46, l4 []byte) {
 			t.Counters.Events[EvUDPChecksumAmended]++
 			return
 		}
-		if whole && isPartial(l4, header.UDPCsum, x.pseudo4(len(l4))) {
-			t.complete(l4, header.UDPCsum, x.pseudo6(len(l4)))
+		if whole && isPartial(l4, header.UDPCsum, x.pseudo4(x.proto, len(l4))) {
+			t.complete(l4, header.UDPCsum, x.pseudo6(x.nh, len(l4)))
 			return
 		}
-		c := csum46(binary.LittleEndian.Uint16(p), &x.addrs46)
+		c := x.swap(binary.BigEndian.Uint16(p))
 		if c == 0 {
 			c = 0xffff // 0 means "no checksum" in UDP
 		}
-		binary.LittleEndian.PutUint16(p, c)
+		binary.BigEndian.PutUint16(p, c)
 	case header.ProtoICMP:
-		echo46(l4, x.pseudo6(len(l4)))
+		echo46(l4, x.pseudo6(header.ProtoICMPv6, len(l4)))
 	}
 }
 

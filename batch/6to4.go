@@ -344,30 +344,30 @@ func (t *Translator) l4Checksum64(x *pkt64) {
 	whole := !x.e.fragmented()
 	switch x.proto {
 	case header.ProtoTCP:
-		if whole && isPartial(l4, header.TCPCsum, pseudo6(x.ip, x.proto, len(l4))) {
-			t.complete(l4, header.TCPCsum, pseudo4(&x.src4, &x.dst4, x.proto, len(l4)))
+		if whole && isPartial(l4, header.TCPCsum, x.pseudo6(x.proto, len(l4))) {
+			t.complete(l4, header.TCPCsum, x.pseudo4(x.proto, len(l4)))
 			return
 		}
-		c := pseudoSwap64(binary.BigEndian.Uint16(l4[header.TCPCsum:]), x.ip[header.IPv6Src:header.IPv6Src+32], &x.src4, &x.dst4)
+		c := x.swap(binary.BigEndian.Uint16(l4[header.TCPCsum:]))
 		binary.BigEndian.PutUint16(l4[header.TCPCsum:], c)
 	case header.ProtoUDP:
 		old := binary.BigEndian.Uint16(l4[header.UDPCsum:])
 		switch {
 		case old == 0 && whole:
-			t.udp6ZeroChecksum(l4, &x.src4, &x.dst4)
+			t.udp6ZeroChecksum(l4, &x.addrs64)
 		case old == 0:
 			// A first fragment's 0 stays 0 (udp6ZeroChecksum).
-		case whole && isPartial(l4, header.UDPCsum, pseudo6(x.ip, x.proto, len(l4))):
-			t.complete(l4, header.UDPCsum, pseudo4(&x.src4, &x.dst4, x.proto, len(l4)))
+		case whole && isPartial(l4, header.UDPCsum, x.pseudo6(x.proto, len(l4))):
+			t.complete(l4, header.UDPCsum, x.pseudo4(x.proto, len(l4)))
 		default:
-			c := pseudoSwap64(old, x.ip[header.IPv6Src:header.IPv6Src+32], &x.src4, &x.dst4)
+			c := x.swap(old)
 			if c == 0 {
 				c = 0xffff
 			}
 			binary.BigEndian.PutUint16(l4[header.UDPCsum:], c)
 		}
 	case header.ProtoICMPv6:
-		echo64(l4, pseudo6(x.ip, header.ProtoICMPv6, len(l4)))
+		echo64(l4, x.pseudo6(header.ProtoICMPv6, len(l4)))
 	}
 }
 
@@ -398,8 +398,8 @@ func echo64(l4 []byte, ph6 uint16) {
 // (RFC 7915 section 4.5): an IPv4 receiver then checks at least the rest
 // of the way. A first fragment cannot be summed (the rest of the datagram
 // is elsewhere); its zero stays zero, "no checksum" in IPv4 (RFC 768).
-func (t *Translator) udp6ZeroChecksum(l4 []byte, src4, dst4 *[4]byte) {
-	c := ^checksum.Checksum(l4, pseudo4(src4, dst4, header.ProtoUDP, len(l4)))
+func (t *Translator) udp6ZeroChecksum(l4 []byte, a *addrs64) {
+	c := ^checksum.Checksum(l4, a.pseudo4(header.ProtoUDP, len(l4)))
 	if c == 0 {
 		c = 0xffff
 	}

@@ -55,7 +55,7 @@ func expectICMP6Back(t *testing.T, v *batch.Vector, orig []byte, typ, code uint8
 	}
 	ip := b[header.EthernetLen:]
 	if ip[0]>>4 != 6 || header.IPv6(ip).TrafficClass() != 0 || header.IPv6(ip).FlowLabel() != 0 ||
-		ip[6] != header.ProtoICMPv6 || ip[7] != 64 || int(header.Be16(ip[4:]))+40 != len(ip) {
+		ip[6] != header.ProtoICMPv6 || ip[7] != 64 || int(binary.BigEndian.Uint16(ip[4:]))+40 != len(ip) {
 		t.Errorf("bad IPv6 header: %s", describe(ip))
 	}
 	src := grayICMPv6Src.As16()
@@ -69,8 +69,8 @@ func expectICMP6Back(t *testing.T, v *batch.Vector, orig []byte, typ, code uint8
 		t.Errorf("ICMPv6 checksum invalid")
 	}
 	ic := ip[40:]
-	if ic[0] != typ || ic[1] != code || header.Be32(ic[4:]) != param {
-		t.Errorf("ICMPv6 %d/%d param %d, want %d/%d %d", ic[0], ic[1], header.Be32(ic[4:]), typ, code, param)
+	if ic[0] != typ || ic[1] != code || binary.BigEndian.Uint32(ic[4:]) != param {
+		t.Errorf("ICMPv6 %d/%d param %d, want %d/%d %d", ic[0], ic[1], binary.BigEndian.Uint32(ic[4:]), typ, code, param)
 	}
 	q := orig
 	if len(q) > 1280-48 {
@@ -221,16 +221,16 @@ func TestT64ICMPv6Errors(t *testing.T) {
 			continue
 		}
 		out := ipOf(f)
-		if !ipv4HeaderValid(out) || out[9] != header.ProtoICMP || int(header.Be16(out[2:])) != len(out) || out[8] != 63 {
+		if !ipv4HeaderValid(out) || out[9] != header.ProtoICMP || int(binary.BigEndian.Uint16(out[2:])) != len(out) || out[8] != 63 {
 			t.Errorf("%d/%d: bad outer header %s", c.typ, c.code, describe(out))
 		}
 		ic := out[20:]
 		if pktbuild.Sum(ic, 0) != 0xffff {
 			t.Errorf("%d/%d: ICMPv4 checksum invalid", c.typ, c.code)
 		}
-		if ic[0] != c.want.typ || ic[1] != c.want.code || header.Be32(ic[4:]) != c.want.rest {
+		if ic[0] != c.want.typ || ic[1] != c.want.code || binary.BigEndian.Uint32(ic[4:]) != c.want.rest {
 			t.Errorf("%d/%d %d: got %d/%d %#x, want %d/%d %#x", c.typ, c.code, c.rest,
-				ic[0], ic[1], header.Be32(ic[4:]), c.want.typ, c.want.code, c.want.rest)
+				ic[0], ic[1], binary.BigEndian.Uint32(ic[4:]), c.want.typ, c.want.code, c.want.rest)
 		}
 		in := ic[8:]
 		if !ipv4HeaderValid(in) || in[8] != 64 || !pktbuild.ValidL4Checksum4(in) {
@@ -257,7 +257,7 @@ func TestT64ICMPv6ErrorInner(t *testing.T) {
 			t.Fatalf("verdict %v reason %v", f.Verdict, f.Reason)
 		}
 		out := ipOf(f)
-		if mtu := header.Be16(out[26:]); mtu != 1372 {
+		if mtu := binary.BigEndian.Uint16(out[26:]); mtu != 1372 {
 			t.Errorf("MTU %d, want 1372", mtu)
 		}
 		in := out[28:]

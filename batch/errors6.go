@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"encoding/binary"
 	"github.com/xlatd/xlatd/checksum"
 	"github.com/xlatd/xlatd/header"
 )
@@ -65,12 +66,12 @@ func (t *Translator) icmp6Error(f *Frame, typ header.ICMPv6Type, code header.ICM
 	copy(mac[:], b[err6HdrLen:err6HdrLen+12])
 	copy(b[0:12], mac[:])
 	swapMACs(b)
-	header.PutBe16(b[header.EthType:], header.EtherTypeIPv6)
+	binary.BigEndian.PutUint16(b[header.EthType:], header.EtherTypeIPv6)
 
 	quote := b[header.EthernetLen+err6HdrLen:] // the offending IPv6 packet
 	h := b[header.EthernetLen : header.EthernetLen+header.IPv6Len]
-	header.PutBe32(h[0:], 6<<28) // traffic class 0, flow label 0
-	header.PutBe16(h[header.IPv6PayloadLen:], uint16(header.ICMPLen+q))
+	binary.BigEndian.PutUint32(h[0:], 6<<28) // traffic class 0, flow label 0
+	binary.BigEndian.PutUint16(h[header.IPv6PayloadLen:], uint16(header.ICMPLen+q))
 	h[header.IPv6NextHeader] = header.ProtoICMPv6
 	h[header.IPv6HopLimit] = 64
 	s16 := src.As16()
@@ -81,9 +82,9 @@ func (t *Translator) icmp6Error(f *Frame, typ header.ICMPv6Type, code header.ICM
 	icmp[header.ICMPType] = uint8(typ)
 	icmp[header.ICMPCode] = uint8(code)
 	icmp[2], icmp[3] = 0, 0
-	header.PutBe32(icmp[4:], param)
+	binary.BigEndian.PutUint32(icmp[4:], param)
 	ph := checksum.PseudoHeader6(h[header.IPv6Src:], h[header.IPv6Dst:], header.ProtoICMPv6, uint32(len(icmp)))
-	header.PutBe16(icmp[header.ICMPCsum:], ^checksum.Checksum(icmp, ph))
+	binary.BigEndian.PutUint16(icmp[header.ICMPCsum:], ^checksum.Checksum(icmp, ph))
 
 	f.Off = start
 	f.Len = len(b)
@@ -94,5 +95,5 @@ func (t *Translator) icmp6Error(f *Frame, typ header.ICMPv6Type, code header.ICM
 }
 
 func allZero6(b []byte) bool {
-	return header.Be32(b[0:])|header.Be32(b[4:])|header.Be32(b[8:])|header.Be32(b[12:]) == 0
+	return binary.BigEndian.Uint32(b[0:])|binary.BigEndian.Uint32(b[4:])|binary.BigEndian.Uint32(b[8:])|binary.BigEndian.Uint32(b[12:]) == 0
 }

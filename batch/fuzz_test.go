@@ -22,6 +22,7 @@ package batch_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"net/netip"
@@ -377,7 +378,7 @@ func sameL4(a, b []byte, proto uint8, first bool) string {
 			continue
 		}
 		if co >= 0 && (i == co || i == co+1) && len(a) >= co+2 {
-			ca, cb := header.Be16(a[co:]), header.Be16(b[co:])
+			ca, cb := binary.BigEndian.Uint16(a[co:]), binary.BigEndian.Uint16(b[co:])
 			if ca^cb == 0xffff && (ca == 0 || cb == 0) && proto != header.ProtoUDP {
 				continue
 			}
@@ -388,15 +389,15 @@ func sameL4(a, b []byte, proto uint8, first bool) string {
 }
 
 func roundTrip4(o, r []byte, knobs uint8) string {
-	ihl, tl := int(o[0]&0xf)*4, int(header.Be16(o[2:]))
+	ihl, tl := int(o[0]&0xf)*4, int(binary.BigEndian.Uint16(o[2:]))
 	o = o[:tl]
-	if !roundTripL4(o[9], o[ihl:], header.Be16(o[6:])&0x1fff == 0, false) {
+	if !roundTripL4(o[9], o[ihl:], binary.BigEndian.Uint16(o[6:])&0x1fff == 0, false) {
 		return ""
 	}
 	if len(r) < 20 || r[0] != 0x45 {
 		return "result is not a plain IPv4 header"
 	}
-	if got, want := int(header.Be16(r[2:])), tl-(ihl-20); got != want {
+	if got, want := int(binary.BigEndian.Uint16(r[2:])), tl-(ihl-20); got != want {
 		return fmt.Sprintf("total length %d, want %d (options dropped)", got, want)
 	}
 	if knobs&knobResetTC == 0 && r[1] != o[1] {
@@ -408,17 +409,17 @@ func roundTrip4(o, r []byte, knobs uint8) string {
 	if r[9] != o[9] || string(r[12:20]) != string(o[12:20]) {
 		return "protocol or addresses changed"
 	}
-	ofo, rfo := header.Be16(o[6:]), header.Be16(r[6:])
+	ofo, rfo := binary.BigEndian.Uint16(o[6:]), binary.BigEndian.Uint16(r[6:])
 	frag := ofo&0x3fff != 0
-	if frag && (rfo&0x3fff != ofo&0x3fff || header.Be16(r[4:]) != header.Be16(o[4:])) {
-		return fmt.Sprintf("fragment ID/MF/offset %#04x/%#04x, was %#04x/%#04x", header.Be16(r[4:]), rfo, header.Be16(o[4:]), ofo)
+	if frag && (rfo&0x3fff != ofo&0x3fff || binary.BigEndian.Uint16(r[4:]) != binary.BigEndian.Uint16(o[4:])) {
+		return fmt.Sprintf("fragment ID/MF/offset %#04x/%#04x, was %#04x/%#04x", binary.BigEndian.Uint16(r[4:]), rfo, binary.BigEndian.Uint16(o[4:]), ofo)
 	}
 	first := ofo&0x1fff == 0
 	if o[9] == header.ProtoICMP && frag {
 		return "" // a fragmented ICMP message's checksum cannot be adjusted statelessly
 	}
 	rl4 := r[20:]
-	if o[9] == header.ProtoUDP && first && len(o) >= ihl+8 && header.Be16(o[ihl+header.UDPCsum:]) == 0 && len(rl4) >= 8 {
+	if o[9] == header.ProtoUDP && first && len(o) >= ihl+8 && binary.BigEndian.Uint16(o[ihl+header.UDPCsum:]) == 0 && len(rl4) >= 8 {
 		// Zero checksum amended (RFC 7915 4.5): it does not come back as 0.
 		rl4 = append([]byte(nil), rl4...)
 		rl4[header.UDPCsum], rl4[header.UDPCsum+1] = 0, 0
@@ -445,13 +446,13 @@ func upper(b []byte) (off int, nh uint8, frag int) {
 }
 
 func roundTrip6(o, r []byte, knobs uint8) string {
-	o = o[:40+int(header.Be16(o[4:]))]
+	o = o[:40+int(binary.BigEndian.Uint16(o[4:]))]
 	ou, onh, ofr := upper(o)
 	ru, rnh, rfr := upper(r)
 	if ou > len(o) || ru > len(r) {
 		return "extension headers beyond the packet"
 	}
-	first := ofr < 0 || header.Be16(o[ofr+2:])&^7 == 0
+	first := ofr < 0 || binary.BigEndian.Uint16(o[ofr+2:])&^7 == 0
 	if !roundTripL4(onh, o[ou:], first, true) {
 		return ""
 	}
@@ -466,15 +467,15 @@ func roundTrip6(o, r []byte, knobs uint8) string {
 	}
 	isFrag := false
 	if ofr >= 0 {
-		fo := header.Be16(o[ofr+2:]) &^ 6 // Res bits: "ignored on reception" (RFC 8200 4.5)
+		fo := binary.BigEndian.Uint16(o[ofr+2:]) &^ 6 // Res bits: "ignored on reception" (RFC 8200 4.5)
 		isFrag = fo != 0
 		if isFrag {
 			if rfr < 0 {
 				return "fragment lost its Fragment header"
 			}
-			if header.Be16(r[rfr+2:]) != fo || header.Be32(r[rfr+4:]) != header.Be32(o[ofr+4:])&0xffff {
-				return fmt.Sprintf("Fragment offset/M %#04x id %#x, was %#04x id %#x", header.Be16(r[rfr+2:]),
-					header.Be32(r[rfr+4:]), fo, header.Be32(o[ofr+4:]))
+			if binary.BigEndian.Uint16(r[rfr+2:]) != fo || binary.BigEndian.Uint32(r[rfr+4:]) != binary.BigEndian.Uint32(o[ofr+4:])&0xffff {
+				return fmt.Sprintf("Fragment offset/M %#04x id %#x, was %#04x id %#x", binary.BigEndian.Uint16(r[rfr+2:]),
+					binary.BigEndian.Uint32(r[rfr+4:]), fo, binary.BigEndian.Uint32(o[ofr+4:]))
 			}
 		}
 	}
@@ -490,7 +491,7 @@ func roundTrip6(o, r []byte, knobs uint8) string {
 		return ""
 	}
 	rl4 := r[ru:]
-	if onh == header.ProtoUDP && first && len(o) >= ou+8 && header.Be16(o[ou+header.UDPCsum:]) == 0 && len(rl4) >= 8 {
+	if onh == header.ProtoUDP && first && len(o) >= ou+8 && binary.BigEndian.Uint16(o[ou+header.UDPCsum:]) == 0 && len(rl4) >= 8 {
 		// An IPv6 UDP zero checksum is "none" on the IPv4 side, which
 		// amend_udp_zero_checksum then computes (RFC 7915 4.5).
 		rl4 = append([]byte(nil), rl4...)

@@ -184,23 +184,22 @@ func innerChecksum46(y *inner46) {
 	case header.ProtoTCP:
 		if len(l4) >= header.TCPCsum+2 {
 			p := l4[header.TCPCsum : header.TCPCsum+2]
-			binary.LittleEndian.PutUint16(p, csum46(binary.LittleEndian.Uint16(p), &y.addrs46))
+			binary.BigEndian.PutUint16(p, y.swap(binary.BigEndian.Uint16(p)))
 		}
 	case header.ProtoUDP:
 		if len(l4) >= header.UDPCsum+2 {
 			p := l4[header.UDPCsum : header.UDPCsum+2]
-			if c := binary.LittleEndian.Uint16(p); c != 0 {
-				c = csum46(c, &y.addrs46)
+			if c := binary.BigEndian.Uint16(p); c != 0 {
+				c = y.swap(c)
 				if c == 0 {
 					c = 0xffff
 				}
-				binary.LittleEndian.PutUint16(p, c)
+				binary.BigEndian.PutUint16(p, c)
 			}
 		}
 	case header.ProtoICMP:
 		if len(l4) >= header.ICMPCsum+2 {
-			s := checksum.Combine(addrSum6(&y.src6, &y.dst6), uint16(y.tot-y.ihl))
-			echo46(l4, checksum.Combine(s, header.ProtoICMPv6))
+			echo46(l4, y.pseudo6(header.ProtoICMPv6, y.tot-y.ihl))
 		}
 	}
 }
@@ -322,9 +321,7 @@ func (t *Translator) icmpError46(f *Frame, x *pkt46) {
 	v6 := off + header.EthernetLen
 	putIPv6((*[header.IPv6Len]byte)(b[v6:v6+header.IPv6Len]), t.tc46(x.tos), uint16(icmpLen), header.ProtoICMPv6, x.ttl, &x.src6, &x.dst6)
 
-	s := checksum.Combine(addrSum6(&x.src6, &x.dst6), uint16(icmpLen))
-	s = checksum.Combine(s, header.ProtoICMPv6)
-	binary.BigEndian.PutUint16(c[header.ICMPCsum:], ^checksum.Checksum(b[c6:c6+icmpLen], s))
+	binary.BigEndian.PutUint16(c[header.ICMPCsum:], ^checksum.Checksum(b[c6:c6+icmpLen], x.pseudo6(header.ProtoICMPv6, icmpLen)))
 
 	f.Off = off
 	f.Len = header.EthernetLen + header.IPv6Len + icmpLen

@@ -33,7 +33,7 @@ func (t *Translator) icmpError64(f *Frame, x *pkt64) {
 
 	// The checksum is recomputed below: verify it first, so a corrupted
 	// error is not turned into a valid one.
-	if checksum.Checksum(icmp, pseudo6(x.ip, header.ProtoICMPv6, len(icmp))) != 0xffff {
+	if checksum.Checksum(icmp, x.pseudo6(header.ProtoICMPv6, len(icmp))) != 0xffff {
 		t.drop(f, ReasonICMPBadChecksum)
 		return
 	}
@@ -282,13 +282,13 @@ func innerChecksum64(y *pkt64, ilen int) {
 	switch y.proto {
 	case header.ProtoTCP:
 		if len(il4) >= header.TCPCsum+2 {
-			c := pseudoSwap64(binary.BigEndian.Uint16(il4[header.TCPCsum:]), y.ip[header.IPv6Src:header.IPv6Src+32], &y.src4, &y.dst4)
+			c := y.swap(binary.BigEndian.Uint16(il4[header.TCPCsum:]))
 			binary.BigEndian.PutUint16(il4[header.TCPCsum:], c)
 		}
 	case header.ProtoUDP:
 		if len(il4) >= header.UDPCsum+2 {
 			if old := binary.BigEndian.Uint16(il4[header.UDPCsum:]); old != 0 {
-				c := pseudoSwap64(old, y.ip[header.IPv6Src:header.IPv6Src+32], &y.src4, &y.dst4)
+				c := y.swap(old)
 				if c == 0 {
 					c = 0xffff
 				}
@@ -297,7 +297,7 @@ func innerChecksum64(y *pkt64, ilen int) {
 		}
 	case header.ProtoICMPv6:
 		if len(il4) >= header.ICMPCsum+2 {
-			echo64(il4, pseudo6(y.ip, header.ProtoICMPv6, ilen))
+			echo64(il4, y.pseudo6(header.ProtoICMPv6, ilen))
 		}
 	}
 }

@@ -5,6 +5,7 @@ package batch_test
 // drop reasons, and TestMalformedFrames for broken frames.
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -280,7 +281,7 @@ func malformedCases() []malformedCase {
 					return s
 				}
 				ip := outputs(v)[0].Bytes()[header.EthernetLen:]
-				if p := header.Be32(ip[44:]); p != 43 {
+				if p := binary.BigEndian.Uint32(ip[44:]); p != 43 {
 					return fmt.Sprintf("Parameter Problem pointer %d, want 43 (Segments Left)", p)
 				}
 				return ""
@@ -395,7 +396,7 @@ func malformedCases() []malformedCase {
 				if ip[40] != 2 {
 					return fmt.Sprintf("Frag Needed became ICMPv6 type %d, want 2", ip[40])
 				}
-				if mtu := header.Be32(ip[44:]); mtu < 1280 {
+				if mtu := binary.BigEndian.Uint32(ip[44:]); mtu < 1280 {
 					return fmt.Sprintf("Packet Too Big MTU %d < 1280 (RFC 7915 4.2: plateau, RFC 8200 minimum)", mtu)
 				}
 				return ""

@@ -5,6 +5,7 @@ package batch
 import (
 	"encoding/binary"
 
+	"github.com/xlatd/xlatd/checksum"
 	"github.com/xlatd/xlatd/header"
 )
 
@@ -71,7 +72,7 @@ func writeIPv4(h []byte, tos uint8, total, id, flagsOff uint16, ttl, proto uint8
 	w0 := 0x45<<8 | uint64(tos)
 	w4 := uint64(ttl)<<8 | uint64(proto)
 	sum := w0 + uint64(total) + uint64(id) + uint64(flagsOff) + w4 + uint64(s4) + uint64(d4)
-	c := ^foldSum(sum)
+	c := ^checksum.Fold(sum)
 	binary.BigEndian.PutUint64(h[0:], w0<<48|uint64(total)<<32|uint64(id)<<16|uint64(flagsOff))
 	binary.BigEndian.PutUint32(h[8:], uint32(w4)<<16|uint32(c))
 	binary.BigEndian.PutUint64(h[12:], uint64(s4)<<32|uint64(d4))

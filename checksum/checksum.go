@@ -39,7 +39,7 @@ import (
 // Checksum does not allocate; sums of disjoint pieces can be chained
 // through initial as long as every piece but the last has an even length.
 func Checksum(buf []byte, initial uint16) uint16 {
-	return fold(sum64(buf, uint64(initial)))
+	return Fold(sum64(buf, uint64(initial)))
 }
 
 // Combine adds two folded sums in one's-complement arithmetic.
@@ -86,7 +86,7 @@ func Adjust(field, remove, add uint16) uint16 {
 func PseudoHeader4(src, dst []byte, proto uint8, length uint16) uint16 {
 	s := uint64(binary.BigEndian.Uint32(src[:4])) + uint64(binary.BigEndian.Uint32(dst[:4]))
 	s += uint64(proto) + uint64(length)
-	return fold(s)
+	return Fold(s)
 }
 
 // PseudoHeader6 returns the folded sum of the IPv6 pseudo-header
@@ -98,26 +98,16 @@ func PseudoHeader6(src, dst []byte, nh uint8, length uint32) uint16 {
 	s, c = bits.Add64(s, binary.BigEndian.Uint64(dst[:8]), c)
 	s, c = bits.Add64(s, binary.BigEndian.Uint64(dst[8:]), c)
 	s, c = bits.Add64(s, uint64(length)+uint64(nh), c)
-	return fold(s + c) // a carry leaves s small: no second overflow
+	return Fold(s + c) // a carry leaves s small: no second overflow
 }
 
-// Sum4to6 returns the checksum field value of an L4 header whose
-// pseudo-header changes from an IPv4 one to an IPv6 one. Only the
-// pseudo-header sums enter the computation, never the payload, so a
-// segment whose checksum was wrong by some amount is exactly as wrong
-// after translation (the receiver still detects the corruption).
-func Sum4to6(field uint16, ph4, ph6 uint16) uint16 { return Adjust(field, ph4, ph6) }
-
-// Sum6to4 is Sum4to6 in the other direction.
-func Sum6to4(field uint16, ph6, ph4 uint16) uint16 { return Adjust(field, ph6, ph4) }
-
-// Fold reduces a 64-bit one's-complement accumulator to 16 bits.
-func Fold(s uint64) uint16 { return fold(s) }
-
-func fold(s uint64) uint16 {
-	s = (s >> 32) + (s & 0xffffffff)
-	s = (s >> 32) + (s & 0xffffffff)
-	s = (s >> 16) + (s & 0xffff)
-	s = (s >> 16) + (s & 0xffff)
-	return uint16(s)
+// Fold reduces a 64-bit one's-complement accumulator (a sum of 16-, 32-
+// or 64-bit big-endian words, 2^16 being 1 modulo 2^16-1) to the folded
+// 16-bit sum. It is the one fold of the module.
+func Fold(s uint64) uint16 {
+	lo, c := bits.Add32(uint32(s), uint32(s>>32), 0)
+	lo += c // no overflow: with a carry, lo <= 2^32-2
+	lo = lo>>16 + lo&0xffff
+	lo = lo>>16 + lo&0xffff
+	return uint16(lo)
 }

@@ -69,9 +69,9 @@ func TestSum64Accumulator(t *testing.T) {
 			buf[j] = byte(rng.Uint32())
 		}
 		acc := ^uint64(0) - uint64(rng.IntN(1<<20))
-		// acc ≡ fold(acc) in one's-complement arithmetic.
-		want := refSum(buf, fold(acc))
-		if got := fold(sum64(buf, acc)); got != want {
+		// acc ≡ Fold(acc) in one's-complement arithmetic.
+		want := refSum(buf, Fold(acc))
+		if got := Fold(sum64(buf, acc)); got != want {
 			t.Fatalf("len %d acc %#x: got %#04x want %#04x", n, acc, got, want)
 		}
 	}
@@ -86,8 +86,8 @@ func TestSum64AllOnes(t *testing.T) {
 	}
 	for _, acc := range []uint64{^uint64(0), ^uint64(0) - 1, ^uint64(0) - 255, 1 << 63, 0} {
 		for n := 0; n <= len(buf); n++ {
-			want := refSum(buf[:n], fold(acc))
-			if got := fold(sum64(buf[:n], acc)); got != want {
+			want := refSum(buf[:n], Fold(acc))
+			if got := Fold(sum64(buf[:n], acc)); got != want {
 				t.Fatalf("len %d acc %#x: got %#04x want %#04x", n, acc, got, want)
 			}
 		}
@@ -265,19 +265,19 @@ func TestPseudoHeaderSwapKeepsError(t *testing.T) {
 		if verify4 == 0xffff {
 			continue // the "error" happened to be ±0
 		}
-		binary.BigEndian.PutUint16(seg[6:], Sum4to6(wrong, ph4, ph6))
+		binary.BigEndian.PutUint16(seg[6:], Swap4to6(wrong, (*[4]byte)(src4), (*[4]byte)(dst4), (*[16]byte)(src6), (*[16]byte)(dst6)))
 		verify6 := Checksum(seg, ph6)
 		if verify6 != verify4 {
 			t.Fatalf("iter %d: verification sum %#04x over IPv4, %#04x after the move to IPv6", iter, verify4, verify6)
 		}
 		// And back again gives the original field.
-		back := Sum6to4(binary.BigEndian.Uint16(seg[6:]), ph6, ph4)
+		back := Swap6to4(binary.BigEndian.Uint16(seg[6:]), (*[16]byte)(src6), (*[16]byte)(dst6), (*[4]byte)(src4), (*[4]byte)(dst4))
 		if !onesEqual(back, wrong) {
 			t.Fatalf("iter %d: 4->6->4 gave %#04x, want %#04x", iter, back, wrong)
 		}
 		// A correct checksum stays correct.
 		binary.BigEndian.PutUint16(seg[6:], good4)
-		binary.BigEndian.PutUint16(seg[6:], Sum4to6(good4, ph4, ph6))
+		binary.BigEndian.PutUint16(seg[6:], Swap4to6(good4, (*[4]byte)(src4), (*[4]byte)(dst4), (*[16]byte)(src6), (*[16]byte)(dst6)))
 		if v := Checksum(seg, ph6); v != 0xffff {
 			t.Fatalf("iter %d: correct checksum became wrong after the move: %#04x", iter, v)
 		}
@@ -385,4 +385,37 @@ func BenchmarkUpdate(b *testing.B) {
 		s = Update(s, uint16(i), uint16(i>>3))
 	}
 	benchSink = s
+}
+
+// TestSwaps compares the one-fold pseudo-header swaps with RFC 1624 built
+// from Adjust and the pseudo-header sums, over random fields and addresses
+// and the all-zero / all-ones extremes (0x0000 and 0xffff are the same
+// one's-complement number).
+func TestSwaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var s4, d4 [4]byte
+	var s6, d6 [16]byte
+	for i := 0; i < 200000; i++ {
+		for _, b := range [][]byte{s4[:], d4[:], s6[:], d6[:]} {
+			for j := range b {
+				switch i % 7 {
+				case 0:
+					b[j] = 0xff
+				case 1:
+					b[j] = 0
+				default:
+					b[j] = byte(rng.Uint32())
+				}
+			}
+		}
+		field := uint16(rng.Uint32())
+		ph4 := PseudoHeader4(s4[:], d4[:], 17, 100)
+		ph6 := PseudoHeader6(s6[:], d6[:], 17, 100)
+		if got, want := Swap4to6(field, &s4, &d4, &s6, &d6), Adjust(field, ph4, ph6); !onesEqual(got, want) {
+			t.Fatalf("Swap4to6(%#x, %x %x %x %x) = %#x, want %#x", field, s4, d4, s6, d6, got, want)
+		}
+		if got, want := Swap6to4(field, &s6, &d6, &s4, &d4), Adjust(field, ph6, ph4); !onesEqual(got, want) {
+			t.Fatalf("Swap6to4(%#x, %x %x %x %x) = %#x, want %#x", field, s6, d6, s4, d4, got, want)
+		}
+	}
 }

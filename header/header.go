@@ -126,6 +126,7 @@ func (b IPv6) SetVersionTCFlow(tc uint8, fl uint32) {
 const (
 	ProtoHopByHop = 0
 	ProtoICMP     = 1
+	ProtoIGMP     = 2
 	ProtoTCP      = 6
 	ProtoUDP      = 17
 	ProtoRouting  = 43
@@ -152,9 +153,3 @@ const (
 	ICMPCode  = 1
 	ICMPCsum  = 2
 )
-
-// Be16 and PutBe16 are short names for the big-endian accessors.
-func Be16(b []byte) uint16       { return binary.BigEndian.Uint16(b) }
-func PutBe16(b []byte, v uint16) { binary.BigEndian.PutUint16(b, v) }
-func Be32(b []byte) uint32       { return binary.BigEndian.Uint32(b) }
-func PutBe32(b []byte, v uint32) { binary.BigEndian.PutUint32(b, v) }
