@@ -1,5 +1,9 @@
 package batch
 
+// Derived values of the configuration.
+
+import "github.com/xlatd/xlatd/header"
+
 // mtu6 returns the IPv6 egress MTU (unset = no limit below 65535).
 func (c *Config) mtu6() int {
 	if c.MTU6 <= 0 {
@@ -14,15 +18,9 @@ func (c *Config) mtu6() int {
 func (c *Config) mpl46() int {
 	m := c.LowestIPv6MTU
 	if m <= 0 {
-		m = 1280
+		m = header.IPv6MinMTU
 	}
-	if mt := c.mtu6(); mt < m {
-		m = mt
-	}
-	if m < 1280 {
-		m = 1280
-	}
-	return m
+	return max(min(m, c.mtu6()), header.IPv6MinMTU)
 }
 
 // mtu4 returns the IPv4 egress MTU (unset: 1500).

@@ -19,10 +19,8 @@ import (
 	"github.com/xlatd/xlatd/header"
 )
 
-const (
-	rfc4884MinOP = 128 // RFC 4884 section 4: original datagram field of at least 128 bytes
-	err4HdrLen   = header.IPv4MinLen + header.ICMPLen
-)
+// err4HdrLen is the length of the outer IPv4 and ICMPv4 headers.
+const err4HdrLen = header.IPv4MinLen + header.ICMPLen
 
 // icmpError64 translates the ICMPv6 error in x (outer addresses mapped,
 // hop limit checked) to an ICMPv4 error: type and code, the packet in
@@ -221,12 +219,12 @@ func packetTooBig64(advertised uint32, fragHdr bool, mtu4, mtu6 int) (mtu uint16
 // it does not fit beside 128 bytes of original datagram).
 func icmp4Layout(op4, extLen int) (out, pad, iel int) {
 	const room = header.ICMPv4ErrorMax - err4HdrLen
-	if extLen == 0 || extLen > room-rfc4884MinOP {
+	if extLen == 0 || extLen > room-rfc4884Min {
 		return min(op4, room), 0, 0
 	}
 	out = min(op4, room-extLen) &^ 3
-	if out < rfc4884MinOP {
-		pad = rfc4884MinOP - out
+	if out < rfc4884Min {
+		pad = rfc4884Min - out
 	}
 	return out, pad, extLen
 }
