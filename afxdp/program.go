@@ -40,8 +40,26 @@ var counterNames = [...]string{
 // (Addition.)
 func CounterNames() []string { return counterNames[:] }
 
-// maxPrefixes is the capacity of each LPM trie (max_entries in xlatd.c).
-const maxPrefixes = 4096
+// MapCapacity is the capacity of each LPM trie (MAX_PREFIXES, max_entries
+// in xlatd.c). The tries are BPF_F_NO_PREALLOC: memory is taken per entry
+// in use, not for the capacity. (Addition.)
+const MapCapacity = 1 << 19
+
+// MaxPrefixes is the most prefixes one set of ProgramOptions (Pool6,
+// Capture4, Deny4, Deny6) may hold: Update adds the new entries before it
+// removes stale ones, so a trie must hold the old set and the new one
+// together. config.Validate keeps configurations within it. (Addition.)
+const MaxPrefixes = MapCapacity / 2
+
+const maxPrefixes = MaxPrefixes
+
+// CheckOptions reports whether o is a set of prefixes LoadProgram and
+// Update accept, without touching any program: the check done before the
+// first map is changed. (Addition.)
+func CheckOptions(o ProgramOptions) error {
+	_, err := compile(o)
+	return err
+}
 
 // ProgramOptions says what the XDP program redirects to the AF_XDP sockets;
 // everything else gets XDP_PASS.
@@ -80,6 +98,7 @@ type Program struct {
 
 	mu     sync.Mutex // Update, Register, Close
 	closed bool
+	cur    prefixSets // what the maps hold (for Update's rollback)
 }
 
 // LoadProgram loads the XDP program, fills its prefix maps and attaches it
@@ -118,6 +137,7 @@ func LoadProgram(ifindex int, o ProgramOptions) (*Program, error) {
 		p.objs.Close()
 		return nil, err
 	}
+	p.cur = sets
 	var errs []error
 	for _, f := range tries {
 		l, err := link.AttachXDP(link.XDPOptions{Program: p.objs.XlatdXdp, Interface: ifindex, Flags: f})
@@ -220,7 +240,16 @@ func (p *Program) Update(o ProgramOptions) error {
 	if p.closed {
 		return errors.New("afxdp: program closed")
 	}
-	return p.apply(sets)
+	if err := p.apply(sets); err != nil {
+		// All or nothing: put the previous prefixes back (they fitted
+		// before, so they fit again).
+		if rerr := p.apply(p.cur); rerr != nil {
+			return fmt.Errorf("%w (and restoring the previous prefixes failed: %v)", err, rerr)
+		}
+		return err
+	}
+	p.cur = sets
+	return nil
 }
 
 // Counters sums the per-CPU counters of the program (see CounterNames).

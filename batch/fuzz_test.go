@@ -579,7 +579,7 @@ func FuzzTranslateVector(f *testing.F) {
 			}
 		}
 	}
-	for _, c := range malformedCases() {
+	for _, c := range append(malformedCases(), hostileCases()...) {
 		if len(c.ip) > 0 && c.ip[0]>>4 == 4 && c.et == e4 || len(c.ip) > 0 && c.ip[0]>>4 == 6 && c.et == e6 {
 			seeds = append(seeds, c.ip)
 		}

@@ -110,6 +110,28 @@ func hostileCases() []malformedCase {
 	hj.Ext = []pktbuild.Ext{{Type: pktbuild.ProtoHopByHop, Data: []byte{1, 0, 0xc2, 4, 0, 1, 0, 0, 1, 2, 0, 0, 0, 0}}}
 	add(malformedCase{name: "jumbo/after-padn", et: e6, ip: hj.Build(pktbuild.UDP(4000, 2000, pktbuild.Payload(20))),
 		verdicts: drop, reasons: reasons(batch.ReasonBadExtHeaders)})
+	// 6. RFC 6052 section 2.2: bits 64-71 (u) "MUST be set to zero", the
+	// suffix is zero. An address with either set is not the IPv4-embedded
+	// address of anything; taking it for one would let any host of the /64
+	// speak for its neighbour's IPv4 address. Source: refused like an
+	// unmapped one (ICMPv6 1/5); destination: dropped.
+	for _, c := range []struct {
+		name string
+		byt  int
+	}{{"u-octet", 8}, {"suffix", 10}, {"suffix-last", 15}} {
+		h := h6(pktbuild.ProtoUDP)
+		a := h.Src.As16()
+		a[c.byt] = 1
+		h.Src = netip.AddrFrom16(a)
+		add(malformedCase{name: "rfc6052/src-" + c.name, et: e6, ip: h.Build(pktbuild.UDP(4000, 2000, pktbuild.Payload(20))),
+			verdicts: noTo4, reasons: reasons(batch.ReasonNoMapping6), check: firstICMP(1, 5)})
+		h = h6(pktbuild.ProtoUDP)
+		a = h.Dst.As16()
+		a[c.byt] = 0x80
+		h.Dst = netip.AddrFrom16(a)
+		add(malformedCase{name: "rfc6052/dst-" + c.name, et: e6, ip: h.Build(pktbuild.UDP(4000, 2000, pktbuild.Payload(20))),
+			verdicts: drop, reasons: reasons(batch.ReasonNoMapping6)})
+	}
 	return cs
 }
 
@@ -124,8 +146,13 @@ func TestHostile(t *testing.T) {
 			if c.verdicts != nil && !slicesContains(c.verdicts, f.Verdict) {
 				t.Errorf("verdict %v (reason %v), want one of %v\ninput:\n%s", f.Verdict, f.Reason, c.verdicts, describe(c.ip))
 			}
-			if f.Verdict == batch.Drop && c.reasons != nil && !slicesContains(c.reasons, f.Reason) {
-				t.Errorf("dropped for %v, want one of %v\ninput:\n%s", f.Reason, c.reasons, describe(c.ip))
+			if f.Verdict != batch.To4 && f.Verdict != batch.To6 && c.reasons != nil && !slicesContains(c.reasons, f.Reason) {
+				t.Errorf("%v for %v, want one of %v\ninput:\n%s", f.Verdict, f.Reason, c.reasons, describe(c.ip))
+			}
+			if c.check != nil && f.Verdict != batch.Drop {
+				if s := c.check(v); s != "" {
+					t.Errorf("%s\ninput:\n%s", s, describe(c.ip))
+				}
 			}
 		})
 	}

@@ -27,6 +27,7 @@ func (c *Config) Validate() error {
 	c.validateEAMT(add)
 	c.validateNAT64(add)
 	c.validateRest(add)
+	c.validateLimits(add)
 	if len(errs) == 0 {
 		if _, err := c.Table(); err != nil {
 			add(err)
@@ -42,7 +43,14 @@ func validIfName(s string) bool {
 	if s == "" || len(s) > 15 || s == "." || s == ".." {
 		return false
 	}
-	return !strings.ContainsAny(s, "/ \t\n:")
+	// Linux (dev_valid_name) refuses '/', ':' and white space; a NUL
+	// byte would end the name early in every C string the kernel sees.
+	for _, r := range s {
+		if r < ' ' || r == 0x7f || r == '/' || r == ':' || r == ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Config) validateInterfaces(add func(error)) {
@@ -172,6 +180,16 @@ func (c *Config) validateEAMT(add func(error)) {
 			add(keyErr(k, "ipv4 %s leaves %d suffix bits but ipv6 %s only %d (RFC 7757 section 3.2)", e.IPv4, s4, e.IPv6, s6))
 			continue
 		}
+		// RFC 6052 section 3.1: an address under the Well-Known Prefix
+		// stands for the IPv4 address it embeds, everywhere; an EAM there
+		// would give it another meaning, or a non-global IPv4 address,
+		// which "MUST NOT" be represented with it. RFC 7757 leaves the
+		// choice of EAM prefixes to the operator; the local-use prefix
+		// 64:ff9b:1::/48 (RFC 8215) is the place for such mappings.
+		if e.IPv6.Overlaps(wkp) {
+			add(keyErr(k+".ipv6", "%s overlaps the Well-Known Prefix 64:ff9b::/96, whose addresses mean the IPv4 address they embed (RFC 6052 section 3.1); use 64:ff9b:1::/48 (RFC 8215) or a prefix of your own", e.IPv6))
+			continue
+		}
 		if m, ok := seen6[e.IPv6]; ok {
 			add(keyErr(k+".ipv6", "%s is already mapped by eamt[%d]", e.IPv6, m))
 		}
@@ -237,9 +255,13 @@ func (c *Config) validateRest(add func(error)) {
 		}
 	}
 	d := &c.Datapath
-	if d.RingSize < 64 || d.RingSize > 16384 || d.RingSize&(d.RingSize-1) != 0 {
+	ringOK := d.RingSize >= 64 && d.RingSize <= 16384 && d.RingSize&(d.RingSize-1) == 0
+	if !ringOK {
 		add(keyErr("datapath.ring_size", "%d is not a power of two between 64 and 16384", d.RingSize))
-	} else if d.Frames < 4*d.RingSize {
+	}
+	if d.Frames < 1 {
+		add(keyErr("datapath.frames", "%d is not positive", d.Frames))
+	} else if ringOK && d.Frames < 4*d.RingSize {
 		add(keyErr("datapath.frames", "%d is less than 4 x datapath.ring_size (%d)", d.Frames, 4*d.RingSize))
 	}
 	if d.Frames > 1<<20 {

@@ -44,8 +44,10 @@ type Datapath struct {
 	mirror  *neigh.Mirror
 	if6     *neigh.Iface
 	if4     *neigh.Iface
-	prog6   *afxdp.Program // one-armed: the only program
-	prog4   *afxdp.Program // nil when one-armed
+	prog6   *afxdp.Program       // one-armed: the only program
+	prog4   *afxdp.Program       // nil when one-armed
+	opts6   afxdp.ProgramOptions // what prog6's maps hold
+	opts4   afxdp.ProgramOptions // what prog4's maps hold
 	umems   []*afxdp.UMEM
 	sockets []*afxdp.Socket
 	workers []*Worker
@@ -251,12 +253,14 @@ func (d *Datapath) start(o Options) (err error) {
 	if err != nil {
 		return fmt.Errorf("XDP program on %s: %w", d.if6.Name, err)
 	}
+	d.opts6 = p6
 	d.info.XDPMode = d.prog6.Mode().String()
 	if !oneArmed {
 		d.prog4, err = afxdp.LoadProgram(d.if4.Index, p4)
 		if err != nil {
 			return fmt.Errorf("XDP program on %s: %w", d.if4.Name, err)
 		}
+		d.opts4 = p4
 		if m := d.prog4.Mode().String(); m != d.info.XDPMode {
 			d.info.XDPMode = "ipv6=" + d.info.XDPMode + " ipv4=" + m
 		}
@@ -308,20 +312,58 @@ func (d *Datapath) Info() Info { return d.info }
 func (d *Datapath) Interfaces() (if6, if4 *neigh.Iface) { return d.if6, d.if4 }
 
 // Update replaces the XDP programs' prefix maps for a new configuration
-// (SIGHUP) or after the box's addresses changed.
+// (SIGHUP) or after the box's addresses changed, all or nothing: both
+// programs' prefixes are checked before either map is touched, a program
+// whose update fails puts its previous prefixes back (afxdp.Program.Update),
+// and when the IPv4-side program fails the IPv6-side one gets its previous
+// prefixes back too. On error nothing has changed.
 func (d *Datapath) Update(c *config.Config, snap *neigh.Snapshot) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p6, p4 := ProgramPrefixes(c, snap)
-	var errs []error
+	var progs []prefixUpdater
+	var opts, prev []afxdp.ProgramOptions
 	if d.prog6 != nil {
-		errs = append(errs, d.prog6.Update(p6))
+		progs, opts, prev = append(progs, d.prog6), append(opts, p6), append(prev, d.opts6)
 	}
 	if d.prog4 != nil {
-		errs = append(errs, d.prog4.Update(p4))
+		progs, opts, prev = append(progs, d.prog4), append(opts, p4), append(prev, d.opts4)
 	}
+	if err := updatePrograms(progs, opts, prev, afxdp.CheckOptions); err != nil {
+		return err
+	}
+	d.opts6, d.opts4 = p6, p4
 	d.cfg = c
-	return errors.Join(errs...)
+	return nil
+}
+
+// prefixUpdater is what Update needs of an XDP program.
+type prefixUpdater interface {
+	Update(afxdp.ProgramOptions) error
+}
+
+// updatePrograms gives progs[i] the prefixes opts[i], all or nothing: every
+// set passes check before the first program is touched, and when a program
+// fails (having restored its own maps), the programs updated before it get
+// prev[i] back.
+func updatePrograms(progs []prefixUpdater, opts, prev []afxdp.ProgramOptions, check func(afxdp.ProgramOptions) error) error {
+	for i := range progs {
+		if err := check(opts[i]); err != nil {
+			return err
+		}
+	}
+	for i, p := range progs {
+		if err := p.Update(opts[i]); err != nil {
+			var errs []error
+			for j := i - 1; j >= 0; j-- {
+				if rerr := progs[j].Update(prev[j]); rerr != nil {
+					errs = append(errs, fmt.Errorf("restoring the previous prefixes: %w", rerr))
+				}
+			}
+			return errors.Join(append([]error{err}, errs...)...)
+		}
+	}
+	return nil
 }
 
 // Snapshot sums the workers' counters.

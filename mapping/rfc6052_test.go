@@ -268,18 +268,26 @@ func FuzzEmbedExtract(f *testing.F) {
 		if tab.To6Pool6(&b4, &o6) != OK || o6 != v6.As16() {
 			t.Fatalf("To6Pool6 %s != Embed %s", netip.AddrFrom16(o6), v6)
 		}
-		// And Table's shift-based extraction agrees with Extract, with
-		// u and the suffix set to junk.
-		junk := v6.As16()
-		if n <= 64 {
-			junk[8] = 0xa5
-		}
-		for i := n/8 + 5; i < 16 && n != 96; i++ {
-			junk[i] = 0x5a
-		}
+		// And Table's shift-based extraction agrees with Extract.
 		var o4 [4]byte
-		if r := tab.To4Pool6(&junk, &o4); r != OK || o4 != b4 {
-			t.Fatalf("To4Pool6(%s) = %v %s, want %s", netip.AddrFrom16(junk), r, netip.AddrFrom4(o4), v4)
+		b6 := v6.As16()
+		if r := tab.To4Pool6(&b6, &o4); r != OK || o4 != b4 {
+			t.Fatalf("To4Pool6(%s) = %v %s, want %s", v6, r, netip.AddrFrom4(o4), v4)
+		}
+		// With a bit of u or of the suffix set it is no IPv4-embedded
+		// address (RFC 6052 section 2.2; Extract ignores them).
+		if n != 96 {
+			// u is bits 64-71, the suffix bits n+40 to 127.
+			bit := int(v[0]^v[3]) % (96 - n)
+			pos := 64 + bit
+			if bit >= 8 {
+				pos = n + 40 + bit - 8
+			}
+			junk := v6.As16()
+			junk[pos/8] |= 0x80 >> (pos % 8)
+			if r := tab.To4Pool6(&junk, &o4); r != NoMatch {
+				t.Fatalf("To4Pool6(%s) with bit %d set = %v %s, want no-match", netip.AddrFrom16(junk), pos, r, netip.AddrFrom4(o4))
+			}
 		}
 	})
 }

@@ -55,8 +55,11 @@ type Table struct {
 	hiMask  uint64 // 1<<hiBits - 1
 	loMask  uint64 // 1<<(32-hiBits) - 1
 	wkp     bool
-	eams    []EAM
-	eamt    eamt
+	// zeroLo: bits of the low half that are the "u" octet or the suffix
+	// (RFC 6052 section 2.2), zero in every IPv4-embedded address.
+	zeroLo uint64
+	eams   []EAM
+	eamt   eamt
 }
 
 // NewTable validates and builds a Table. pool6 may be the zero Prefix (EAMT
@@ -140,7 +143,12 @@ func (t *Table) To4Pool6(v6 *[16]byte, out *[4]byte) Result {
 }
 
 func (t *Table) to4Pool6(a u128, out *[4]byte) Result {
-	if t.pool6len == 0 || a.hi&t.pool6m.hi != t.pool6u.hi || a.lo&t.pool6m.lo != t.pool6u.lo {
+	// The u octet and the suffix are checked with the prefix, in the same
+	// comparison: an address with either set is not an IPv4-embedded
+	// address (RFC 6052 section 2.2: bits 64-71 "MUST be set to zero"),
+	// and taking it for one would let every host of a /64 under a /32-/56
+	// pool6 speak for its neighbours' IPv4 addresses.
+	if t.pool6len == 0 || a.hi&t.pool6m.hi != t.pool6u.hi || a.lo&(t.pool6m.lo|t.zeroLo) != t.pool6u.lo {
 		return NoMatch
 	}
 	// Shift counts are below 64; "&63" lets the compiler drop its
@@ -167,6 +175,10 @@ func (t *Table) setLayout() {
 	}
 	t.hiMask = 1<<t.hiBits - 1
 	t.loMask = 1<<(32-t.hiBits) - 1
+	t.zeroLo = 0
+	if n < 96 {
+		t.zeroLo = ^(t.loMask << t.loShift)
+	}
 }
 
 // To6Pool6 translates with pool6 only (no EAMT).

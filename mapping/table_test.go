@@ -80,6 +80,11 @@ func (r refTable) to4(v6 netip.Addr) (netip.Addr, Result) {
 	if err != nil {
 		panic(err)
 	}
+	// RFC 6052 section 2.2: the u octet and the suffix are zero; an
+	// address that is not Embed's output is not IPv4-embedded.
+	if e, _ := Embed(r.pool6, v4); e != v6 {
+		return netip.Addr{}, NoMatch
+	}
 	if r.pool6 == WellKnownPrefix && !refGlobal4(v4) {
 		return netip.Addr{}, NonGlobalWKP
 	}

@@ -26,6 +26,12 @@
 #define ETH_P_8021AD 0x88A8
 #define IPPROTO_ICMPV6_ 58
 
+/* Capacity of each LPM trie: maxPrefixes in program.go. BPF_F_NO_PREALLOC
+ * tries allocate a node per entry in use, so a large limit costs nothing
+ * until it is used. Program.Update adds new entries before removing stale
+ * ones, so a map holds at most half of this between two updates. */
+#define MAX_PREFIXES 524288
+
 // Counter indices. Keep in the same order as counterNames in program.go.
 enum counter {
 	C_REDIRECT4 = 0,
@@ -97,7 +103,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 4096);
+	__uint(max_entries, MAX_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lpm6);
 	__type(value, __u8);
@@ -105,7 +111,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 4096);
+	__uint(max_entries, MAX_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lpm6);
 	__type(value, __u8);
@@ -113,7 +119,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 4096);
+	__uint(max_entries, MAX_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lpm4);
 	__type(value, __u8);
@@ -121,7 +127,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 4096);
+	__uint(max_entries, MAX_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lpm4);
 	__type(value, __u8);
