@@ -168,7 +168,13 @@ func (t *Translator) addresses46(a *addrs46) Reason {
 		if r := m.To6(&a.src4, &a.src6); r != mapping.OK {
 			return mapReason(r)
 		}
-		if r := t.to6(m, &a.dst4, &a.dst6); r != mapping.OK {
+		r := mapping.OK
+		if t.hairpin {
+			r = m.To6Pool6(&a.dst4, &a.dst6)
+		} else {
+			r = m.To6(&a.dst4, &a.dst6)
+		}
+		if r != mapping.OK {
 			return mapReason(r)
 		}
 		return ReasonNone
@@ -184,19 +190,16 @@ func (t *Translator) addresses46(a *addrs46) Reason {
 	if r := m.To6(&a.dst4, &a.dst6); r != mapping.OK {
 		return mapReason(r)
 	}
-	if r := t.to6(m, &a.src4, &a.src6); r != mapping.OK && !(a.icmpErr && t.rfc6791Src(&a.src6)) {
+	r := mapping.OK
+	if t.hairpin {
+		r = m.To6Pool6(&a.src4, &a.src6)
+	} else {
+		r = m.To6(&a.src4, &a.src6)
+	}
+	if r != mapping.OK && !(a.icmpErr && t.rfc6791Src(&a.src6)) {
 		return mapReason(r)
 	}
 	return ReasonNone
-}
-
-// to6 translates the address on the IPv4-source side: with pool6 only
-// while hairpinning, else EAMT then pool6.
-func (t *Translator) to6(m *mapping.Table, a4 *[4]byte, a6 *[16]byte) mapping.Result {
-	if t.hairpin {
-		return m.To6Pool6(a4, a6)
-	}
-	return m.To6(a4, a6)
 }
 
 // policy46 applies RFC 7915 section 4's rules before anything is written:

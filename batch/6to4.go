@@ -102,9 +102,9 @@ func (t *Translator) translate64(f *Frame) {
 	}
 	// Hop limit: decremented once, also when hairpinning (translate46 then
 	// leaves it alone).
-	h := f.Buf[off+header.EthernetLen : off+header.EthernetLen+header.IPv4MinLen]
-	writeIPv4(h, t.tos64(x.ip), uint16(x.size4), id, fo, x.hop-1, proto, &x.src4, &x.dst4)
-	binary.BigEndian.PutUint16(f.Buf[off+header.EthType:], header.EtherTypeIPv4)
+	h := (*[header.EthernetLen + header.IPv4MinLen]byte)(f.Buf[off : off+header.EthernetLen+header.IPv4MinLen])
+	writeIPv4((*[header.IPv4MinLen]byte)(h[header.EthernetLen:]), t.tos64(x.ip), uint16(x.size4), id, fo, x.hop-1, proto, &x.src4, &x.dst4)
+	binary.BigEndian.PutUint16(h[header.EthType:], header.EtherTypeIPv4)
 	f.Off = off
 	f.Len = header.EthernetLen + x.size4
 	t.finish64(f, x.hairpin)

@@ -22,21 +22,26 @@ func sum20(h *[header.IPv4MinLen]byte) uint16 {
 }
 
 // pseudo4 and pseudo6 are the folded sums of a's IPv4 and IPv6
-// pseudo-headers for an L4 segment of n bytes of protocol (next header) p.
-func (a *addrs46) pseudo4(p uint8, n int) uint16 {
-	return checksum.PseudoHeader4(a.src4[:], a.dst4[:], p, uint16(n))
+// pseudo-headers for an L4 segment of n bytes of protocol (next header) p
+// (checksum.PseudoHeader4/6 on fixed-size arrays, which the compiler
+// inlines without bounds checks: these run for every TCP/UDP packet, for
+// the test of partialcsum.go).
+func (a *addrs46) pseudo4(p uint8, n int) uint16 { return pseudoSum4(&a.src4, &a.dst4, p, n) }
+func (a *addrs46) pseudo6(p uint8, n int) uint16 { return pseudoSum6(&a.src6, &a.dst6, p, n) }
+func (a *addrs64) pseudo4(p uint8, n int) uint16 { return pseudoSum4(&a.src4, &a.dst4, p, n) }
+func (a *addrs64) pseudo6(p uint8, n int) uint16 { return pseudoSum6(a.src6, a.dst6, p, n) }
+
+func pseudoSum4(src, dst *[4]byte, p uint8, n int) uint16 {
+	return checksum.Fold(uint64(binary.BigEndian.Uint32(src[:])) + uint64(binary.BigEndian.Uint32(dst[:])) +
+		uint64(p) + uint64(uint32(n)))
 }
 
-func (a *addrs46) pseudo6(p uint8, n int) uint16 {
-	return checksum.PseudoHeader6(a.src6[:], a.dst6[:], p, uint32(n))
-}
-
-func (a *addrs64) pseudo4(p uint8, n int) uint16 {
-	return checksum.PseudoHeader4(a.src4[:], a.dst4[:], p, uint16(n))
-}
-
-func (a *addrs64) pseudo6(p uint8, n int) uint16 {
-	return checksum.PseudoHeader6(a.src6[:], a.dst6[:], p, uint32(n))
+func pseudoSum6(src, dst *[16]byte, p uint8, n int) uint16 {
+	s, c := bits.Add64(binary.BigEndian.Uint64(src[:8]), binary.BigEndian.Uint64(src[8:]), 0)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(dst[:8]), c)
+	s, c = bits.Add64(s, binary.BigEndian.Uint64(dst[8:]), c)
+	s, c = bits.Add64(s, uint64(uint32(n))+uint64(p), c)
+	return checksum.Fold(s + c)
 }
 
 // swap46 and swap64 are the TCP/UDP checksum field after a's pseudo-header

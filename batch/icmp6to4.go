@@ -139,11 +139,11 @@ func (t *Translator) icmpError64(f *Frame, x *pkt64) {
 	total := end - off - header.EthernetLen
 
 	b := f.Buf[off:end]
-	writeIPv4(b[header.EthernetLen+err4HdrLen:header.EthernetLen+err4HdrLen+header.IPv4MinLen],
+	writeIPv4((*[header.IPv4MinLen]byte)(b[header.EthernetLen+err4HdrLen:]),
 		itos, uint16(itot), iid, ifo, ittl, iproto, &y.src4, &y.dst4)
 	// Hop limit decremented once, also when hairpinning (translate46 then
 	// leaves it alone).
-	writeIPv4(b[header.EthernetLen:header.EthernetLen+header.IPv4MinLen],
+	writeIPv4((*[header.IPv4MinLen]byte)(b[header.EthernetLen:]),
 		tos, uint16(total), id, 0, x.hop-1, header.ProtoICMP, &x.src4, &x.dst4)
 	ic := b[header.EthernetLen+header.IPv4MinLen:]
 	ic[header.ICMPType] = uint8(typ)

@@ -40,10 +40,9 @@ func (t *Translator) tc46(tos uint8) uint8 {
 
 // putIPv6 writes a 40-byte IPv6 header (flow label 0).
 func putIPv6(o *[header.IPv6Len]byte, tc uint8, payloadLen uint16, nh, hop uint8, src, dst *[16]byte) {
-	binary.BigEndian.PutUint32(o[0:], 6<<28|uint32(tc)<<20)
-	binary.BigEndian.PutUint16(o[header.IPv6PayloadLen:], payloadLen)
-	o[header.IPv6NextHeader] = nh
-	o[header.IPv6HopLimit] = hop
+	// Version, traffic class, flow label, payload length, next header and
+	// hop limit in one store.
+	binary.BigEndian.PutUint64(o[0:], (6<<28|uint64(tc)<<20)<<32|uint64(payloadLen)<<16|uint64(nh)<<8|uint64(hop))
 	*(*[16]byte)(o[header.IPv6Src:]) = *src
 	*(*[16]byte)(o[header.IPv6Dst:]) = *dst
 }
@@ -65,8 +64,7 @@ func writeFragment6(fr *[header.IPv6FragmentLen]byte, nh uint8, fragOff uint16, 
 // is summed from the field values, not read back from the bytes just
 // stored (which would stall on store-to-load forwarding), and the header
 // goes out in three stores.
-func writeIPv4(h []byte, tos uint8, total, id, flagsOff uint16, ttl, proto uint8, src, dst *[4]byte) {
-	_ = h[19]
+func writeIPv4(h *[header.IPv4MinLen]byte, tos uint8, total, id, flagsOff uint16, ttl, proto uint8, src, dst *[4]byte) {
 	s4 := binary.BigEndian.Uint32(src[:])
 	d4 := binary.BigEndian.Uint32(dst[:])
 	w0 := 0x45<<8 | uint64(tos)
