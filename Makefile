@@ -15,7 +15,7 @@ ifeq ($(CI),true)
 export XLATD_REQUIRE_GRAYBOX ?= 1
 endif
 
-.PHONY: all build test vet fmt-check unit deps demo testbed-up testbed-down generate bench fuzz clean help
+.PHONY: all build test vet fmt-check unit deps demo testbed-up testbed-down generate bench instructions fuzz clean help
 
 all: build
 
@@ -28,6 +28,7 @@ help:
 	@echo "make testbed-down scripts/netns/teardown.sh"
 	@echo "make generate     regenerate the XDP program objects (bpf2go, needs clang)"
 	@echo "make bench        bench/run.sh"
+	@echo "make instructions instructions per packet of batch.Translate, UDP and TCP both ways (valgrind)"
 	@echo "make fuzz         each fuzz target for FUZZTIME ($(FUZZTIME))"
 
 build:
@@ -98,6 +99,12 @@ generate:
 
 bench: build
 	bench/run.sh
+
+# instructions: instructions per packet executed by batch.Translate in the
+# UDP and TCP benchmark scenarios (pool6 only), counted with callgrind.
+instructions:
+	@command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
+	GO=$(GO) scripts/instructions.sh
 
 fuzz:
 	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
