@@ -48,8 +48,10 @@ func Combine(a, b uint16) uint16 {
 	return uint16(s + s>>16)
 }
 
-// Update returns a checksum field value after one 16-bit word covered by it
-// changed from old to new. RFC 1624 section 3:
+// Adjust returns a checksum field value after the covered data lost a
+// region whose folded sum is remove and gained one whose sum is add: a
+// 16-bit word changed from m to m' (Adjust(HC, m, m')), or whole regions
+// such as pseudo-headers. RFC 1624 section 3:
 //
 //	Given the following notation:
 //
@@ -66,15 +68,8 @@ func Combine(a, b uint16) uint16 {
 // Equation 3 is the form RFC 1624 derives to fix the boundary case of
 // RFC 1141's update. The result equals a full recomputation except for
 // data whose words are all zero after the change: there a recomputation
-// gives 0xffff and Update 0x0000, the same number (±0) in one's-complement
+// gives 0xffff and Adjust 0x0000, the same number (±0) in one's-complement
 // arithmetic; real IP, TCP, UDP and ICMP headers are never all zero.
-func Update(field, old, new uint16) uint16 {
-	return ^Combine(Combine(^field, ^old), new)
-}
-
-// Adjust returns a checksum field value after the covered data lost a
-// region whose folded sum is remove and gained one whose sum is add
-// (RFC 1624 generalised to whole regions such as pseudo-headers).
 func Adjust(field, remove, add uint16) uint16 {
 	return ^Combine(Combine(^field, ^remove), add)
 }

@@ -20,7 +20,6 @@ const (
 	EtherTypeIPv6 = 0x86DD
 	EtherTypeARP  = 0x0806
 	EtherTypeVLAN = 0x8100
-	EtherTypeQinQ = 0x88A8
 )
 
 // Ethernet is a view of an Ethernet header.
@@ -44,7 +43,6 @@ func (b Ethernet) Src() []byte      { return b[EthSrc : EthSrc+6] }
 //	|                    Options                    |    Padding    |
 const (
 	IPv4MinLen   = 20
-	IPv4MaxLen   = 60
 	IPv4VerIHL   = 0
 	IPv4TOS      = 1
 	IPv4TotalLen = 2
@@ -79,7 +77,6 @@ func (b IPv4) Checksum() uint16     { return binary.BigEndian.Uint16(b[IPv4Csum:
 func (b IPv4) Src() []byte          { return b[IPv4Src : IPv4Src+4] }
 func (b IPv4) Dst() []byte          { return b[IPv4Dst : IPv4Dst+4] }
 func (b IPv4) SetTotalLen(n uint16) { binary.BigEndian.PutUint16(b[IPv4TotalLen:], n) }
-func (b IPv4) SetID(v uint16)       { binary.BigEndian.PutUint16(b[IPv4ID:], v) }
 func (b IPv4) SetFlagsOffset(v uint16) {
 	binary.BigEndian.PutUint16(b[IPv4FlagsOff:], v)
 }
@@ -131,7 +128,6 @@ const (
 	ProtoUDP      = 17
 	ProtoRouting  = 43
 	ProtoFragment = 44
-	ProtoESP      = 50
 	ProtoAH       = 51
 	ProtoICMPv6   = 58
 	ProtoNoNext   = 59

@@ -50,13 +50,10 @@ const (
 	ICMPv4NetUnreachableTOS  ICMPv4Code = 11
 	ICMPv4HostUnreachableTOS ICMPv4Code = 12
 	ICMPv4AdminProhibited    ICMPv4Code = 13
-	ICMPv4HostPrecedenceViol ICMPv4Code = 14
 	ICMPv4PrecedenceCutoff   ICMPv4Code = 15
 	ICMPv4TTLExceeded        ICMPv4Code = 0 // Time Exceeded
 	ICMPv4ParamPointer       ICMPv4Code = 0 // Parameter Problem: the pointer indicates the error
 	ICMPv4ParamBadLength     ICMPv4Code = 2 // Parameter Problem: bad length
-	ICMPv4ParamMissingOption ICMPv4Code = 1 // Parameter Problem: missing a required option
-	ICMPv4ReassemblyExceeded ICMPv4Code = 1 // Time Exceeded: fragment reassembly time exceeded
 )
 
 // ICMPv6Type is an ICMPv6 message type.
