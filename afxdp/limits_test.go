@@ -50,3 +50,25 @@ func TestMapCapacity(t *testing.T) {
 		}
 	})
 }
+
+// TestMapSpecs keeps the compiled object in step with the Go limits: the
+// LPM tries hold MapCapacity entries and the socket map one socket per
+// queue up to MaxQueues (config allows interfaces.queues up to 1024;
+// before issue 7 the map held 256, and a socket on queue 256 failed at
+// start naming xsks_map).
+func TestMapSpecs(t *testing.T) {
+	spec, err := loadXlatd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]uint32{
+		"xsks_map": MaxQueues, "pool6": MapCapacity, "deny6": MapCapacity, "capture4": MapCapacity, "deny4": MapCapacity,
+	} {
+		m := spec.Maps[name]
+		if m == nil {
+			t.Errorf("no map %s", name)
+		} else if m.MaxEntries != want {
+			t.Errorf("%s: max_entries %d, want %d", name, m.MaxEntries, want)
+		}
+	}
+}

@@ -53,6 +53,11 @@ const MaxPrefixes = MapCapacity / 2
 
 const maxPrefixes = MaxPrefixes
 
+// MaxQueues is the number of RX queues whose sockets the program can
+// redirect to (max_entries of xsks_map, MAX_QUEUES in xlatd.c): queues 0 to
+// MaxQueues-1. (Addition.)
+const MaxQueues = 1024
+
 // CheckOptions reports whether o is a set of prefixes LoadProgram and
 // Update accept, without touching any program: the check done before the
 // first map is changed. (Addition.)

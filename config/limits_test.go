@@ -112,3 +112,40 @@ func TestEAMInsideWKP(t *testing.T) {
 		t.Errorf("64:ff9b:1::/48 refused: %v", err)
 	}
 }
+
+// TestMartianConfig: IPv4 addresses xlatd never lets out (0/8, 127/8,
+// 224/3; RFC 1812 section 5.3.7) are refused as ICMP error sources and as
+// EAM targets that could only ever be dropped (issue 7: martian addresses).
+func TestMartianConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+		want string
+	}{
+		{"ipv4_address loopback", func(c *Config) { c.Translate.IPv4Address = netip.MustParseAddr("127.0.0.1") },
+			"translate.ipv4_address: 127.0.0.1 cannot be the source of ICMP errors"},
+		{"ipv4_address this network", func(c *Config) { c.Translate.IPv4Address = netip.MustParseAddr("0.1.2.3") },
+			"translate.ipv4_address: 0.1.2.3 cannot be the source of ICMP errors"},
+		{"ipv4_address class E", func(c *Config) { c.Translate.IPv4Address = netip.MustParseAddr("240.0.0.1") },
+			"translate.ipv4_address: 240.0.0.1 cannot be the source of ICMP errors"},
+		{"rfc6791_v4 loopback", func(c *Config) { c.Translate.RFC6791v4 = netip.MustParsePrefix("127.0.0.0/30") },
+			"translate.rfc6791_v4: 127.0.0.0/30 overlaps 127.0.0.0/8, addresses xlatd never sends (RFC 1812 section 5.3.7)"},
+		{"eamt multicast", func(c *Config) {
+			c.EAMT = []EAM{{IPv6: netip.MustParsePrefix("2001:db8:6::/120"), IPv4: netip.MustParsePrefix("224.0.1.0/24")}}
+		}, "eamt[0].ipv4: 224.0.1.0/24 lies inside 224.0.0.0/3, addresses xlatd never translates (RFC 1812 section 5.3.7)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			tc.mod(&c)
+			if err := c.Validate(); err == nil || err.Error() != tc.want {
+				t.Errorf("got\n%v\nwant\n%s", err, tc.want)
+			}
+		})
+	}
+	c := validConfig()
+	c.EAMT = []EAM{{IPv6: netip.MustParsePrefix("2001:db8::/96"), IPv4: netip.MustParsePrefix("0.0.0.0/0")}}
+	c.Translate.Pool6 = netip.Prefix{}
+	if err := c.Validate(); err != nil {
+		t.Errorf("an EAM of all IPv4 space (martians are dropped per packet): %v", err)
+	}
+}

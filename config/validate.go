@@ -63,8 +63,8 @@ func (c *Config) validateInterfaces(add func(error)) {
 			add(keyErr(k.key, "%q is not a valid interface name", k.val))
 		}
 	}
-	if i.Queues < 0 || i.Queues > 1024 {
-		add(keyErr("interfaces.queues", "%d is not between 0 (all) and 1024", i.Queues))
+	if i.Queues < 0 || i.Queues > MaxQueues {
+		add(keyErr("interfaces.queues", "%d is not between 0 (all) and %d", i.Queues, MaxQueues))
 	}
 	switch i.XDPMode {
 	case "auto", "native", "generic":
@@ -133,7 +133,7 @@ func (c *Config) validateTranslate(add func(error)) {
 	if a := t.IPv4Address; a.IsValid() {
 		if !a.Is4() {
 			add(keyErr("translate.ipv4_address", "%s is not an IPv4 address", a))
-		} else if a.IsUnspecified() || a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		} else if martianOverlap(netip.PrefixFrom(a, 32), true).IsValid() {
 			add(keyErr("translate.ipv4_address", "%s cannot be the source of ICMP errors", a))
 		}
 	}
@@ -151,7 +151,11 @@ func (c *Config) validateTranslate(add func(error)) {
 		add(keyErr("translate.tos", "%d is not between 0 and 255", t.TOS))
 	}
 	if t.RFC6791v4.IsValid() {
-		add(prefix4("translate.rfc6791_v4", t.RFC6791v4))
+		if err := prefix4("translate.rfc6791_v4", t.RFC6791v4); err != nil {
+			add(err)
+		} else if m := martianOverlap(t.RFC6791v4, false); m.IsValid() {
+			add(keyErr("translate.rfc6791_v4", "%s overlaps %s, addresses xlatd never sends (RFC 1812 section 5.3.7)", t.RFC6791v4, m))
+		}
 	}
 	if t.RFC6791v6.IsValid() {
 		add(prefix6("translate.rfc6791_v6", t.RFC6791v6))
@@ -186,6 +190,13 @@ func (c *Config) validateEAMT(add func(error)) {
 		// which "MUST NOT" be represented with it. RFC 7757 leaves the
 		// choice of EAM prefixes to the operator; the local-use prefix
 		// 64:ff9b:1::/48 (RFC 8215) is the place for such mappings.
+		// An EAM whose IPv4 side is all martian could only ever drop.
+		// (One that merely overlaps them, like 0.0.0.0/0, is fine: the
+		// martians are refused packet by packet.)
+		if m := martianOverlap(e.IPv4, true); m.IsValid() {
+			add(keyErr(k+".ipv4", "%s lies inside %s, addresses xlatd never translates (RFC 1812 section 5.3.7)", e.IPv4, m))
+			continue
+		}
 		if e.IPv6.Overlaps(wkp) {
 			add(keyErr(k+".ipv6", "%s overlaps the Well-Known Prefix 64:ff9b::/96, whose addresses mean the IPv4 address they embed (RFC 6052 section 3.1); use 64:ff9b:1::/48 (RFC 8215) or a prefix of your own", e.IPv6))
 			continue

@@ -170,7 +170,13 @@ func (d *Datapath) start(o Options) (err error) {
 	if !oneArmed && n4 > n {
 		n = n4
 	}
-	if q := c.Interfaces.Queues; q > 0 {
+	q := c.Interfaces.Queues
+	if q <= 0 && n > afxdp.MaxQueues {
+		d.log.Warn("the interfaces have more RX queues than xlatd serves; packets on the others stay with the kernel (xdp.no_socket)",
+			"queues", n, "served", afxdp.MaxQueues)
+		q = afxdp.MaxQueues
+	}
+	if q > 0 {
 		n6, n4 = min(n6, q), min(n4, q)
 		n = min(n, q)
 	}

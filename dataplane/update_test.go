@@ -84,8 +84,12 @@ func TestConfigLimitsFitPrograms(t *testing.T) {
 		c.Interfaces.Capture4 = append(c.Interfaces.Capture4, p)
 		c.Interfaces.Deny4 = append(c.Interfaces.Deny4, p)
 	}
+	c.Interfaces.Queues = config.MaxQueues
 	if err := c.Validate(); err != nil {
 		t.Fatalf("a config at the limits does not validate: %.300v", err)
+	}
+	if config.MaxQueues > afxdp.MaxQueues {
+		t.Errorf("interfaces.queues allows %d, the XDP program's socket map holds %d", config.MaxQueues, afxdp.MaxQueues)
 	}
 	p6, _ := ProgramPrefixes(&c, &neigh.Snapshot{})
 	if err := afxdp.CheckOptions(p6); err != nil {

@@ -32,6 +32,10 @@
  * ones, so a map holds at most half of this between two updates. */
 #define MAX_PREFIXES 524288
 
+/* RX queues with a socket: MaxQueues in program.go, the most
+ * interfaces.queues allows. An XSKMAP slot is one pointer. */
+#define MAX_QUEUES 1024
+
 // Counter indices. Keep in the same order as counterNames in program.go.
 enum counter {
 	C_REDIRECT4 = 0,
@@ -96,7 +100,7 @@ struct lpm6 {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, 256);
+	__uint(max_entries, MAX_QUEUES);
 	__type(key, __u32);
 	__type(value, __u32);
 } xsks_map SEC(".maps");
