@@ -248,41 +248,74 @@ func (t *Translator) icmpError46(f *Frame, x *pkt46) {
 		rest = packetTooBig46(binary.BigEndian.Uint16(b[ic+header.ICMPNextHopMTU:]), y.tot, t.cfg.MTU4, t.cfg.MTU6)
 	}
 
-	// Layout of the result.
-	fh2 := 0
-	if y.mf || y.fragOff != 0 {
-		fh2 = header.IPv6FragmentLen
-	}
-	l4at := in + y.ihl // inner L4 header: does not move
-	i6 := l4at - header.IPv6Len - fh2
-	c6 := i6 - header.ICMPLen
-	off := c6 - header.IPv6Len - header.EthernetLen
-	if off < 0 {
-		t.drop(f, ReasonTooBig)
+	var l layout46
+	if r := layoutError46(x, &y, ext, len(b), &l); r != ReasonNone {
+		t.drop(f, r)
 		return
 	}
-	opOut := y.avail + header.IPv6Len + fh2 - y.ihl // translated original datagram
-	iel := 0                                        // RFC 4884 extension
-	if y.ipl != 0 {
-		iel = end - in - y.ipl
-	}
-	outIPL, pad, iel := icmp6Layout(opOut, iel, ext)
-	icmpLen := header.ICMPLen + outIPL + pad + iel
-	if c6+icmpLen > len(b) {
-		t.drop(f, ReasonTooBig)
-		return
-	}
-	if outIPL < opOut || y.ipl != 0 && iel == 0 {
+	if l.truncated {
 		t.Counters.Events[EvICMPTruncated]++
 	}
-
 	if y.first {
 		innerChecksum46(&y)
 	}
+	t.writeError46(f, x, &y, &l, ntyp, ncode, rest)
+	t.count46()
+}
 
+// layout46 is where the parts of a translated ICMPv4 error go, as offsets
+// in the frame's buffer: the inner upper layer (l4at) does not move, the
+// inner IPv6 header (i6), the ICMPv6 header (c6) and the outer headers
+// (off, the new frame start) go in front of it.
+type layout46 struct {
+	in, end       int // the inner IPv4 header and the end of the ICMPv4 message
+	l4at, i6, c6  int
+	off           int
+	fh            int  // Fragment header of the inner packet: 0 or 8
+	out, pad, iel int  // original datagram, its padding, RFC 4884 extension (icmp6Layout)
+	icmpLen       int  // length of the ICMPv6 message
+	truncated     bool // original datagram cut or extension removed
+}
+
+// layoutError46 places the translated ICMPv4 error in x, with the packet in
+// error y, in a buffer of n bytes (ext: the ICMPv6 type can carry an RFC
+// 4884 extension).
+func layoutError46(x *pkt46, y *inner46, ext bool, n int, l *layout46) Reason {
+	l.in = x.l4off + header.ICMPLen
+	l.end = x.ip + x.tot
+	if y.mf || y.fragOff != 0 {
+		l.fh = header.IPv6FragmentLen
+	}
+	l.l4at = l.in + y.ihl
+	l.i6 = l.l4at - header.IPv6Len - l.fh
+	l.c6 = l.i6 - header.ICMPLen
+	l.off = l.c6 - header.IPv6Len - header.EthernetLen
+	if l.off < 0 {
+		return ReasonTooBig
+	}
+	opOut := y.avail + header.IPv6Len + l.fh - y.ihl // translated original datagram
+	extLen := 0
+	if y.ipl != 0 {
+		extLen = l.end - l.in - y.ipl
+	}
+	l.out, l.pad, l.iel = icmp6Layout(opOut, extLen, ext)
+	l.icmpLen = header.ICMPLen + l.out + l.pad + l.iel
+	if l.c6+l.icmpLen > n {
+		return ReasonTooBig
+	}
+	l.truncated = l.out < opOut || y.ipl != 0 && l.iel == 0
+	return ReasonNone
+}
+
+// writeError46 writes the translated ICMPv4 error laid out in l: the RFC
+// 4884 extension moved behind the original datagram, the inner IPv6 header
+// (hop limit unchanged, RFC 7915 section 4.3), the ICMPv6 header, the outer
+// IPv6 header and the ICMPv6 checksum.
+func (t *Translator) writeError46(f *Frame, x *pkt46, y *inner46, l *layout46, typ header.ICMPv6Type, code header.ICMPv6Code, rest uint32) {
+	b := f.Buf
 	// Inner header fields, read before anything in front of l4at is
 	// overwritten.
-	p := b[in:end]
+	p := b[l.in:l.end]
 	tos2, ttl2 := p[header.IPv4TOS], p[header.IPv4TTL]
 	id2 := binary.BigEndian.Uint16(p[header.IPv4ID:])
 	nh2 := y.proto
@@ -291,40 +324,35 @@ func (t *Translator) icmpError46(f *Frame, x *pkt46) {
 	}
 
 	// Extension behind the (truncated or padded) original datagram.
-	if iel != 0 {
-		dst := i6 + outIPL + pad
-		copy(b[dst:dst+iel], b[in+y.ipl:in+y.ipl+iel])
-		clear(b[i6+outIPL : dst])
-		rest = uint32((outIPL+pad)/8) << 24
+	if l.iel != 0 {
+		dst := l.i6 + l.out + l.pad
+		copy(b[dst:dst+l.iel], b[l.in+y.ipl:l.in+y.ipl+l.iel])
+		clear(b[l.i6+l.out : dst])
+		rest = uint32((l.out+l.pad)/8) << 24
 	}
 
-	copy(b[off:off+12], b[f.Off:f.Off+12])
-	binary.BigEndian.PutUint16(b[off+header.EthType:], header.EtherTypeIPv6)
+	copy(b[l.off:l.off+12], b[f.Off:f.Off+12])
+	binary.BigEndian.PutUint16(b[l.off+header.EthType:], header.EtherTypeIPv6)
 
-	// Inner IPv6 header: hop limit unchanged (RFC 7915 section 4.3).
-	o := (*[header.IPv6Len]byte)(b[i6 : i6+header.IPv6Len])
-	if fh2 != 0 {
-		putIPv6(o, t.tc46(tos2), uint16(y.tot-y.ihl+fh2), header.ProtoFragment, ttl2, &y.src6, &y.dst6)
-		writeFragment6((*[header.IPv6FragmentLen]byte)(b[i6+header.IPv6Len:l4at]), nh2, y.fragOff, y.mf, id2)
+	o := (*[header.IPv6Len]byte)(b[l.i6 : l.i6+header.IPv6Len])
+	if l.fh != 0 {
+		putIPv6(o, t.tc46(tos2), uint16(y.tot-y.ihl+l.fh), header.ProtoFragment, ttl2, &y.src6, &y.dst6)
+		writeFragment6((*[header.IPv6FragmentLen]byte)(b[l.i6+header.IPv6Len:l.l4at]), nh2, y.fragOff, y.mf, id2)
 	} else {
 		putIPv6(o, t.tc46(tos2), uint16(y.tot-y.ihl), nh2, ttl2, &y.src6, &y.dst6)
 	}
 
-	// ICMPv6 header.
-	c := b[c6 : c6+header.ICMPLen]
-	c[header.ICMPType] = uint8(ntyp)
-	c[header.ICMPCode] = uint8(ncode)
+	c := b[l.c6 : l.c6+header.ICMPLen]
+	c[header.ICMPType] = uint8(typ)
+	c[header.ICMPCode] = uint8(code)
 	binary.BigEndian.PutUint16(c[header.ICMPCsum:], 0)
 	binary.BigEndian.PutUint32(c[header.ICMPRest:], rest)
 
-	// Outer IPv6 header.
-	v6 := off + header.EthernetLen
-	putIPv6((*[header.IPv6Len]byte)(b[v6:v6+header.IPv6Len]), t.tc46(x.tos), uint16(icmpLen), header.ProtoICMPv6, x.ttl, &x.src6, &x.dst6)
+	v6 := l.off + header.EthernetLen
+	putIPv6((*[header.IPv6Len]byte)(b[v6:v6+header.IPv6Len]), t.tc46(x.tos), uint16(l.icmpLen), header.ProtoICMPv6, x.ttl, &x.src6, &x.dst6)
+	binary.BigEndian.PutUint16(c[header.ICMPCsum:], ^checksum.Checksum(b[l.c6:l.c6+l.icmpLen], x.pseudo6(header.ProtoICMPv6, l.icmpLen)))
 
-	binary.BigEndian.PutUint16(c[header.ICMPCsum:], ^checksum.Checksum(b[c6:c6+icmpLen], x.pseudo6(header.ProtoICMPv6, icmpLen)))
-
-	f.Off = off
-	f.Len = header.EthernetLen + header.IPv6Len + icmpLen
+	f.Off = l.off
+	f.Len = header.EthernetLen + header.IPv6Len + l.icmpLen
 	f.Verdict = To6
-	t.count46()
 }

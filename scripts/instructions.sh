@@ -6,6 +6,7 @@
 # that the benchmark's set-up calls cancel out:
 #   (Ir(N2 vectors) - Ir(N1 vectors)) / ((N2 - N1) * 64 packets)
 # Usage: scripts/instructions.sh [test binary]   (default: builds ./batch)
+# SCENARIOS="UDP/4to6 ICMP/6to4 ..." picks other BenchmarkTranslate cases.
 set -eu
 GO=${GO:-go}
 bin=${1:-}
@@ -26,10 +27,10 @@ ir() { # scenario direction N
 		-test.benchtime "$3x" -test.cpu 1 >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
 	sed -n 's/^==[0-9]*== Collected : //p' "$tmp/err"
 }
-for sc in UDP TCP; do
-	for dir in 4to6 6to4; do
-		a=$(ir $sc $dir $N1)
-		b=$(ir $sc $dir $N2)
-		echo "$sc/$dir: $(( (b - a) / ((N2 - N1) * 64) )) instructions/packet"
-	done
+for name in ${SCENARIOS:-UDP/4to6 UDP/6to4 TCP/4to6 TCP/6to4}; do
+	sc=${name%/*}
+	dir=${name#*/}
+	a=$(ir "$sc" "$dir" $N1)
+	b=$(ir "$sc" "$dir" $N2)
+	echo "$name: $(( (b - a) / ((N2 - N1) * 64) )) instructions/packet"
 done
