@@ -78,16 +78,47 @@ func (t *Translator) icmpError64(f *Frame, x *pkt64) {
 		innerChecksum64(&y, ilen)
 	}
 
-	// Inner IPv4 header fields, read before anything is overwritten.
+	if header.IPv4MinLen+ilen > 0xffff {
+		t.drop(f, ReasonICMPBadInner) // not representable in IPv4
+		return
+	}
+	// Sizes (Jool's handle_icmp_extension and 576-byte cap).
+	op4 := header.IPv4MinLen + len(y.l4) // translated original-datagram field
+	out, pad, iel := icmp4Layout(op4, len(ext))
+	if iel != 0 {
+		rest[1] = uint8((out + pad) / 4)
+	}
+	// Positions in f.Buf. a is where the inner upper layer starts.
+	a := f.Off + header.EthernetLen + x.e.l4 + header.ICMPLen + y.e.l4
+	if a-header.IPv4MinLen+out+pad+iel > len(f.Buf) {
+		t.drop(f, ReasonTooBig)
+		return
+	}
+	if out < op4 || iel < len(ext) {
+		t.Counters.Events[EvICMPTruncated]++
+	}
+	if iel > 0 {
+		// Move the extension behind the (truncated or padded) original
+		// datagram field, then zero the padding.
+		es := f.Off + header.EthernetLen + len(x.ip) - len(ext)
+		ed := a - header.IPv4MinLen + out + pad
+		copy(f.Buf[ed:ed+iel], f.Buf[es:es+iel])
+		clear(f.Buf[ed-pad : ed])
+	}
+	t.writeError64(f, x, &y, a, header.IPv4MinLen+ilen, out+pad+iel, typ, code, rest)
+	t.finish64(f, y.hairpin)
+}
+
+// writeError64 writes the headers of a translated ICMPv6 error in front of
+// the inner upper layer, which starts at a in f.Buf: the inner IPv4 header
+// (total length itot, hop limit not decremented, RFC 7915 5.3), the
+// ICMPv4 header and its checksum over the n bytes of translated original
+// datagram (and extension) that follow, and the outer IPv4 header (DF never
+// set: the result is at most 576 bytes, RFC 7915 5.1 sets DF above 1260).
+func (t *Translator) writeError64(f *Frame, x, y *pkt64, a, itot, n int, typ header.ICMPv4Type, code header.ICMPv4Code, rest [4]byte) {
 	iproto := y.proto
 	if iproto == header.ProtoICMPv6 {
 		iproto = header.ProtoICMP
-	}
-	itos := t.tos64(op)
-	itot := header.IPv4MinLen + ilen
-	if itot > 0xffff {
-		t.drop(f, ReasonICMPBadInner) // not representable in IPv4
-		return
 	}
 	var iid, ifo uint16
 	if y.e.frag != 0 {
@@ -99,52 +130,22 @@ func (t *Translator) icmpError64(f *Frame, x *pkt64) {
 	} else if itot > df6to4Limit {
 		ifo = header.IPv4FlagDF
 	}
-	ittl := y.hop // RFC 7915 5.3: not decremented
-
-	// Outer fields. DF: at most 576 bytes, so never set (RFC 7915 5.1:
-	// DF iff > 1260).
-	tos := t.tos64(x.ip)
 	var id uint16
 	if x.e.frag != 0 { // atomic fragment (real fragments were dropped)
 		id = uint16(x.e.id)
 	} else {
 		id = t.nextID()
 	}
-	// Sizes (Jool's handle_icmp_extension and 576-byte cap).
-	op4 := header.IPv4MinLen + len(y.l4) // translated original-datagram field
-	out, pad, iel := icmp4Layout(op4, len(ext))
-	if iel != 0 {
-		rest[1] = uint8((out + pad) / 4)
-	}
-	if out < op4 || iel < len(ext) {
-		t.Counters.Events[EvICMPTruncated]++
-	}
+	// Both TOS values are read before anything is overwritten.
+	itos, tos := t.tos64(y.ip), t.tos64(x.ip)
+	ittl, hop := y.hop, x.hop-1 // the outer hop limit decremented once, also when hairpinning
 
-	// Positions in f.Buf. a is where the inner upper layer starts.
-	a := f.Off + header.EthernetLen + x.e.l4 + header.ICMPLen + y.e.l4
 	off := a - header.IPv4MinLen - err4HdrLen - header.EthernetLen
-	end := a - header.IPv4MinLen + out + pad + iel
-	if end > len(f.Buf) {
-		t.drop(f, ReasonTooBig)
-		return
-	}
-	if iel > 0 {
-		// Move the extension behind the (truncated or padded) original
-		// datagram field, then zero the padding.
-		es := f.Off + header.EthernetLen + len(x.ip) - len(ext)
-		ed := a - header.IPv4MinLen + out + pad
-		copy(f.Buf[ed:ed+iel], f.Buf[es:es+iel])
-		clear(f.Buf[ed-pad : ed])
-	}
-	total := end - off - header.EthernetLen
-
-	b := f.Buf[off:end]
+	b := f.Buf[off : a-header.IPv4MinLen+n]
 	writeIPv4((*[header.IPv4MinLen]byte)(b[header.EthernetLen+err4HdrLen:]),
 		itos, uint16(itot), iid, ifo, ittl, iproto, &y.src4, &y.dst4)
-	// Hop limit decremented once, also when hairpinning (translate46 then
-	// leaves it alone).
 	writeIPv4((*[header.IPv4MinLen]byte)(b[header.EthernetLen:]),
-		tos, uint16(total), id, 0, x.hop-1, header.ProtoICMP, &x.src4, &x.dst4)
+		tos, uint16(len(b)-header.EthernetLen), id, 0, hop, header.ProtoICMP, &x.src4, &x.dst4)
 	ic := b[header.EthernetLen+header.IPv4MinLen:]
 	ic[header.ICMPType] = uint8(typ)
 	ic[header.ICMPCode] = uint8(code)
@@ -152,10 +153,8 @@ func (t *Translator) icmpError64(f *Frame, x *pkt64) {
 	copy(ic[header.ICMPRest:header.ICMPRest+4], rest[:])
 	binary.BigEndian.PutUint16(ic[header.ICMPCsum:], ^checksum.Checksum(ic, 0))
 	binary.BigEndian.PutUint16(b[header.EthType:], header.EtherTypeIPv4)
-
 	f.Off = off
 	f.Len = len(b)
-	t.finish64(f, y.hairpin)
 }
 
 // icmpType64 maps an ICMPv6 error's type and code to ICMPv4 (RFC 7915
