@@ -7,11 +7,17 @@
 // by moving the frame's start backwards into that headroom, never by copying
 // the payload out.
 //
-// Files follow RFC 7915: 4to6.go (section 4) and 6to4.go (section 5),
-// icmp4to6.go / icmp6to4.go (sections 4.2-4.3 and 5.2-5.3), exthdr.go (IPv6
-// extension headers), errors4.go / errors6.go (ICMP errors xlatd
-// originates), frag4to6.go / frag6to4.go (fragments and fragmentation) and
-// hairpin.go (RFC 7757 hairpinning).
+// Each direction is a pipeline of steps over one per-packet state struct:
+// parse, addresses (the one address step, where stateful NAT64 will plug
+// in), policy, write, L4 checksum (docs/DESIGN.md). Files follow RFC 7915:
+// 4to6.go (section 4) and 6to4.go (section 5), icmp4to6.go / icmp6to4.go
+// (sections 4.2-4.3 and 5.2-5.3), exthdr.go (IPv6 extension headers),
+// errors4.go / errors6.go (ICMP errors xlatd originates), frag4to6.go /
+// frag6to4.go (fragments and fragmentation) and hairpin.go (RFC 7757
+// hairpinning); write.go holds writeIPv4 and writeIPv6, csum.go the
+// checksum helpers, addr.go the address checks, rfc6791.go the RFC 6791
+// sources, config.go derived configuration values and reasons.go /
+// translator.go / batch.go the counter tables.
 package batch
 
 import (
