@@ -101,8 +101,7 @@ func PseudoHeader6(src, dst []byte, nh uint8, length uint32) uint16 {
 // 16-bit sum. It is the one fold of the module.
 func Fold(s uint64) uint16 {
 	lo, c := bits.Add32(uint32(s), uint32(s>>32), 0)
-	lo += c // no overflow: with a carry, lo <= 2^32-2
-	lo = lo>>16 + lo&0xffff
-	lo = lo>>16 + lo&0xffff
-	return uint16(lo)
+	lo += c                    // no overflow: with a carry, lo <= 2^32-2
+	lo = lo>>16 + lo&0xffff    // <= 0x1fffe
+	return uint16(lo + lo>>16) // the low half is <= 0xfffe when the high one is 1: no wrap
 }

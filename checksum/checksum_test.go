@@ -418,3 +418,25 @@ func TestSwaps(t *testing.T) {
 		}
 	}
 }
+
+// TestFold compares Fold with the plain loop (add the 16-bit halves until
+// no carry is left) on edge values and random accumulators.
+func TestFold(t *testing.T) {
+	ref := func(s uint64) uint16 {
+		for s>>16 != 0 {
+			s = s>>16 + s&0xffff
+		}
+		return uint16(s)
+	}
+	vals := []uint64{0, 1, 0xffff, 0x10000, 0x1fffe, 0x1ffff, 0xffffffff, 0x100000000, 0xfffeffff,
+		0xffff0000ffff, 1<<64 - 1, 1<<64 - 2, 0xffffffff00000000, 0x00000001ffffffff}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 1000000; i++ {
+		vals = append(vals[:14], rng.Uint64(), rng.Uint64()>>uint(rng.IntN(64)))
+		for _, v := range vals {
+			if got, want := Fold(v), ref(v); got != want {
+				t.Fatalf("Fold(%#x) = %#x, want %#x", v, got, want)
+			}
+		}
+	}
+}
