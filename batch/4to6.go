@@ -2,8 +2,8 @@ package batch
 
 // IPv4 -> IPv6 (RFC 7915 section 4).
 //
-// The frame is translated where it lies: the IPv4 header is read into
-// locals, then the IPv6 header (and a Fragment header when the packet is or
+// The frame is translated where it lies: the IPv4 header is read into the
+// per-packet state (pkt46), then the IPv6 header (and a Fragment header when the packet is or
 // becomes a fragment) is written directly in front of the unchanged L4
 // header, growing the frame backwards into its headroom. Only the L4
 // checksum is touched after that, incrementally (RFC 1624), so a bad
