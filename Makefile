@@ -28,7 +28,7 @@ ifeq ($(CI),true)
 export XLATD_REQUIRE_GRAYBOX ?= 1
 endif
 
-.PHONY: all build version deb test vet fmt-check unit deps demo testbed-up testbed-down generate bench bench-nat64 fuzz clean help
+.PHONY: all build version deb test vet fmt-check unit deps demo testbed-up testbed-down generate bench bench-nat64 instructions fuzz clean help
 
 all: build
 
@@ -44,6 +44,7 @@ help:
 	@echo "make deb          bin/xlatd_VERSION_ARCH.deb (dpkg-deb); DEB_OUT=DIR to put it elsewhere"
 	@echo "make bench        bench/run.sh (RFC 8219, SIIT)"
 	@echo "make bench-nat64  bench/run.sh -suite nat64 (RFC 9693: xlatd NAT64, kernel NAT44, TAYGA + NAT44)"
+	@echo "make instructions instructions per packet of batch.Translate, UDP and TCP both ways (valgrind)"
 	@echo "make fuzz         each fuzz target for FUZZTIME ($(FUZZTIME))"
 
 build:
@@ -144,6 +145,12 @@ bench: build
 # `make bench`. NAT64_FLAGS passes xlatd-bench flags (e.g. -nat-flows 10000).
 bench-nat64: deps build
 	bench/run.sh -suite nat64 $(NAT64_FLAGS)
+
+# instructions: instructions per packet executed by batch.Translate in the
+# UDP and TCP benchmark scenarios (pool6 only), counted with callgrind.
+instructions:
+	@command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
+	GO=$(GO) scripts/instructions.sh
 
 fuzz:
 	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \

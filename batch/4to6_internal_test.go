@@ -3,7 +3,6 @@ package batch
 import (
 	"bytes"
 	"encoding/binary"
-	"math/bits"
 	"net/netip"
 	"testing"
 
@@ -76,40 +75,6 @@ func TestHairpin46(t *testing.T) {
 	}
 	if got := binary.BigEndian.Uint16(buf[Headroom+header.EthType:]); got != header.EtherTypeIPv4 {
 		t.Errorf("frame modified before the drop: EtherType %#x", got)
-	}
-}
-
-// TestCsum46 compares the one-fold pseudo-header swap with RFC 1624 built
-// from package checksum, over random fields (0x0000 and 0xffff are the same
-// one's-complement number).
-func TestCsum46(t *testing.T) {
-	var x pkt46
-	rng := uint64(1)
-	next := func() uint64 {
-		rng ^= rng << 13
-		rng ^= rng >> 7
-		rng ^= rng << 17
-		return rng
-	}
-	for i := 0; i < 200000; i++ {
-		binary.BigEndian.PutUint32(x.src4[:], uint32(next()))
-		binary.BigEndian.PutUint32(x.dst4[:], uint32(next()))
-		binary.BigEndian.PutUint64(x.src6[:], next())
-		binary.BigEndian.PutUint64(x.src6[8:], next())
-		binary.BigEndian.PutUint64(x.dst6[:], next())
-		binary.BigEndian.PutUint64(x.dst6[8:], next())
-		if i%7 == 0 {
-			x.src6, x.dst6 = [16]byte{}, [16]byte{}
-			for j := range x.src6 {
-				x.src6[j], x.dst6[j] = 0xff, 0xff
-			}
-		}
-		c := uint16(next())
-		got := bits.ReverseBytes16(csum46(bits.ReverseBytes16(c), &x))
-		want := checksum.Adjust(c, addrSum4(&x.src4, &x.dst4), addrSum6(&x.src6, &x.dst6))
-		if got != want && !(got|want == 0xffff && got&want == 0) {
-			t.Fatalf("csum46(%#x, %x %x %x %x) = %#x, want %#x", c, x.src4, x.dst4, x.src6, x.dst6, got, want)
-		}
 	}
 }
 

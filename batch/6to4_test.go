@@ -13,6 +13,7 @@ import (
 
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/header"
+	"github.com/xlatd/xlatd/internal/graybox"
 	"github.com/xlatd/xlatd/internal/pktbuild"
 	"github.com/xlatd/xlatd/mapping"
 )
@@ -54,7 +55,7 @@ func expectICMP6Back(t *testing.T, v *batch.Vector, orig []byte, typ, code uint8
 	}
 	ip := b[header.EthernetLen:]
 	if ip[0]>>4 != 6 || header.IPv6(ip).TrafficClass() != 0 || header.IPv6(ip).FlowLabel() != 0 ||
-		ip[6] != header.ProtoICMPv6 || ip[7] != 64 || int(header.Be16(ip[4:]))+40 != len(ip) {
+		ip[6] != header.ProtoICMPv6 || ip[7] != 64 || int(binary.BigEndian.Uint16(ip[4:]))+40 != len(ip) {
 		t.Errorf("bad IPv6 header: %s", describe(ip))
 	}
 	src := grayICMPv6Src.As16()
@@ -68,8 +69,8 @@ func expectICMP6Back(t *testing.T, v *batch.Vector, orig []byte, typ, code uint8
 		t.Errorf("ICMPv6 checksum invalid")
 	}
 	ic := ip[40:]
-	if ic[0] != typ || ic[1] != code || header.Be32(ic[4:]) != param {
-		t.Errorf("ICMPv6 %d/%d param %d, want %d/%d %d", ic[0], ic[1], header.Be32(ic[4:]), typ, code, param)
+	if ic[0] != typ || ic[1] != code || binary.BigEndian.Uint32(ic[4:]) != param {
+		t.Errorf("ICMPv6 %d/%d param %d, want %d/%d %d", ic[0], ic[1], binary.BigEndian.Uint32(ic[4:]), typ, code, param)
 	}
 	q := orig
 	if len(q) > 1280-48 {
@@ -82,7 +83,7 @@ func expectICMP6Back(t *testing.T, v *batch.Vector, orig []byte, typ, code uint8
 }
 
 func TestT64ExtensionHeaders(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	udp := pktbuild.UDP(2000, 4000, pktbuild.Payload(8))
 	frag := &pktbuild.Frag{ID: 7}
 	fragLike := pktbuild.Ext{Type: pktbuild.ProtoFragment, Data: make([]byte, 6)}
@@ -162,7 +163,7 @@ func icmpErr6(typ, code uint8, rest uint32, inner []byte) []byte {
 }
 
 func TestT64ICMPv6Errors(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	type want struct {
 		typ, code uint8
 		rest      uint32
@@ -220,16 +221,16 @@ func TestT64ICMPv6Errors(t *testing.T) {
 			continue
 		}
 		out := ipOf(f)
-		if !ipv4HeaderValid(out) || out[9] != header.ProtoICMP || int(header.Be16(out[2:])) != len(out) || out[8] != 63 {
+		if !ipv4HeaderValid(out) || out[9] != header.ProtoICMP || int(binary.BigEndian.Uint16(out[2:])) != len(out) || out[8] != 63 {
 			t.Errorf("%d/%d: bad outer header %s", c.typ, c.code, describe(out))
 		}
 		ic := out[20:]
-		if refSum(ic) != 0xffff {
+		if pktbuild.Sum(ic, 0) != 0xffff {
 			t.Errorf("%d/%d: ICMPv4 checksum invalid", c.typ, c.code)
 		}
-		if ic[0] != c.want.typ || ic[1] != c.want.code || header.Be32(ic[4:]) != c.want.rest {
+		if ic[0] != c.want.typ || ic[1] != c.want.code || binary.BigEndian.Uint32(ic[4:]) != c.want.rest {
 			t.Errorf("%d/%d %d: got %d/%d %#x, want %d/%d %#x", c.typ, c.code, c.rest,
-				ic[0], ic[1], header.Be32(ic[4:]), c.want.typ, c.want.code, c.want.rest)
+				ic[0], ic[1], binary.BigEndian.Uint32(ic[4:]), c.want.typ, c.want.code, c.want.rest)
 		}
 		in := ic[8:]
 		if !ipv4HeaderValid(in) || in[8] != 64 || !pktbuild.ValidL4Checksum4(in) {
@@ -242,7 +243,7 @@ func TestT64ICMPv6Errors(t *testing.T) {
 }
 
 func TestT64ICMPv6ErrorInner(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	t.Run("ptb-inner-fragment", func(t *testing.T) {
 		// RFC 7915 5.2: "taking into account whether or not the packet in
 		// error includes a Fragment Header": 1400 - 28.
@@ -256,7 +257,7 @@ func TestT64ICMPv6ErrorInner(t *testing.T) {
 			t.Fatalf("verdict %v reason %v", f.Verdict, f.Reason)
 		}
 		out := ipOf(f)
-		if mtu := header.Be16(out[26:]); mtu != 1372 {
+		if mtu := binary.BigEndian.Uint16(out[26:]); mtu != 1372 {
 			t.Errorf("MTU %d, want 1372", mtu)
 		}
 		in := out[28:]
@@ -304,12 +305,12 @@ func TestT64ICMPv6ErrorInner(t *testing.T) {
 		copy(ip[8:24], netip.MustParseAddr("2001:db8:ffff::1").AsSlice())
 		fixICMP6(ip)
 		for _, c := range []struct {
-			env  grayEnv
+			env  graybox.Env
 			src  [4]byte
 			drop batch.Reason
 		}{
-			{grayEnv{}, [4]byte{203, 0, 113, 8}, 0},
-			{grayEnv{no6791v4: true}, [4]byte{198, 51, 100, 1}, 0},
+			{graybox.Env{}, [4]byte{203, 0, 113, 8}, 0},
+			{graybox.Env{No6791v4: true}, [4]byte{198, 51, 100, 1}, 0},
 		} {
 			v := run64(t, grayConfig(t, c.env), ip, nil)
 			f := &v.Frames[0]
@@ -317,7 +318,7 @@ func TestT64ICMPv6ErrorInner(t *testing.T) {
 				t.Errorf("%+v: verdict %v reason %v", c.env, f.Verdict, f.Reason)
 			}
 		}
-		cfg := grayConfig(t, grayEnv{no6791v4: true})
+		cfg := grayConfig(t, graybox.Env{No6791v4: true})
 		cfg.ICMPv4Source = netip.Addr{}
 		expectDrop(t, run64(t, cfg, ip, nil), batch.ReasonNoICMPSource)
 	})
@@ -336,7 +337,7 @@ func fixICMP6(ip []byte) {
 }
 
 func TestT64ICMPv6Info(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	for _, typ := range []uint8{130, 131, 132, 133, 134, 135, 136, 137, 143, 200} {
 		ip := h6(pktbuild.ProtoICMPv6).Build(pktbuild.ICMP(typ, 0, 0, pktbuild.Payload(16)))
 		v := run64(t, cfg, ip, nil)
@@ -360,7 +361,7 @@ func TestT64ICMPv6Info(t *testing.T) {
 }
 
 func TestT64Originated(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	udp := pktbuild.UDP(2000, 4000, pktbuild.Payload(32))
 	t.Run("hop-limit", func(t *testing.T) {
 		h := h6(pktbuild.ProtoUDP)
@@ -456,7 +457,7 @@ func reassemble(t *testing.T, frames []*batch.Frame, lastMF bool, base int) []by
 }
 
 func TestT64Fragmentation(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	cfg.MTU4 = 600
 	udp := pktbuild.UDP(2000, 4000, pktbuild.Payload(1000))
 	t.Run("unfragmented-df0", func(t *testing.T) {
@@ -503,7 +504,7 @@ func TestT64Fragmentation(t *testing.T) {
 }
 
 func TestT64Header(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	h := h6(pktbuild.ProtoUDP)
 	h.TC, h.Flow = 0xb8, 0x12345
 	ip := h.Build(pktbuild.UDP(2000, 4000, pktbuild.Payload(20)))

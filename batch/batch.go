@@ -7,11 +7,17 @@
 // by moving the frame's start backwards into that headroom, never by copying
 // the payload out.
 //
-// Files follow RFC 7915: 4to6.go (section 4) and 6to4.go (section 5),
-// icmp4to6.go / icmp6to4.go (sections 4.2-4.3 and 5.2-5.3), exthdr.go (IPv6
-// extension headers), errors4.go / errors6.go (ICMP errors xlatd
-// originates), frag4to6.go / frag6to4.go (fragments and fragmentation) and
-// hairpin.go (RFC 7757 hairpinning).
+// Each direction is a pipeline of steps over one per-packet state struct:
+// parse, addresses (the one address step, where stateful NAT64 will plug
+// in), policy, write, L4 checksum (docs/DESIGN.md). Files follow RFC 7915:
+// 4to6.go (section 4) and 6to4.go (section 5), icmp4to6.go / icmp6to4.go
+// (sections 4.2-4.3 and 5.2-5.3), exthdr.go (IPv6 extension headers),
+// errors4.go / errors6.go (ICMP errors xlatd originates), frag4to6.go /
+// frag6to4.go (fragments and fragmentation) and hairpin.go (RFC 7757
+// hairpinning); write.go holds writeIPv4 and writeIPv6, csum.go the
+// checksum helpers, addr.go the address checks, rfc6791.go the RFC 6791
+// sources, config.go derived configuration values and reasons.go /
+// translator.go / batch.go the counter tables.
 package batch
 
 import (
@@ -52,13 +58,29 @@ const (
 	NumVerdicts
 )
 
-var verdictNames = [NumVerdicts]string{"drop", "to_ipv4", "to_ipv6", "back", "pass"}
+// verdicts is the verdict counter family (verdict.<name>), declared once.
+var verdicts = [NumVerdicts]counterInfo{
+	Drop: {"drop", "frames dropped by the translator (see drop.*)"},
+	To4:  {"to_ipv4", "frames translated and sent to the IPv4 side"},
+	To6:  {"to_ipv6", "frames translated and sent to the IPv6 side"},
+	Back: {"back", "ICMP errors xlatd originated, sent back out the interface the offending frame came in on"},
+	Pass: {"pass", "frames the translator found not to be for it (left to the kernel; dropped by the datapath, see datapath.pass_dropped)"},
+}
 
+// String returns the verdict's counter name.
 func (v Verdict) String() string {
 	if v < NumVerdicts {
-		return verdictNames[v]
+		return verdicts[v].name
 	}
 	return "unknown"
+}
+
+// Help returns the one-line description of the verdict's counter.
+func (v Verdict) Help() string {
+	if v < NumVerdicts {
+		return verdicts[v].help
+	}
+	return ""
 }
 
 // Frame is one Ethernet frame in a buffer.

@@ -14,15 +14,10 @@ import (
 	"github.com/xlatd/xlatd/header"
 )
 
-// icmp4ErrorMax is the largest ICMPv4 error xlatd sends (RFC 1812 section
-// 4.3.2.3: "as much of the original datagram as possible without the
-// length of the ICMP datagram exceeding 576 bytes").
-const icmp4ErrorMax = 576
-
 // error4 answers the IPv4 packet in f (untouched so far) with ICMPv4 error
 // typ/code (next-hop MTU mtu for 3/4) and verdict Back, or drops it. r is
 // why the packet was not translated; it stays in f.Reason either way.
-func (t *Translator) error4(f *Frame, x *pkt46, typ, code uint8, mtu uint16, r Reason) {
+func (t *Translator) error4(f *Frame, x *pkt46, typ header.ICMPv4Type, code header.ICMPv4Code, mtu uint16, r Reason) {
 	// Never in answer to an ICMP error, a non-first fragment or a source
 	// that does not designate a single host (RFC 1122 section 3.2.2).
 	// While hairpinning, the sender is on the IPv6 side: no IPv4 reply.
@@ -46,8 +41,8 @@ func (t *Translator) error4(f *Frame, x *pkt46, typ, code uint8, mtu uint16, r R
 	}
 	b := f.Buf
 	q := x.tot
-	if q > icmp4ErrorMax-header.IPv4MinLen-header.ICMPLen {
-		q = icmp4ErrorMax - header.IPv4MinLen - header.ICMPLen
+	if q > header.ICMPv4ErrorMax-header.IPv4MinLen-header.ICMPLen {
+		q = header.ICMPv4ErrorMax - header.IPv4MinLen - header.ICMPLen
 	}
 	n := header.IPv4MinLen + header.ICMPLen + q
 
@@ -70,8 +65,8 @@ func (t *Translator) error4(f *Frame, x *pkt46, typ, code uint8, mtu uint16, r R
 	binary.BigEndian.PutUint16(h[header.IPv4Csum:], ^sum20((*[header.IPv4MinLen]byte)(h)))
 
 	c := h[header.IPv4MinLen:]
-	c[header.ICMPType] = typ
-	c[header.ICMPCode] = code
+	c[header.ICMPType] = uint8(typ)
+	c[header.ICMPCode] = uint8(code)
 	binary.BigEndian.PutUint16(c[header.ICMPCsum:], 0)
 	binary.BigEndian.PutUint16(c[4:], 0)
 	binary.BigEndian.PutUint16(c[6:], mtu)

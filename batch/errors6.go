@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"encoding/binary"
 	"github.com/xlatd/xlatd/checksum"
 	"github.com/xlatd/xlatd/header"
 )
@@ -19,21 +20,8 @@ import (
 // 48 bytes of headroom in front of its IPv6 header, and the frame is cut so
 // the ICMPv6 packet is at most 1280 bytes (RFC 4443 section 2.4 (c)).
 
-// ICMPv6 types and codes used here.
-const (
-	ty6DstUnreach   = 1
-	ty6PacketTooBig = 2
-	ty6TimeExceeded = 3
-	ty6ParamProblem = 4
-	ty6EchoRequest  = 128
-	ty6EchoReply    = 129
-
-	code6AdminProhibited = 1
-	code6SourcePolicy    = 5
-
-	err6HdrLen = header.IPv6Len + header.ICMPLen // headers in front of the quote
-	min6MTU    = 1280
-)
+// err6HdrLen is the length of the headers in front of the quote.
+const err6HdrLen = header.IPv6Len + header.ICMPLen
 
 // icmp6Error answers the IPv6 packet in f (Ethernet + IPv6, already
 // trimmed to its payload length) with an ICMPv6 error of type typ and code
@@ -44,12 +32,12 @@ const (
 // limit says no) f is dropped instead. noReply is set by callers for
 // packets that must not be answered (ICMPv6 errors; for the discards of
 // RFC 7915 section 5.4, any ICMPv6 message).
-func (t *Translator) icmp6Error(f *Frame, typ, code uint8, param uint32, r Reason, noReply bool) {
+func (t *Translator) icmp6Error(f *Frame, typ header.ICMPv6Type, code header.ICMPv6Code, param uint32, r Reason, noReply bool) {
 	ip := f.Buf[f.Off+header.EthernetLen : f.Off+f.Len]
 	// RFC 4443 2.4 (e): never in answer to an ICMPv6 error, a packet from
 	// the unspecified address, or (except Packet Too Big) to multicast.
 	if noReply || ip[header.IPv6Src] == 0xff || allZero6(ip[header.IPv6Src:header.IPv6Src+16]) ||
-		(ip[header.IPv6Dst] == 0xff && typ != ty6PacketTooBig) {
+		(ip[header.IPv6Dst] == 0xff && typ != header.ICMPv6PacketTooBig) {
 		t.drop(f, r)
 		return
 	}
@@ -68,8 +56,8 @@ func (t *Translator) icmp6Error(f *Frame, typ, code uint8, param uint32, r Reaso
 		return
 	}
 	q := len(ip)
-	if q > min6MTU-err6HdrLen {
-		q = min6MTU - err6HdrLen
+	if q > header.IPv6MinMTU-err6HdrLen {
+		q = header.IPv6MinMTU - err6HdrLen
 	}
 	b := f.Buf[start : f.Off+header.EthernetLen+q]
 	// The new Ethernet header: the old one's addresses, swapped. The old
@@ -78,12 +66,12 @@ func (t *Translator) icmp6Error(f *Frame, typ, code uint8, param uint32, r Reaso
 	copy(mac[:], b[err6HdrLen:err6HdrLen+12])
 	copy(b[0:12], mac[:])
 	swapMACs(b)
-	header.PutBe16(b[header.EthType:], header.EtherTypeIPv6)
+	binary.BigEndian.PutUint16(b[header.EthType:], header.EtherTypeIPv6)
 
 	quote := b[header.EthernetLen+err6HdrLen:] // the offending IPv6 packet
 	h := b[header.EthernetLen : header.EthernetLen+header.IPv6Len]
-	header.PutBe32(h[0:], 6<<28) // traffic class 0, flow label 0
-	header.PutBe16(h[header.IPv6PayloadLen:], uint16(header.ICMPLen+q))
+	binary.BigEndian.PutUint32(h[0:], 6<<28) // traffic class 0, flow label 0
+	binary.BigEndian.PutUint16(h[header.IPv6PayloadLen:], uint16(header.ICMPLen+q))
 	h[header.IPv6NextHeader] = header.ProtoICMPv6
 	h[header.IPv6HopLimit] = 64
 	s16 := src.As16()
@@ -91,12 +79,12 @@ func (t *Translator) icmp6Error(f *Frame, typ, code uint8, param uint32, r Reaso
 	copy(h[header.IPv6Dst:header.IPv6Dst+16], quote[header.IPv6Src:header.IPv6Src+16])
 
 	icmp := b[header.EthernetLen+header.IPv6Len : header.EthernetLen+err6HdrLen+q]
-	icmp[0] = typ
-	icmp[1] = code
+	icmp[header.ICMPType] = uint8(typ)
+	icmp[header.ICMPCode] = uint8(code)
 	icmp[2], icmp[3] = 0, 0
-	header.PutBe32(icmp[4:], param)
+	binary.BigEndian.PutUint32(icmp[4:], param)
 	ph := checksum.PseudoHeader6(h[header.IPv6Src:], h[header.IPv6Dst:], header.ProtoICMPv6, uint32(len(icmp)))
-	header.PutBe16(icmp[header.ICMPCsum:], ^checksum.Checksum(icmp, ph))
+	binary.BigEndian.PutUint16(icmp[header.ICMPCsum:], ^checksum.Checksum(icmp, ph))
 
 	f.Off = start
 	f.Len = len(b)
@@ -107,5 +95,5 @@ func (t *Translator) icmp6Error(f *Frame, typ, code uint8, param uint32, r Reaso
 }
 
 func allZero6(b []byte) bool {
-	return header.Be32(b[0:])|header.Be32(b[4:])|header.Be32(b[8:])|header.Be32(b[12:]) == 0
+	return binary.BigEndian.Uint32(b[0:])|binary.BigEndian.Uint32(b[4:])|binary.BigEndian.Uint32(b[8:])|binary.BigEndian.Uint32(b[12:]) == 0
 }

@@ -1,6 +1,10 @@
 package batch
 
-import "github.com/xlatd/xlatd/header"
+import (
+	"encoding/binary"
+
+	"github.com/xlatd/xlatd/header"
+)
 
 // The IPv6 extension-header walk (RFC 8200 section 4, RFC 7915 sections 1.2
 // and 5.1).
@@ -111,11 +115,11 @@ func walkChain6(ip []byte, e *chain6, inner bool) Reason {
 			if off+header.IPv6FragmentLen > len(ip) {
 				return ReasonBadExtHeaders
 			}
-			fo := header.Be16(ip[off+2:])
+			fo := binary.BigEndian.Uint16(ip[off+2:])
 			e.frag = off
 			e.fragOff = fo >> 3
 			e.mf = fo&header.IPv6FragMF != 0
-			e.id = header.Be32(ip[off+4:])
+			e.id = binary.BigEndian.Uint32(ip[off+4:])
 			nh = ip[off]
 			off += header.IPv6FragmentLen
 			if nh == header.ProtoFragment {

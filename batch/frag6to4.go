@@ -77,14 +77,14 @@ func (t *Translator) fragment64(f *Frame) {
 		binary.BigEndian.PutUint16(nh[header.IPv4TotalLen:], uint16(header.IPv4MinLen+sz))
 		binary.BigEndian.PutUint16(nh[header.IPv4FlagsOff:], fo)
 		nh[header.IPv4Csum], nh[header.IPv4Csum+1] = 0, 0
-		binary.BigEndian.PutUint16(nh[header.IPv4Csum:], ^hdrSum4(nh))
+		binary.BigEndian.PutUint16(nh[header.IPv4Csum:], ^sum20((*[header.IPv4MinLen]byte)(nh)))
 		v.Extra[v.NExtra] = Frame{Buf: buf, Off: Headroom, Len: len(nb), In: f.In, Verdict: To4}
 		v.NExtra++
 	}
 	binary.BigEndian.PutUint16(h[header.IPv4TotalLen:], uint16(header.IPv4MinLen+step))
 	binary.BigEndian.PutUint16(h[header.IPv4FlagsOff:], base|header.IPv4FlagMF)
 	h[header.IPv4Csum], h[header.IPv4Csum+1] = 0, 0
-	binary.BigEndian.PutUint16(h[header.IPv4Csum:], ^hdrSum4(h))
+	binary.BigEndian.PutUint16(h[header.IPv4Csum:], ^sum20((*[header.IPv4MinLen]byte)(h)))
 	f.Len = header.EthernetLen + header.IPv4MinLen + step
 	t.Counters.Events[EvFragmentsCreated] += uint64(n - 1)
 }

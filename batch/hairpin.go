@@ -10,6 +10,24 @@ package batch
 // (outer source, inner destination of an ICMP error) with pool6 only, and
 // gives it verdict To6. Corpus rows gat1 and 6791v66t.
 
+import "github.com/xlatd/xlatd/mapping"
+
+// hairpinned reports whether an IPv6 address a6, translated to a4, is
+// hairpinned: it was translated through pool6 (RFC 6052), not by an EAM
+// entry of its own, and the result lies in an EAMT IPv4 range (RFC 7757
+// section 4.1). An address translated by its EAM entry is an IPv4 host.
+// The EAMT IPv4 lookup comes first: it is false for almost every packet.
+//
+// Without an EAMT nothing is hairpinned: that test is small enough to be
+// inlined into the address step, so pool6-only configurations pay no call.
+func hairpinned(m *mapping.Table, a6 *[16]byte, a4 *[4]byte) bool {
+	return len(m.EAMs()) != 0 && hairpinnedEAMT(m, a6, a4)
+}
+
+func hairpinnedEAMT(m *mapping.Table, a6 *[16]byte, a4 *[4]byte) bool {
+	return m.InEAMT4(a4) && !m.InEAMT6(a6)
+}
+
 // hairpin64 sends the translated IPv4 frame f back through translate46.
 func (t *Translator) hairpin64(f *Frame) {
 	t.hairpin = true

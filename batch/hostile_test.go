@@ -14,6 +14,7 @@ import (
 
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/header"
+	"github.com/xlatd/xlatd/internal/graybox"
 	"github.com/xlatd/xlatd/internal/pktbuild"
 )
 
@@ -161,7 +162,7 @@ func TestHostile(t *testing.T) {
 // address embeds a martian IPv4 address still reaches the IPv4 host, from
 // the RFC 6791 pool rather than from 127.0.0.1.
 func TestHostileICMPErrorMartianSource(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	ip := icmpErr6(1, 4, 0, nil)
 	src := emb40("127.0.0.1").As16()
 	copy(ip[8:24], src[:])
@@ -214,7 +215,7 @@ func TestHostileBackCounted(t *testing.T) {
 	buf, n := newFrame(h.Build(pktbuild.UDP(4000, 2000, pktbuild.Payload(8))))
 	v := new(batch.Vector)
 	v.Add(buf, batch.Headroom, n, batch.Side6)
-	tr := newTranslator(grayConfig(t, grayEnv{}))
+	tr := newTranslator(grayConfig(t, graybox.Env{}))
 	tr.Translate(v, 1e9, nil)
 	if v.Frames[0].Verdict != batch.Back || tr.Counters.Drops[batch.ReasonTTLExpired] != 1 {
 		t.Errorf("IPv6 hop limit 1: verdict %v drops %v", v.Frames[0].Verdict, tr.Counters.Drops)

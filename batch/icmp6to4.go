@@ -17,70 +17,26 @@ import (
 
 	"github.com/xlatd/xlatd/checksum"
 	"github.com/xlatd/xlatd/header"
-	"github.com/xlatd/xlatd/mapping"
 )
 
-const (
-	icmp4Max     = 576 // RFC 1812 4.3.2.3: an ICMPv4 error is at most 576 bytes
-	rfc4884MinOP = 128 // RFC 4884 section 4: original datagram field of at least 128 bytes
-	err4HdrLen   = header.IPv4MinLen + header.ICMPLen
-)
+// err4HdrLen is the length of the outer IPv4 and ICMPv4 headers.
+const err4HdrLen = header.IPv4MinLen + header.ICMPLen
 
-// icmpError64 translates the ICMPv6 error in f (ip is its IPv6 packet, e
-// its header chain) to an ICMPv4 error from src4 to dst4.
-func (t *Translator) icmpError64(f *Frame, ip []byte, e *chain6, src4, dst4 *[4]byte, hairpin bool) {
-	cfg := t.cfg
-	icmp := ip[e.l4:]
+// icmpError64 translates the ICMPv6 error in x (outer addresses mapped,
+// hop limit checked) to an ICMPv4 error: type and code, the packet in
+// error through the same parse and address steps (mirrored), the Packet
+// Too Big MTU, the inner checksum, then the layout and the headers.
+func (t *Translator) icmpError64(f *Frame, x *pkt64) {
+	icmp := x.l4
 
 	// The checksum is recomputed below: verify it first, so a corrupted
 	// error is not turned into a valid one.
-	ph := checksum.PseudoHeader6(ip[header.IPv6Src:], ip[header.IPv6Dst:], header.ProtoICMPv6, uint32(len(icmp)))
-	if checksum.Checksum(icmp, ph) != 0xffff {
+	if checksum.Checksum(icmp, x.pseudo6(header.ProtoICMPv6, len(icmp))) != 0xffff {
 		t.drop(f, ReasonICMPBadChecksum)
 		return
 	}
-
-	// Type and code (RFC 7915 section 5.2).
-	var typ, code uint8
-	var rest [4]byte
-	hasLen := false // RFC 4884 length field
-	switch icmp[0] {
-	case ty6DstUnreach:
-		typ = ty4DstUnreach
-		hasLen = true
-		switch icmp[1] {
-		case 0, 2, 3: // no route, beyond scope, address unreachable
-			code = 1 // host unreachable
-		case 1: // administratively prohibited
-			code = 10 // host administratively prohibited
-		case 4: // port unreachable
-			code = 3
-		default:
-			t.drop(f, ReasonICMPUntranslatable)
-			return
-		}
-	case ty6PacketTooBig:
-		typ, code = ty4DstUnreach, code4FragNeeded // MTU filled in below
-	case ty6TimeExceeded:
-		typ, code = ty4TimeExceeded, icmp[1]
-		hasLen = true
-	case ty6ParamProblem:
-		switch icmp[1] {
-		case 0:
-			p, ok := paramPtr64(binary.BigEndian.Uint32(icmp[4:]))
-			if !ok {
-				t.drop(f, ReasonICMPUntranslatable)
-				return
-			}
-			typ, code = ty4ParamProblem, 0
-			rest[0] = p
-		case 1: // unrecognized Next Header
-			typ, code = ty4DstUnreach, code4ProtoUnreach
-		default:
-			t.drop(f, ReasonICMPUntranslatable)
-			return
-		}
-	default:
+	typ, code, rest, hasLen, ok := icmpType64(header.ICMP(icmp))
+	if !ok {
 		t.drop(f, ReasonICMPUntranslatable)
 		return
 	}
@@ -89,7 +45,7 @@ func (t *Translator) icmpError64(f *Frame, ip []byte, e *chain6, src4, dst4 *[4]
 	in := icmp[header.ICMPLen:]
 	op, ext := in, in[len(in):]
 	if hasLen {
-		if ipl := int(icmp[4]) * 8; ipl != 0 && ipl != len(in) {
+		if ipl := int(icmp[header.ICMPLength6]) * 8; ipl != 0 && ipl != len(in) {
 			if ipl > len(in) {
 				t.drop(f, ReasonICMPBadExtension)
 				return
@@ -98,216 +54,249 @@ func (t *Translator) icmpError64(f *Frame, ip []byte, e *chain6, src4, dst4 *[4]
 		}
 	}
 
-	// The packet in error.
-	if len(op) < header.IPv6Len || op[0]>>4 != 6 {
-		t.drop(f, ReasonICMPBadInner)
-		return
+	// The packet in error: parsed, checked and mapped like the outer one.
+	var y pkt64
+	ilen, r := parseInner64(op, &y)
+	if r == ReasonNone {
+		r = t.addresses64(&y.addrs64)
 	}
-	var ie chain6
-	switch nh := op[header.IPv6NextHeader]; nh {
-	case header.ProtoHopByHop, header.ProtoRouting, header.ProtoFragment, header.ProtoDestOpts:
-		if walkChain6(op, &ie, true) != ReasonNone {
-			t.drop(f, ReasonICMPBadInner)
-			return
-		}
-	default:
-		ie.l4, ie.proto = header.IPv6Len, nh
-	}
-	il4 := op[ie.l4:]
-	iproto := ie.proto
-	// Length of the inner upper layer as the inner header says (the quote
-	// may be truncated).
-	ilen := int(binary.BigEndian.Uint16(op[header.IPv6PayloadLen:])) + header.IPv6Len - ie.l4
-	if ilen < 0 {
-		t.drop(f, ReasonICMPBadInner)
-		return
-	}
-	if iproto == header.ProtoICMPv6 {
-		iproto = header.ProtoICMP
-		if ie.firstOrWhole() && len(il4) > 0 {
-			if il4[0] < 128 {
-				// RFC 7915 5.3: "This process MUST stop at the first
-				// embedded header and drop the packet if it contains more
-				// embedded headers."
-				t.drop(f, ReasonICMPErrorInError)
-				return
-			}
-			if il4[0] != ty6EchoRequest && il4[0] != ty6EchoReply {
-				t.drop(f, ReasonICMPUntranslatable)
-				return
-			}
-		}
-	}
-
-	var isrc4, idst4 [4]byte
-	m := cfg.Map
-	if r := m.To4((*[16]byte)(op[header.IPv6Src:header.IPv6Src+16]), &isrc4); r != mapping.OK {
-		t.drop(f, mapReason6(r))
-		return
-	}
-	if r := m.To4((*[16]byte)(op[header.IPv6Dst:header.IPv6Dst+16]), &idst4); r != mapping.OK {
-		t.drop(f, mapReason6(r))
+	if r != ReasonNone {
+		t.drop(f, r)
 		return
 	}
 
-	if icmp[0] == ty6PacketTooBig {
-		// RFC 7915 5.2: "The MTU field MUST be adjusted for the difference
-		// between the IPv4 and IPv6 header sizes, taking into account
-		// whether or not the packet in error includes a Fragment Header,
-		// i.e., minimum(advertised MTU-20, MTU_of_IPv4_nexthop,
-		// (MTU_of_IPv6_nexthop)-20)."
-		d := header.IPv6Len - header.IPv4MinLen
-		if ie.frag != 0 {
-			d += header.IPv6FragmentLen
-		}
-		mtu := int(binary.BigEndian.Uint32(icmp[4:])) - d
-		if m4 := cfg.mtu4(); m4 < mtu {
-			mtu = m4
-		}
-		if m6 := cfg.MTU6; m6 > 0 && m6-d < mtu {
-			mtu = m6 - d
-		}
-		if mtu < 68 { // RFC 791: every IPv4 link carries 68 bytes
+	if header.ICMPv6Type(icmp[header.ICMPType]) == header.ICMPv6PacketTooBig {
+		mtu, ok := packetTooBig64(binary.BigEndian.Uint32(icmp[header.ICMPRest:]), y.e.frag != 0, t.cfg.mtu4(), t.cfg.MTU6)
+		if !ok {
 			t.drop(f, ReasonICMPBadMTU)
 			return
 		}
-		if mtu > 0xffff {
-			mtu = 0xffff
-		}
-		binary.BigEndian.PutUint16(rest[2:], uint16(mtu))
+		binary.BigEndian.PutUint16(rest[2:], mtu)
 	}
 
-	// Inner upper-layer checksum, incrementally (first fragment only).
-	if ie.firstOrWhole() {
-		switch ie.proto {
-		case header.ProtoTCP:
-			if len(il4) >= header.TCPCsum+2 {
-				c := pseudoSwap64(binary.BigEndian.Uint16(il4[header.TCPCsum:]), op[header.IPv6Src:header.IPv6Src+32], &isrc4, &idst4)
-				binary.BigEndian.PutUint16(il4[header.TCPCsum:], c)
-			}
-		case header.ProtoUDP:
-			if len(il4) >= header.UDPCsum+2 {
-				if old := binary.BigEndian.Uint16(il4[header.UDPCsum:]); old != 0 {
-					c := pseudoSwap64(old, op[header.IPv6Src:header.IPv6Src+32], &isrc4, &idst4)
-					if c == 0 {
-						c = 0xffff
-					}
-					binary.BigEndian.PutUint16(il4[header.UDPCsum:], c)
-				}
-			}
-		case header.ProtoICMPv6:
-			if len(il4) >= header.ICMPCsum+2 {
-				nt := uint8(ty4EchoRequest)
-				if il4[0] == ty6EchoReply {
-					nt = ty4EchoReply
-				}
-				iph := checksum.PseudoHeader6(op[header.IPv6Src:], op[header.IPv6Dst:], header.ProtoICMPv6, uint32(ilen))
-				old := uint16(il4[0])<<8 | uint16(il4[1])
-				c := checksum.Adjust(binary.BigEndian.Uint16(il4[header.ICMPCsum:]),
-					checksum.Combine(iph, old), uint16(nt)<<8|uint16(il4[1]))
-				il4[0] = nt
-				binary.BigEndian.PutUint16(il4[header.ICMPCsum:], c)
-			}
-		}
+	if y.first {
+		innerChecksum64(&y, ilen)
 	}
 
-	// Inner IPv4 header fields, read before anything is overwritten.
-	itos := op[0]<<4 | op[1]>>4
-	if cfg.ResetTOS {
-		itos = cfg.TOS
-	}
-	itot := header.IPv4MinLen + ilen
-	if itot > 0xffff {
+	if header.IPv4MinLen+ilen > 0xffff {
 		t.drop(f, ReasonICMPBadInner) // not representable in IPv4
 		return
 	}
+	// Sizes (Jool's handle_icmp_extension and 576-byte cap).
+	op4 := header.IPv4MinLen + len(y.l4) // translated original-datagram field
+	out, pad, iel := icmp4Layout(op4, len(ext))
+	if iel != 0 {
+		rest[1] = uint8((out + pad) / 4)
+	}
+	// Positions in f.Buf. a is where the inner upper layer starts.
+	a := f.Off + header.EthernetLen + x.e.l4 + header.ICMPLen + y.e.l4
+	if a-header.IPv4MinLen+out+pad+iel > len(f.Buf) {
+		t.drop(f, ReasonTooBig)
+		return
+	}
+	if out < op4 || iel < len(ext) {
+		t.Counters.Events[EvICMPTruncated]++
+	}
+	if iel > 0 {
+		// Move the extension behind the (truncated or padded) original
+		// datagram field, then zero the padding.
+		es := f.Off + header.EthernetLen + len(x.ip) - len(ext)
+		ed := a - header.IPv4MinLen + out + pad
+		copy(f.Buf[ed:ed+iel], f.Buf[es:es+iel])
+		clear(f.Buf[ed-pad : ed])
+	}
+	t.writeError64(f, x, &y, a, header.IPv4MinLen+ilen, out+pad+iel, typ, code, rest)
+	t.finish64(f, y.hairpin)
+}
+
+// writeError64 writes the headers of a translated ICMPv6 error in front of
+// the inner upper layer, which starts at a in f.Buf: the inner IPv4 header
+// (total length itot, hop limit not decremented, RFC 7915 5.3), the
+// ICMPv4 header and its checksum over the n bytes of translated original
+// datagram (and extension) that follow, and the outer IPv4 header (DF never
+// set: the result is at most 576 bytes, RFC 7915 5.1 sets DF above 1260).
+func (t *Translator) writeError64(f *Frame, x, y *pkt64, a, itot, n int, typ header.ICMPv4Type, code header.ICMPv4Code, rest [4]byte) {
+	iproto := y.proto
+	if iproto == header.ProtoICMPv6 {
+		iproto = header.ProtoICMP
+	}
 	var iid, ifo uint16
-	if ie.frag != 0 {
-		iid = uint16(ie.id)
-		ifo = ie.fragOff
-		if ie.mf {
+	if y.e.frag != 0 {
+		iid = uint16(y.e.id)
+		ifo = y.e.fragOff
+		if y.e.mf {
 			ifo |= header.IPv4FlagMF
 		}
 	} else if itot > df6to4Limit {
 		ifo = header.IPv4FlagDF
 	}
-	ittl := op[header.IPv6HopLimit] // RFC 7915 5.3: not decremented
-
-	// Outer fields.
-	tos := ip[0]<<4 | ip[1]>>4
-	if cfg.ResetTOS {
-		tos = cfg.TOS
-	}
-	hop := ip[header.IPv6HopLimit]
-	hop-- // once, also when hairpinning (translate46 then leaves it alone)
-	// DF: at most 576 bytes, so never set (RFC 7915 5.1: DF iff > 1260).
-	var id, fo uint16
-	if e.frag != 0 { // atomic fragment (real fragments were dropped)
-		id = uint16(e.id)
+	var id uint16
+	if x.e.frag != 0 { // atomic fragment (real fragments were dropped)
+		id = uint16(x.e.id)
 	} else {
 		id = t.nextID()
 	}
-	// Sizes (Jool's handle_icmp_extension and 576-byte cap).
-	op4 := header.IPv4MinLen + len(il4) // translated original-datagram field
-	out, pad, iel := op4, 0, 0
-	if len(ext) == 0 {
-		if out > icmp4Max-err4HdrLen {
-			out = icmp4Max - err4HdrLen
-		}
-	} else if len(ext) > icmp4Max-err4HdrLen-rfc4884MinOP {
-		// The extension does not fit: removed.
-		if out > icmp4Max-err4HdrLen {
-			out = icmp4Max - err4HdrLen
-		}
-	} else {
-		iel = len(ext)
-		if out > icmp4Max-err4HdrLen-iel {
-			out = icmp4Max - err4HdrLen - iel
-		}
-		out &^= 3
-		if out < rfc4884MinOP {
-			pad = rfc4884MinOP - out
-		}
-		rest[1] = uint8((out + pad) / 4)
-	}
-	if out < op4 || iel < len(ext) {
-		t.Counters.Events[EvICMPTruncated]++
-	}
+	// Both TOS values are read before anything is overwritten.
+	itos, tos := t.tos64(y.ip), t.tos64(x.ip)
+	ittl, hop := y.hop, x.hop-1 // the outer hop limit decremented once, also when hairpinning
 
-	// Positions in f.Buf. a is where the inner upper layer starts.
-	a := f.Off + header.EthernetLen + e.l4 + header.ICMPLen + ie.l4
 	off := a - header.IPv4MinLen - err4HdrLen - header.EthernetLen
-	end := a - header.IPv4MinLen + out + pad + iel
-	if end > len(f.Buf) {
-		t.drop(f, ReasonTooBig)
-		return
-	}
-	if iel > 0 {
-		// Move the extension behind the (truncated or padded) original
-		// datagram field, then zero the padding.
-		es := f.Off + header.EthernetLen + len(ip) - len(ext)
-		ed := a - header.IPv4MinLen + out + pad
-		copy(f.Buf[ed:ed+iel], f.Buf[es:es+iel])
-		clear(f.Buf[ed-pad : ed])
-	}
-	total := end - off - header.EthernetLen
-
-	b := f.Buf[off:end]
-	writeIPv4(b[header.EthernetLen+err4HdrLen:header.EthernetLen+err4HdrLen+header.IPv4MinLen],
-		itos, uint16(itot), iid, ifo, ittl, iproto, &isrc4, &idst4)
-	writeIPv4(b[header.EthernetLen:header.EthernetLen+header.IPv4MinLen],
-		tos, uint16(total), id, fo, hop, header.ProtoICMP, src4, dst4)
+	b := f.Buf[off : a-header.IPv4MinLen+n]
+	writeIPv4((*[header.IPv4MinLen]byte)(b[header.EthernetLen+err4HdrLen:]),
+		itos, uint16(itot), iid, ifo, ittl, iproto, &y.src4, &y.dst4)
+	writeIPv4((*[header.IPv4MinLen]byte)(b[header.EthernetLen:]),
+		tos, uint16(len(b)-header.EthernetLen), id, 0, hop, header.ProtoICMP, &x.src4, &x.dst4)
 	ic := b[header.EthernetLen+header.IPv4MinLen:]
-	ic[0] = typ
-	ic[1] = code
+	ic[header.ICMPType] = uint8(typ)
+	ic[header.ICMPCode] = uint8(code)
 	ic[2], ic[3] = 0, 0
-	copy(ic[4:8], rest[:])
-	binary.BigEndian.PutUint16(ic[2:], ^checksum.Checksum(ic, 0))
+	copy(ic[header.ICMPRest:header.ICMPRest+4], rest[:])
+	binary.BigEndian.PutUint16(ic[header.ICMPCsum:], ^checksum.Checksum(ic, 0))
 	binary.BigEndian.PutUint16(b[header.EthType:], header.EtherTypeIPv4)
-
 	f.Off = off
 	f.Len = len(b)
-	t.finish64(f, hairpin)
+}
+
+// icmpType64 maps an ICMPv6 error's type and code to ICMPv4 (RFC 7915
+// section 5.2) with the first bytes of the rest of the header (the
+// Parameter Problem pointer; the Packet Too Big MTU is filled in later).
+// hasLen says whether the ICMPv6 message has an RFC 4884 length field.
+func icmpType64(icmp header.ICMP) (typ header.ICMPv4Type, code header.ICMPv4Code, rest [4]byte, hasLen, ok bool) {
+	switch icmp.Type6() {
+	case header.ICMPv6DstUnreachable:
+		switch icmp.Code6() {
+		case header.ICMPv6NoRoute, header.ICMPv6BeyondScope, header.ICMPv6AddressUnreachable:
+			return header.ICMPv4DstUnreachable, header.ICMPv4HostUnreachable, rest, true, true
+		case header.ICMPv6AdminProhibited:
+			return header.ICMPv4DstUnreachable, header.ICMPv4HostProhibited, rest, true, true
+		case header.ICMPv6PortUnreachable:
+			return header.ICMPv4DstUnreachable, header.ICMPv4PortUnreachable, rest, true, true
+		}
+	case header.ICMPv6PacketTooBig:
+		return header.ICMPv4DstUnreachable, header.ICMPv4FragNeeded, rest, false, true
+	case header.ICMPv6TimeExceeded: // code unchanged
+		return header.ICMPv4TimeExceeded, header.ICMPv4Code(icmp.Code6()), rest, true, true
+	case header.ICMPv6ParamProblem:
+		switch icmp.Code6() {
+		case header.ICMPv6ErroneousHeader:
+			p, ok := paramPtr64(binary.BigEndian.Uint32(icmp[header.ICMPRest:]))
+			rest[0] = p
+			return header.ICMPv4ParamProblem, header.ICMPv4ParamPointer, rest, false, ok
+		case header.ICMPv6UnknownNextHeader:
+			return header.ICMPv4DstUnreachable, header.ICMPv4ProtoUnreachable, rest, false, true
+		}
+	}
+	return 0, 0, rest, false, false
+}
+
+// packetTooBig64 is the MTU of a translated Packet Too Big (RFC 7915
+// section 5.2): "The MTU field MUST be adjusted for the difference between
+// the IPv4 and IPv6 header sizes, taking into account whether or not the
+// packet in error includes a Fragment Header, i.e., minimum(advertised
+// MTU-20, MTU_of_IPv4_nexthop, (MTU_of_IPv6_nexthop)-20)." mtu6 <= 0 is
+// no IPv6 limit. ok is false when the result is below the 68 bytes every
+// IPv4 link carries (RFC 791).
+func packetTooBig64(advertised uint32, fragHdr bool, mtu4, mtu6 int) (mtu uint16, ok bool) {
+	d := header.IPv6Len - header.IPv4MinLen
+	if fragHdr {
+		d += header.IPv6FragmentLen
+	}
+	m := min(int(advertised)-d, mtu4)
+	if mtu6 > 0 {
+		m = min(m, mtu6-d)
+	}
+	if m < header.IPv4MinMTU {
+		return 0, false
+	}
+	return uint16(min(m, 0xffff)), true
+}
+
+// icmp4Layout sizes a translated ICMPv4 error (Jool's handle_icmp_extension
+// and 576-byte cap): op4 bytes of translated original datagram and an RFC
+// 4884 extension of extLen bytes become out bytes of original datagram,
+// pad bytes of padding and iel bytes of extension (0 when there is none or
+// it does not fit beside 128 bytes of original datagram).
+func icmp4Layout(op4, extLen int) (out, pad, iel int) {
+	const room = header.ICMPv4ErrorMax - err4HdrLen
+	if extLen == 0 || extLen > room-rfc4884Min {
+		return min(op4, room), 0, 0
+	}
+	out = min(op4, room-extLen) &^ 3
+	if out < rfc4884Min {
+		pad = rfc4884Min - out
+	}
+	return out, pad, extLen
+}
+
+// parseInner64 checks the packet inside an ICMPv6 error (op, possibly
+// truncated), walks its extension headers and fills y for the address
+// step. ilen is the length of its upper layer as its header says.
+func parseInner64(op []byte, y *pkt64) (ilen int, r Reason) {
+	if len(op) < header.IPv6Len || op[0]>>4 != 6 {
+		return 0, ReasonICMPBadInner
+	}
+	ie := &y.e
+	switch nh := op[header.IPv6NextHeader]; nh {
+	case header.ProtoHopByHop, header.ProtoRouting, header.ProtoFragment, header.ProtoDestOpts:
+		if walkChain6(op, ie, true) != ReasonNone {
+			return 0, ReasonICMPBadInner
+		}
+	default:
+		ie.l4, ie.proto = header.IPv6Len, nh
+	}
+	y.ip = op
+	y.hop = op[header.IPv6HopLimit]
+	y.src6 = (*[16]byte)(op[header.IPv6Src : header.IPv6Src+16])
+	y.dst6 = (*[16]byte)(op[header.IPv6Dst : header.IPv6Dst+16])
+	y.proto = ie.proto
+	y.first = ie.firstOrWhole()
+	y.l4 = op[ie.l4:]
+	y.inner = true
+	ilen = int(binary.BigEndian.Uint16(op[header.IPv6PayloadLen:])) + header.IPv6Len - ie.l4
+	if ilen < 0 {
+		return 0, ReasonICMPBadInner
+	}
+	if y.proto == header.ProtoICMPv6 && y.first && len(y.l4) > 0 {
+		typ := header.ICMPv6Type(y.l4[header.ICMPType])
+		if typ.IsError() {
+			// RFC 7915 5.3: "This process MUST stop at the first
+			// embedded header and drop the packet if it contains more
+			// embedded headers."
+			return 0, ReasonICMPErrorInError
+		}
+		if typ != header.ICMPv6EchoRequest && typ != header.ICMPv6EchoReply {
+			return 0, ReasonICMPUntranslatable
+		}
+	}
+	return ilen, ReasonNone
+}
+
+// innerChecksum64 updates the upper-layer checksum of the packet in error
+// y (first fragment, whose upper layer is ilen bytes long), where the
+// quote holds it.
+func innerChecksum64(y *pkt64, ilen int) {
+	il4 := y.l4
+	switch y.proto {
+	case header.ProtoTCP:
+		if len(il4) >= header.TCPCsum+2 {
+			c := y.swap(binary.BigEndian.Uint16(il4[header.TCPCsum:]))
+			binary.BigEndian.PutUint16(il4[header.TCPCsum:], c)
+		}
+	case header.ProtoUDP:
+		if len(il4) >= header.UDPCsum+2 {
+			if old := binary.BigEndian.Uint16(il4[header.UDPCsum:]); old != 0 {
+				c := y.swap(old)
+				if c == 0 {
+					c = 0xffff
+				}
+				binary.BigEndian.PutUint16(il4[header.UDPCsum:], c)
+			}
+		}
+	case header.ProtoICMPv6:
+		if len(il4) >= header.ICMPCsum+2 {
+			echo64(il4, y.pseudo6(header.ProtoICMPv6, ilen))
+		}
+	}
 }
 
 // paramPtr64 maps an ICMPv6 Parameter Problem pointer to ICMPv4 (RFC 7915

@@ -7,6 +7,7 @@ import (
 
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/checksum"
+	"github.com/xlatd/xlatd/internal/graybox"
 	"github.com/xlatd/xlatd/internal/pktbuild"
 )
 
@@ -15,7 +16,7 @@ import (
 // (CHECKSUM_PARTIAL). xlatd completes it for the translated pseudo-header,
 // in both directions, and leaves a merely wrong checksum exactly as wrong.
 func TestPartialChecksum(t *testing.T) {
-	cfg := grayConfig(t, grayEnv{})
+	cfg := grayConfig(t, graybox.Env{})
 	v4a, v4b := netip.MustParseAddr("192.0.2.33"), netip.MustParseAddr("198.51.100.2")
 	v6a, v6b := netip.MustParseAddr("2001:db8:1c0:2:21::"), netip.MustParseAddr("2001:db8:1c6:3364:2::")
 	payload := pktbuild.Payload(100)

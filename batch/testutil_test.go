@@ -9,45 +9,36 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/header"
+	"github.com/xlatd/xlatd/internal/graybox"
 	"github.com/xlatd/xlatd/internal/pktbuild"
 	"github.com/xlatd/xlatd/mapping"
 )
 
-// grayboxDir returns the Jool graybox corpus directory: $XLATD_GRAYBOX, or
-// ../../shared/conformance/jool-graybox relative to the batch package. It
+// grayboxDir returns the Jool graybox corpus directory (graybox.Dir). It
 // skips the test when the directory is absent, unless XLATD_REQUIRE_GRAYBOX=1.
 func grayboxDir(tb testing.TB) string {
 	tb.Helper()
-	dir := os.Getenv("XLATD_GRAYBOX")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "conformance", "jool-graybox")
-	}
-	if st, err := os.Stat(filepath.Join(dir, "INDEX.md")); err != nil || st.IsDir() {
-		if os.Getenv("XLATD_REQUIRE_GRAYBOX") == "1" {
-			tb.Fatalf("graybox corpus not found at %s (XLATD_REQUIRE_GRAYBOX=1): %v", dir, err)
+	dir, err := graybox.Dir()
+	if err != nil {
+		if graybox.Required() {
+			tb.Fatalf("%v (XLATD_REQUIRE_GRAYBOX=1)", err)
 		}
-		tb.Skipf("graybox corpus not found at %s (set XLATD_GRAYBOX): %v", dir, err)
+		tb.Skip(err)
 	}
 	return dir
 }
 
 // grayboxDirOK is grayboxDir without skipping: "" when absent.
 func grayboxDirOK() string {
-	dir := os.Getenv("XLATD_GRAYBOX")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "conformance", "jool-graybox")
+	if dir, err := graybox.Dir(); err == nil {
+		return dir
 	}
-	if _, err := os.Stat(filepath.Join(dir, "INDEX.md")); err != nil {
-		return ""
-	}
-	return dir
+	return ""
 }
 
 // Test MAC addresses: the frame's sender and the translator.
@@ -72,25 +63,14 @@ var (
 	}
 )
 
-// grayEnv is a graybox row's deviation from the baseline SIIT configuration.
-type grayEnv struct {
-	lowestMTU int    // global lowest-ipv6-mtu (0: baseline 1280)
-	mtu4      int    // joolns:to_client_v4 MTU (0: 1500)
-	mtu6      int    // joolns:to_client_v6 MTU (0: 1500)
-	amendUDP  bool   // global amend-udp-checksum-zero=1
-	no6791v4  bool   // global rfc6791v4-prefix=null
-	pool6Null bool   // global pool6=null plus the two extra EAMs
-	rfc6791v6 string // global rfc6791v6-prefix (baseline null)
-}
-
 // grayConfig returns the baseline SIIT configuration of INDEX.md section 3
 // with env applied.
-func grayConfig(tb testing.TB, env grayEnv) *batch.Config {
+func grayConfig(tb testing.TB, env graybox.Env) *batch.Config {
 	tb.Helper()
 	c := batch.DefaultConfig()
 	pool6 := grayPool6
 	eams := append([]mapping.EAM(nil), grayEAMs...)
-	if env.pool6Null {
+	if env.Pool6Null {
 		pool6 = netip.Prefix{}
 		eams = append(eams, grayExtraEAMs...)
 	}
@@ -101,24 +81,24 @@ func grayConfig(tb testing.TB, env grayEnv) *batch.Config {
 	c.Map = tab
 	c.ICMPv4Source = grayICMPv4Src
 	c.ICMPv6Source = grayICMPv6Src
-	if !env.no6791v4 {
+	if !env.No6791v4 {
 		c.RFC6791v4 = gray6791v4
 	}
-	if env.rfc6791v6 != "" {
-		c.RFC6791v6 = netip.MustParsePrefix(env.rfc6791v6)
+	if env.RFC6791v6 != "" {
+		c.RFC6791v6 = netip.MustParsePrefix(env.RFC6791v6)
 	}
 	c.LowestIPv6MTU = 1280
-	if env.lowestMTU != 0 {
-		c.LowestIPv6MTU = env.lowestMTU
+	if env.LowestMTU != 0 {
+		c.LowestIPv6MTU = env.LowestMTU
 	}
 	c.MTU4, c.MTU6 = 1500, 1500
-	if env.mtu4 != 0 {
-		c.MTU4 = env.mtu4
+	if env.MTU4 != 0 {
+		c.MTU4 = env.MTU4
 	}
-	if env.mtu6 != 0 {
-		c.MTU6 = env.mtu6
+	if env.MTU6 != 0 {
+		c.MTU6 = env.MTU6
 	}
-	c.AmendUDPZeroChecksum = env.amendUDP
+	c.AmendUDPZeroChecksum = env.AmendUDP
 	c.ICMPErrorsPerSecond = -1
 	return &c
 }
@@ -230,23 +210,7 @@ func ipv4HeaderValid(b []byte) bool {
 	if hl < header.IPv4MinLen || hl > len(b) {
 		return false
 	}
-	return refSum(b[:hl]) == 0xffff
-}
-
-// refSum is a plain RFC 1071 sum (folded, not complemented), independent
-// of package checksum so that the tests check it too.
-func refSum(b []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return uint16(s)
+	return pktbuild.Sum(b[:hl], 0) == 0xffff
 }
 
 // checkFrame checks the invariants every transmitted frame must satisfy:
@@ -639,9 +603,17 @@ func (fx *vecFixture) expectEach(tb testing.TB, want []batch.Verdict, extra int)
 }
 
 // benchConfig is the graybox baseline with ICMP errors unlimited and an
-// IPv6 MTU that lets 1500-byte IPv6 packets through.
+// IPv6 MTU that lets 1500-byte IPv6 packets through, with pool6 only: no
+// EAMT, so the benchmarks measure the translator, not the EAMT search
+// (measured in package mapping).
 func benchConfig(tb testing.TB) *batch.Config {
-	return grayConfig(tb, grayEnv{})
+	c := grayConfig(tb, graybox.Env{})
+	tab, err := mapping.NewTable(grayPool6, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.Map = tab
+	return c
 }
 
 // scenario is one packet shape used by the alloc tests and benchmarks.

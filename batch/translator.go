@@ -8,29 +8,50 @@ import (
 type Event uint8
 
 const (
-	EvTranslated4to6     Event = iota // IPv4 packets translated to IPv6
-	EvTranslated6to4                  // IPv6 packets translated to IPv4
-	EvICMPErrorSent                   // ICMP errors xlatd originated
-	EvFragmentsCreated                // extra fragments xlatd created
-	EvHairpinned                      // packets translated twice (RFC 7757 hairpinning)
-	EvUDPChecksumAmended              // IPv4 UDP zero checksums computed (RFC 7915 4.5)
-	EvICMPTruncated                   // translated ICMP errors truncated to 576/1280 bytes
-	EvRFC6791Source                   // ICMP errors whose source came from the RFC 6791 pool
-	EvPartialChecksum                 // TCP/UDP checksums left for offload (CHECKSUM_PARTIAL) completed
+	EvTranslated4to6       Event = iota // IPv4 packets translated to IPv6
+	EvTranslated6to4                    // IPv6 packets translated to IPv4
+	EvICMPErrorSent                     // ICMP errors xlatd originated
+	EvFragmentsCreated                  // extra fragments xlatd created
+	EvHairpinned                        // packets translated twice (RFC 7757 hairpinning)
+	EvUDPChecksumAmended                // IPv4 UDP zero checksums computed (RFC 7915 4.5)
+	EvICMPTruncated                     // translated ICMP errors truncated to 576/1280 bytes
+	EvRFC6791Source                     // ICMP errors whose source came from the RFC 6791 pool
+	EvPartialChecksum                   // TCP/UDP checksums left for offload (CHECKSUM_PARTIAL) completed
+	EvUDP6ChecksumComputed              // IPv6 UDP zero checksums computed (RFC 8200 8.1, RFC 6936)
 	NumEvents
 )
 
-var eventNames = [NumEvents]string{
-	"translated_4to6", "translated_6to4", "icmp_errors_sent", "fragments_created",
-	"hairpinned", "udp_checksum_amended", "icmp_truncated", "rfc6791_source",
-	"partial_checksum_completed",
+// events is the event counter family, declared once: counter name
+// (event.<name>) and one-line help.
+var events = [NumEvents]counterInfo{
+	EvTranslated4to6:     {"translated_4to6", "IPv4 packets translated to IPv6"},
+	EvTranslated6to4:     {"translated_6to4", "IPv6 packets translated to IPv4"},
+	EvICMPErrorSent:      {"icmp_errors_sent", "ICMP errors xlatd originated"},
+	EvFragmentsCreated:   {"fragments_created", "extra fragments xlatd created"},
+	EvHairpinned:         {"hairpinned", "packets translated twice (RFC 7757 hairpinning)"},
+	EvUDPChecksumAmended: {"udp_checksum_amended", "IPv4 UDP zero checksums computed (RFC 7915 4.5)"},
+	EvICMPTruncated:      {"icmp_truncated", "translated ICMP errors truncated to 576/1280 bytes"},
+	EvRFC6791Source:      {"rfc6791_source", "ICMP errors whose source came from the RFC 6791 pool"},
+	EvPartialChecksum: {"partial_checksum_completed", "TCP/UDP checksums a sender left for offload " +
+		"(only the pseudo-header sum, e.g. a veth peer with tx-checksumming on) that xlatd completed"},
+	EvUDP6ChecksumComputed: {"udp6_checksum_computed", "IPv6 UDP datagrams without a checksum (0, RFC 6935 tunnels) " +
+		"whose IPv4 checksum xlatd computed (RFC 8200 8.1, RFC 6936 5)"},
 }
 
+// String returns the event's counter name.
 func (e Event) String() string {
 	if e < NumEvents {
-		return eventNames[e]
+		return events[e].name
 	}
 	return "unknown"
+}
+
+// Help returns the one-line description of the event's counter.
+func (e Event) Help() string {
+	if e < NumEvents {
+		return events[e].help
+	}
+	return ""
 }
 
 // Counters are a Translator's counters. They are plain integers owned by the
@@ -188,4 +209,15 @@ func swapMACs(b []byte) {
 	copy(tmp[:], b[0:6])
 	copy(b[0:6], b[6:12])
 	copy(b[6:12], tmp[:])
+}
+
+// rand64 returns a pseudo-random number (xorshift64*, sharing t.rng with
+// nextID).
+func (t *Translator) rand64() uint64 {
+	x := t.rng
+	x ^= x >> 12
+	x ^= x << 25
+	x ^= x >> 27
+	t.rng = x
+	return x * 0x2545F4914F6CDD1D
 }

@@ -39,7 +39,7 @@ import (
 // Checksum does not allocate; sums of disjoint pieces can be chained
 // through initial as long as every piece but the last has an even length.
 func Checksum(buf []byte, initial uint16) uint16 {
-	return fold(sum64(buf, uint64(initial)))
+	return Fold(sum64(buf, uint64(initial)))
 }
 
 // Combine adds two folded sums in one's-complement arithmetic.
@@ -48,8 +48,10 @@ func Combine(a, b uint16) uint16 {
 	return uint16(s + s>>16)
 }
 
-// Update returns a checksum field value after one 16-bit word covered by it
-// changed from old to new. RFC 1624 section 3:
+// Adjust returns a checksum field value after the covered data lost a
+// region whose folded sum is remove and gained one whose sum is add: a
+// 16-bit word changed from m to m' (Adjust(HC, m, m')), or whole regions
+// such as pseudo-headers. RFC 1624 section 3:
 //
 //	Given the following notation:
 //
@@ -66,15 +68,8 @@ func Combine(a, b uint16) uint16 {
 // Equation 3 is the form RFC 1624 derives to fix the boundary case of
 // RFC 1141's update. The result equals a full recomputation except for
 // data whose words are all zero after the change: there a recomputation
-// gives 0xffff and Update 0x0000, the same number (±0) in one's-complement
+// gives 0xffff and Adjust 0x0000, the same number (±0) in one's-complement
 // arithmetic; real IP, TCP, UDP and ICMP headers are never all zero.
-func Update(field, old, new uint16) uint16 {
-	return ^Combine(Combine(^field, ^old), new)
-}
-
-// Adjust returns a checksum field value after the covered data lost a
-// region whose folded sum is remove and gained one whose sum is add
-// (RFC 1624 generalised to whole regions such as pseudo-headers).
 func Adjust(field, remove, add uint16) uint16 {
 	return ^Combine(Combine(^field, ^remove), add)
 }
@@ -86,7 +81,7 @@ func Adjust(field, remove, add uint16) uint16 {
 func PseudoHeader4(src, dst []byte, proto uint8, length uint16) uint16 {
 	s := uint64(binary.BigEndian.Uint32(src[:4])) + uint64(binary.BigEndian.Uint32(dst[:4]))
 	s += uint64(proto) + uint64(length)
-	return fold(s)
+	return Fold(s)
 }
 
 // PseudoHeader6 returns the folded sum of the IPv6 pseudo-header
@@ -98,26 +93,15 @@ func PseudoHeader6(src, dst []byte, nh uint8, length uint32) uint16 {
 	s, c = bits.Add64(s, binary.BigEndian.Uint64(dst[:8]), c)
 	s, c = bits.Add64(s, binary.BigEndian.Uint64(dst[8:]), c)
 	s, c = bits.Add64(s, uint64(length)+uint64(nh), c)
-	return fold(s + c) // a carry leaves s small: no second overflow
+	return Fold(s + c) // a carry leaves s small: no second overflow
 }
 
-// Sum4to6 returns the checksum field value of an L4 header whose
-// pseudo-header changes from an IPv4 one to an IPv6 one. Only the
-// pseudo-header sums enter the computation, never the payload, so a
-// segment whose checksum was wrong by some amount is exactly as wrong
-// after translation (the receiver still detects the corruption).
-func Sum4to6(field uint16, ph4, ph6 uint16) uint16 { return Adjust(field, ph4, ph6) }
-
-// Sum6to4 is Sum4to6 in the other direction.
-func Sum6to4(field uint16, ph6, ph4 uint16) uint16 { return Adjust(field, ph6, ph4) }
-
-// Fold reduces a 64-bit one's-complement accumulator to 16 bits.
-func Fold(s uint64) uint16 { return fold(s) }
-
-func fold(s uint64) uint16 {
-	s = (s >> 32) + (s & 0xffffffff)
-	s = (s >> 32) + (s & 0xffffffff)
-	s = (s >> 16) + (s & 0xffff)
-	s = (s >> 16) + (s & 0xffff)
-	return uint16(s)
+// Fold reduces a 64-bit one's-complement accumulator (a sum of 16-, 32-
+// or 64-bit big-endian words, 2^16 being 1 modulo 2^16-1) to the folded
+// 16-bit sum. It is the one fold of the module.
+func Fold(s uint64) uint16 {
+	lo, c := bits.Add32(uint32(s), uint32(s>>32), 0)
+	lo += c                    // no overflow: with a carry, lo <= 2^32-2
+	lo = lo>>16 + lo&0xffff    // <= 0x1fffe
+	return uint16(lo + lo>>16) // the low half is <= 0xfffe when the high one is 1: no wrap
 }

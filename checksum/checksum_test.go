@@ -5,23 +5,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/xlatd/xlatd/internal/pktbuild"
 )
 
-// refSum is the plain RFC 1071 reference: 16-bit big-endian words added
-// one at a time, odd byte padded with zero, then folded.
-func refSum(buf []byte, initial uint16) uint16 {
-	s := uint64(initial)
-	for i := 0; i+1 < len(buf); i += 2 {
-		s += uint64(buf[i])<<8 | uint64(buf[i+1])
-	}
-	if len(buf)%2 == 1 {
-		s += uint64(buf[len(buf)-1]) << 8
-	}
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
-	return uint16(s)
-}
+// refSum is the plain RFC 1071 reference (pktbuild.Sum, the one every
+// test of the module uses): 16-bit big-endian words added one at a time,
+// odd byte padded with zero, then folded.
+func refSum(buf []byte, initial uint16) uint16 { return pktbuild.Sum(buf, uint32(initial)) }
 
 // onesEqual reports whether a and b are the same one's-complement number
 // (0x0000 and 0xffff are +0 and -0).
@@ -78,9 +69,9 @@ func TestSum64Accumulator(t *testing.T) {
 			buf[j] = byte(rng.Uint32())
 		}
 		acc := ^uint64(0) - uint64(rng.IntN(1<<20))
-		// acc ≡ fold(acc) in one's-complement arithmetic.
-		want := refSum(buf, fold(acc))
-		if got := fold(sum64(buf, acc)); got != want {
+		// acc ≡ Fold(acc) in one's-complement arithmetic.
+		want := refSum(buf, Fold(acc))
+		if got := Fold(sum64(buf, acc)); got != want {
 			t.Fatalf("len %d acc %#x: got %#04x want %#04x", n, acc, got, want)
 		}
 	}
@@ -95,8 +86,8 @@ func TestSum64AllOnes(t *testing.T) {
 	}
 	for _, acc := range []uint64{^uint64(0), ^uint64(0) - 1, ^uint64(0) - 255, 1 << 63, 0} {
 		for n := 0; n <= len(buf); n++ {
-			want := refSum(buf[:n], fold(acc))
-			if got := fold(sum64(buf[:n], acc)); got != want {
+			want := refSum(buf[:n], Fold(acc))
+			if got := Fold(sum64(buf[:n], acc)); got != want {
 				t.Fatalf("len %d acc %#x: got %#04x want %#04x", n, acc, got, want)
 			}
 		}
@@ -150,9 +141,9 @@ func randBuf(rng *rand.Rand, n int) []byte {
 	return b
 }
 
-// Update and Adjust against full recomputation on random buffers with
+// Adjust (one word, and regions) against full recomputation on random buffers with
 // random word changes.
-func TestUpdateMatchesRecompute(t *testing.T) {
+func TestAdjustWordMatchesRecompute(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for iter := 0; iter < 20000; iter++ {
 		n := 2 + 2*rng.IntN(300)
@@ -179,13 +170,13 @@ func TestUpdateMatchesRecompute(t *testing.T) {
 				nw = uint16(rng.Uint32())
 			}
 			binary.BigEndian.PutUint16(buf[off:], nw)
-			field = Update(field, old, nw)
+			field = Adjust(field, old, nw)
 			want := ^Checksum(buf, 0)
 			if !onesEqual(field, want) {
-				t.Fatalf("iter %d: Update gave %#04x, recomputation %#04x", iter, field, want)
+				t.Fatalf("iter %d: Adjust gave %#04x, recomputation %#04x", iter, field, want)
 			}
 			if field != want && !allZero(buf) {
-				t.Fatalf("iter %d: Update gave %#04x, recomputation %#04x (data not all zero)", iter, field, want)
+				t.Fatalf("iter %d: Adjust gave %#04x, recomputation %#04x (data not all zero)", iter, field, want)
 			}
 		}
 	}
@@ -274,19 +265,19 @@ func TestPseudoHeaderSwapKeepsError(t *testing.T) {
 		if verify4 == 0xffff {
 			continue // the "error" happened to be ±0
 		}
-		binary.BigEndian.PutUint16(seg[6:], Sum4to6(wrong, ph4, ph6))
+		binary.BigEndian.PutUint16(seg[6:], Swap4to6(wrong, (*[4]byte)(src4), (*[4]byte)(dst4), (*[16]byte)(src6), (*[16]byte)(dst6)))
 		verify6 := Checksum(seg, ph6)
 		if verify6 != verify4 {
 			t.Fatalf("iter %d: verification sum %#04x over IPv4, %#04x after the move to IPv6", iter, verify4, verify6)
 		}
 		// And back again gives the original field.
-		back := Sum6to4(binary.BigEndian.Uint16(seg[6:]), ph6, ph4)
+		back := Swap6to4(binary.BigEndian.Uint16(seg[6:]), (*[16]byte)(src6), (*[16]byte)(dst6), (*[4]byte)(src4), (*[4]byte)(dst4))
 		if !onesEqual(back, wrong) {
 			t.Fatalf("iter %d: 4->6->4 gave %#04x, want %#04x", iter, back, wrong)
 		}
 		// A correct checksum stays correct.
 		binary.BigEndian.PutUint16(seg[6:], good4)
-		binary.BigEndian.PutUint16(seg[6:], Sum4to6(good4, ph4, ph6))
+		binary.BigEndian.PutUint16(seg[6:], Swap4to6(good4, (*[4]byte)(src4), (*[4]byte)(dst4), (*[16]byte)(src6), (*[16]byte)(dst6)))
 		if v := Checksum(seg, ph6); v != 0xffff {
 			t.Fatalf("iter %d: correct checksum became wrong after the move: %#04x", iter, v)
 		}
@@ -299,7 +290,6 @@ func TestZeroAllocs(t *testing.T) {
 	var sink uint16
 	allocs := testing.AllocsPerRun(100, func() {
 		sink += Checksum(buf, sink)
-		sink += Update(sink, 1, 2)
 		sink += Adjust(sink, 3, 4)
 		sink += PseudoHeader4(a, a, 6, 20)
 		sink += PseudoHeader6(a, a, 6, 20)
@@ -388,10 +378,65 @@ func BenchmarkPseudoHeader6(b *testing.B) {
 	benchSink = s
 }
 
-func BenchmarkUpdate(b *testing.B) {
+func BenchmarkAdjust(b *testing.B) {
 	var s uint16
 	for i := 0; b.Loop(); i++ {
-		s = Update(s, uint16(i), uint16(i>>3))
+		s = Adjust(s, uint16(i), uint16(i>>3))
 	}
 	benchSink = s
+}
+
+// TestSwaps compares the one-fold pseudo-header swaps with RFC 1624 built
+// from Adjust and the pseudo-header sums, over random fields and addresses
+// and the all-zero / all-ones extremes (0x0000 and 0xffff are the same
+// one's-complement number).
+func TestSwaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var s4, d4 [4]byte
+	var s6, d6 [16]byte
+	for i := 0; i < 200000; i++ {
+		for _, b := range [][]byte{s4[:], d4[:], s6[:], d6[:]} {
+			for j := range b {
+				switch i % 7 {
+				case 0:
+					b[j] = 0xff
+				case 1:
+					b[j] = 0
+				default:
+					b[j] = byte(rng.Uint32())
+				}
+			}
+		}
+		field := uint16(rng.Uint32())
+		ph4 := PseudoHeader4(s4[:], d4[:], 17, 100)
+		ph6 := PseudoHeader6(s6[:], d6[:], 17, 100)
+		if got, want := Swap4to6(field, &s4, &d4, &s6, &d6), Adjust(field, ph4, ph6); !onesEqual(got, want) {
+			t.Fatalf("Swap4to6(%#x, %x %x %x %x) = %#x, want %#x", field, s4, d4, s6, d6, got, want)
+		}
+		if got, want := Swap6to4(field, &s6, &d6, &s4, &d4), Adjust(field, ph6, ph4); !onesEqual(got, want) {
+			t.Fatalf("Swap6to4(%#x, %x %x %x %x) = %#x, want %#x", field, s6, d6, s4, d4, got, want)
+		}
+	}
+}
+
+// TestFold compares Fold with the plain loop (add the 16-bit halves until
+// no carry is left) on edge values and random accumulators.
+func TestFold(t *testing.T) {
+	ref := func(s uint64) uint16 {
+		for s>>16 != 0 {
+			s = s>>16 + s&0xffff
+		}
+		return uint16(s)
+	}
+	vals := []uint64{0, 1, 0xffff, 0x10000, 0x1fffe, 0x1ffff, 0xffffffff, 0x100000000, 0xfffeffff,
+		0xffff0000ffff, 1<<64 - 1, 1<<64 - 2, 0xffffffff00000000, 0x00000001ffffffff}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 1000000; i++ {
+		vals = append(vals[:14], rng.Uint64(), rng.Uint64()>>uint(rng.IntN(64)))
+		for _, v := range vals {
+			if got, want := Fold(v), ref(v); got != want {
+				t.Fatalf("Fold(%#x) = %#x, want %#x", v, got, want)
+			}
+		}
+	}
 }

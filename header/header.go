@@ -20,7 +20,6 @@ const (
 	EtherTypeIPv6 = 0x86DD
 	EtherTypeARP  = 0x0806
 	EtherTypeVLAN = 0x8100
-	EtherTypeQinQ = 0x88A8
 )
 
 // Ethernet is a view of an Ethernet header.
@@ -44,7 +43,6 @@ func (b Ethernet) Src() []byte      { return b[EthSrc : EthSrc+6] }
 //	|                    Options                    |    Padding    |
 const (
 	IPv4MinLen   = 20
-	IPv4MaxLen   = 60
 	IPv4VerIHL   = 0
 	IPv4TOS      = 1
 	IPv4TotalLen = 2
@@ -79,7 +77,6 @@ func (b IPv4) Checksum() uint16     { return binary.BigEndian.Uint16(b[IPv4Csum:
 func (b IPv4) Src() []byte          { return b[IPv4Src : IPv4Src+4] }
 func (b IPv4) Dst() []byte          { return b[IPv4Dst : IPv4Dst+4] }
 func (b IPv4) SetTotalLen(n uint16) { binary.BigEndian.PutUint16(b[IPv4TotalLen:], n) }
-func (b IPv4) SetID(v uint16)       { binary.BigEndian.PutUint16(b[IPv4ID:], v) }
 func (b IPv4) SetFlagsOffset(v uint16) {
 	binary.BigEndian.PutUint16(b[IPv4FlagsOff:], v)
 }
@@ -126,11 +123,11 @@ func (b IPv6) SetVersionTCFlow(tc uint8, fl uint32) {
 const (
 	ProtoHopByHop = 0
 	ProtoICMP     = 1
+	ProtoIGMP     = 2
 	ProtoTCP      = 6
 	ProtoUDP      = 17
 	ProtoRouting  = 43
 	ProtoFragment = 44
-	ProtoESP      = 50
 	ProtoAH       = 51
 	ProtoICMPv6   = 58
 	ProtoNoNext   = 59
@@ -152,9 +149,3 @@ const (
 	ICMPCode  = 1
 	ICMPCsum  = 2
 )
-
-// Be16 and PutBe16 are short names for the big-endian accessors.
-func Be16(b []byte) uint16       { return binary.BigEndian.Uint16(b) }
-func PutBe16(b []byte, v uint16) { binary.BigEndian.PutUint16(b, v) }
-func Be32(b []byte) uint32       { return binary.BigEndian.Uint32(b) }
-func PutBe32(b []byte, v uint32) { binary.BigEndian.PutUint32(b, v) }

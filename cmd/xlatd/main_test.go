@@ -87,18 +87,18 @@ func TestMetricNames(t *testing.T) {
 // translator reason and event and every XDP program counter.
 func TestEveryCounterExplained(t *testing.T) {
 	for r := batch.Reason(1); r < batch.NumReasons; r++ {
-		if reasonHelp[r.String()] == "" {
-			t.Errorf("drop reason %s has no description in counters.go", r)
+		if r.Help() == "" {
+			t.Errorf("drop reason %s has no description in batch", r)
 		}
 	}
 	for e := batch.Event(0); e < batch.NumEvents; e++ {
-		if eventHelp[e.String()] == "" {
-			t.Errorf("event %s has no description in counters.go", e)
+		if e.Help() == "" {
+			t.Errorf("event %s has no description in batch", e)
 		}
 	}
 	for v := batch.Verdict(0); v < batch.NumVerdicts; v++ {
-		if verdictHelp[v] == "" {
-			t.Errorf("verdict %s has no description in counters.go", v)
+		if v.Help() == "" {
+			t.Errorf("verdict %s has no description in batch", v)
 		}
 	}
 	for _, n := range afxdp.CounterNames() {

@@ -1,0 +1,36 @@
+#!/bin/sh
+# instructions.sh: instructions per packet executed by batch.Translate for
+# the UDP and TCP benchmark scenarios (pool6 only), counted with
+# valgrind's callgrind. Only instructions inside Translate are collected
+# (--toggle-collect), and two runs of different lengths are subtracted so
+# that the benchmark's set-up calls cancel out:
+#   (Ir(N2 vectors) - Ir(N1 vectors)) / ((N2 - N1) * 64 packets)
+# Usage: scripts/instructions.sh [test binary]   (default: builds ./batch)
+# SCENARIOS="UDP/4to6 ICMP/6to4 ..." picks other BenchmarkTranslate cases.
+set -eu
+GO=${GO:-go}
+bin=${1:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if [ -z "$bin" ]; then
+	bin=$tmp/batch.test
+	$GO test -c -o "$bin" ./batch/
+fi
+bin=$(realpath "$bin")
+N1=50
+N2=250
+cd "$(dirname "$0")/../batch"
+ir() { # scenario direction N
+	GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" \
+		--toggle-collect='github.com/xlatd/xlatd/batch.(*Translator).Translate' \
+		"$bin" -test.run '^$' -test.bench "BenchmarkTranslate/^$1\$/^$2\$" \
+		-test.benchtime "$3x" -test.cpu 1 >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+	sed -n 's/^==[0-9]*== Collected : //p' "$tmp/err"
+}
+for name in ${SCENARIOS:-UDP/4to6 UDP/6to4 TCP/4to6 TCP/6to4}; do
+	sc=${name%/*}
+	dir=${name#*/}
+	a=$(ir "$sc" "$dir" $N1)
+	b=$(ir "$sc" "$dir" $N2)
+	echo "$name: $(( (b - a) / ((N2 - N1) * 64) )) instructions/packet"
+done
