@@ -88,7 +88,8 @@ func (t *Table) newBlock(now int64, v uint32) (uint32, Result) {
 		return 0, QuotaPorts
 	}
 	if t.blockFree == 0 {
-		return 0, TableFull
+		t.logBlock(now, natlog.AddressExhausted, s, -1)
+		return 0, PoolExhausted // every block this worker may hold is active
 	}
 	nowms := t.ms(now)
 	ai := int(s.addr) - 1

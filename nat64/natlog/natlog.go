@@ -19,7 +19,7 @@ import (
 // Kind is what happened.
 type Kind uint8
 
-// Event kinds. The comments name the RFC 8158 natEvent each maps to.
+// Event kinds; Kind.IPFIX gives the RFC 8158 natEvent of each.
 const (
 	BlockAlloc       Kind = iota + 1 // a port block was handed to a subscriber
 	BlockRelease                     // the subscriber gave the block back
@@ -37,16 +37,16 @@ func (k Kind) String() string {
 	return "kind" + strconv.Itoa(int(k))
 }
 
-// IPFIX returns the RFC 8158 natEvent value: 13 Port block allocation,
-// 14 Port block de-allocation, 12 Quota Exceeded, 3 NAT addresses exhausted.
+// IPFIX returns the RFC 8158 natEvent value: 14 Port block allocation,
+// 15 Port block de-allocation, 11 Quota exceeded, 3 NAT addresses exhausted.
 func (k Kind) IPFIX() uint8 {
 	switch k {
 	case BlockAlloc:
-		return 13
-	case BlockRelease:
 		return 14
+	case BlockRelease:
+		return 15
 	case QuotaExceeded:
-		return 12
+		return 11
 	case AddressExhausted:
 		return 3
 	}
