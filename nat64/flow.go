@@ -204,7 +204,6 @@ func (t *Table) newSession(b uint32, a [4]byte, port uint16, nowms uint32, p Pro
 	}
 	*s = sessEnt{bib: b, remote: a, rport: port, state: st, expire: nowms + t.timeout(st), nextInBib: e.head}
 	e.head = v
-	e.nsess++
 	if e.sub != 0 {
 		t.subs[e.sub-1].nsess++
 	}
@@ -230,14 +229,13 @@ func (t *Table) delSession(i uint32, now int64) {
 			break
 		}
 	}
-	e.nsess--
 	if e.sub != 0 {
 		t.subs[e.sub-1].nsess--
 	}
 	*s = sessEnt{nextInBib: t.sessFree}
 	t.sessFree = i + 1
 	t.sessN--
-	if e.nsess == 0 && !e.static {
+	if e.head == 0 && !e.static {
 		t.delBIB(b, now)
 	}
 }

@@ -73,28 +73,31 @@ const MaxBatch = 64
 // BIB entry and session slot, before doing any of the work, so that the
 // cache misses of the vector overlap instead of queueing.
 func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
-	var h [MaxBatch]uint64
+	var h, hs [MaxBatch]uint64
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
+	// 1: hash, touch the BIB index slot.
 	for i := range in {
 		f := &in[i]
 		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
 		acc += t.bib6.s[h[i]&t.bib6.mask]
 	}
+	// 2: touch the BIB entry and the session index slot.
 	for i := range in {
+		hs[i] = ^uint64(0)
 		if v := t.bib6.s[h[i]&t.bib6.mask]; v != 0 {
-			e := &t.bib[v-1]
-			acc += uint32(e.port4)
 			f := &in[i]
-			if f.Proto != ProtoICMP {
-				acc += t.sessTab.s[t.hashSess(v, f.Dst4, f.DPort)&t.sessTab.mask]
-			} else {
-				acc += t.sessTab.s[t.hashSess(v, f.Dst4, 0)&t.sessTab.mask]
+			acc += uint32(t.bib[v-1].port4)
+			dp := f.DPort
+			if f.Proto == ProtoICMP {
+				dp = 0
 			}
+			hs[i] = t.hashSess(v, f.Dst4, dp) & t.sessTab.mask
+			acc += t.sessTab.s[hs[i]]
 		}
 	}
-	t.touched += acc
+	t.touchSessions(&hs, len(in), acc)
 	for i := range in {
 		f := &in[i]
 		a, p, r := t.outbound(now, f.Proto, f.Src6, f.SPort, f.Dst4, f.DPort, f.Flags, h[i])
@@ -104,9 +107,22 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 	}
 }
 
+// touchSessions is step 3 of the batch calls: touch the session entries
+// the index slots of step 2 point to.
+func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32) {
+	for i := 0; i < n; i++ {
+		if hs[i] != ^uint64(0) {
+			if v := t.sessTab.s[hs[i]]; v != 0 {
+				acc += t.sess[v-1].expire
+			}
+		}
+	}
+	t.touched += acc
+}
+
 // InboundBatch is Inbound for a vector of flows, as OutboundBatch.
 func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
-	var h [MaxBatch]uint64
+	var h, hs [MaxBatch]uint64
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
@@ -116,18 +132,19 @@ func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 		acc += t.bib4.s[h[i]&t.bib4.mask]
 	}
 	for i := range in {
+		hs[i] = ^uint64(0)
 		if v := t.bib4.s[h[i]&t.bib4.mask]; v != 0 {
-			e := &t.bib[v-1]
-			acc += uint32(e.port6)
 			f := &in[i]
+			acc += uint32(t.bib[v-1].port6)
 			sp := f.SPort
 			if f.Proto == ProtoICMP {
 				sp = 0
 			}
-			acc += t.sessTab.s[t.hashSess(v, f.Src4, sp)&t.sessTab.mask]
+			hs[i] = t.hashSess(v, f.Src4, sp) & t.sessTab.mask
+			acc += t.sessTab.s[hs[i]]
 		}
 	}
-	t.touched += acc
+	t.touchSessions(&hs, len(in), acc)
 	for i := range in {
 		f := &in[i]
 		a, p, r := t.inbound(now, f.Proto, f.Src4, f.SPort, f.Dst4, f.DPort, f.Flags, h[i])
@@ -158,7 +175,11 @@ func (t *Table) BIB(dst []BIBEntry, from int) ([]BIBEntry, int) {
 		if !e.used {
 			continue
 		}
-		dst = append(dst, BIBEntry{e.proto, netip.AddrFrom16(e.addr6), e.port6, netip.AddrFrom4(e.addr4), e.port4, e.static, int(e.nsess)})
+		n := 0
+		for s := e.head; s != 0; s = t.sess[s-1].nextInBib {
+			n++
+		}
+		dst = append(dst, BIBEntry{e.proto, netip.AddrFrom16(e.addr6), e.port6, netip.AddrFrom4(e.addr4), e.port4, e.static, n})
 	}
 	return dst, -1
 }

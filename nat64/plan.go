@@ -84,6 +84,7 @@ type Plan struct {
 	adf       bool
 
 	maxSess       int // per worker
+	maxBIB        int // per worker
 	maxSessPerSub int
 	maxHeldSYN    int
 	maxFrags      int
@@ -102,6 +103,11 @@ type Options struct {
 	Workers    int // tables, 1 or more
 	MaxHeldSYN int // IPv4-initiated SYNs held per worker; 0 = 1024
 	MaxFrags   int // fragment flows tracked per worker; 0 = 4096
+	// MaxBIB bounds the BIB entries of all workers; 0 = as many as
+	// sessions (every session on its own mapping, the worst case). With
+	// endpoint-independent mapping most hosts have several sessions per
+	// mapping; a smaller BIB saves 50 bytes per entry not needed.
+	MaxBIB int
 }
 
 // NewPlan derives the plan from a validated [nat64] table.
@@ -165,6 +171,10 @@ func NewPlan(c *config.NAT64, o Options) (*Plan, error) {
 		}
 	}
 	p.maxSess = (total + p.workers - 1) / p.workers
+	p.maxBIB = p.maxSess
+	if o.MaxBIB > 0 && (o.MaxBIB+p.workers-1)/p.workers < p.maxSess {
+		p.maxBIB = (o.MaxBIB + p.workers - 1) / p.workers
+	}
 	var seed [16]byte
 	if _, err := rand.Read(seed[:]); err != nil {
 		return nil, err

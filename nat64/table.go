@@ -67,14 +67,13 @@ const (
 
 var stateNames = [...]string{"CLOSED", "V4_INIT", "V6_INIT", "ESTABLISHED", "V4_FIN_RCV", "V6_FIN_RCV", "V4_FIN_V6_FIN_RCV", "TRANS", "UDP", "ICMP"}
 
-// bibEnt is a BIB entry: (Proto, X', x) <-> (T, t). 40 bytes, no pointers.
+// bibEnt is a BIB entry: (Proto, X', x) <-> (T, t). 36 bytes, no pointers.
 type bibEnt struct {
 	addr6  [16]byte
 	addr4  [4]byte
 	port6  uint16
 	port4  uint16
 	sub    uint32 // subscriber index + 1; 0 for static entries
-	nsess  uint32
 	head   uint32 // first session + 1 (list through sessEnt.nextInBib); free list link when free
 	proto  Proto
 	static bool
@@ -187,7 +186,7 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	}
 	t := &Table{p: p, worker: worker, base: now, sink: sink}
 	n := p.maxSess
-	nb := n + len(p.static) + 1
+	nb := p.maxBIB + len(p.static) + 1
 	t.bib = make([]bibEnt, nb)
 	t.bib6 = newOtab(nb)
 	t.bib4 = newOtab(nb)
@@ -233,6 +232,12 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 			t.addrFreeBlocks[g/p.bpa]++
 		}
 	}
+	hugePages(t.bib)
+	hugePages(t.bib6.s)
+	hugePages(t.bib4.s)
+	hugePages(t.sess)
+	hugePages(t.sessTab.s)
+	hugePages(t.links)
 	t.rng = p.seed ^ uint64(worker+1)*0x9e3779b97f4a7c15
 	t.held.init(p.maxHeldSYN)
 	t.frags.init(p.maxFrags)

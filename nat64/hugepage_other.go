@@ -1,0 +1,5 @@
+//go:build !linux
+
+package nat64
+
+func hugePages[T any](s []T) {}
