@@ -5,27 +5,27 @@ import (
 	"unsafe"
 )
 
-// hugePages asks the kernel to back a large table with transparent huge
-// pages (with THP in "madvise" mode, the common default): random lookups
-// over hundreds of megabytes otherwise pay a TLB miss, a two-dimensional
-// page walk under virtualisation, on nearly every access. The only unsafe
-// code of the package: the slice's bytes are viewed, not kept.
-func hugePages[T any](s []T) {
-	if len(s) == 0 {
-		return
-	}
+// bigSlice returns n zeroed Ts. Large tables are mapped outside the Go heap
+// with transparent huge pages requested before the first touch: the GC
+// never sees them, and random lookups over hundreds of megabytes do not
+// pay a TLB miss (a two-dimensional page walk under virtualisation) on
+// nearly every access. T must hold no pointers. The mapping is recorded in
+// *mapped for Close. This file holds the package's only unsafe code.
+func bigSlice[T any](n int, mapped *[][]byte) []T {
 	var z T
-	n := uintptr(len(s)) * unsafe.Sizeof(z)
-	if n < 4<<20 {
-		return
+	size := uintptr(n) * unsafe.Sizeof(z)
+	if size < 4<<20 {
+		return make([]T, n)
 	}
-	base := unsafe.Pointer(&s[0])
-	p := uintptr(base)
 	const huge = 2 << 20
-	start := (p + huge - 1) &^ (huge - 1)
-	end := (p + n) &^ (huge - 1)
-	if end <= start {
-		return
+	size = (size + huge - 1) &^ (huge - 1)
+	b, err := syscall.Mmap(-1, 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS)
+	if err != nil {
+		return make([]T, n)
 	}
-	_ = syscall.Madvise(unsafe.Slice((*byte)(unsafe.Add(base, start-p)), end-start), 14) // MADV_HUGEPAGE
+	_ = syscall.Madvise(b, 14) // MADV_HUGEPAGE
+	*mapped = append(*mapped, b)
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 }
+
+func unmap(b []byte) { _ = syscall.Munmap(b) }

@@ -2,4 +2,6 @@
 
 package nat64
 
-func hugePages[T any](s []T) {}
+func bigSlice[T any](n int, mapped *[][]byte) []T { return make([]T, n) }
+
+func unmap(b []byte) {}

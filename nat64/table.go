@@ -150,7 +150,8 @@ type Table struct {
 	blockReuse     []uint32 // per owned block: ms when it may be handed out again
 	addrFreeBlocks []uint32 // per address: owned blocks not active
 	rng            uint64
-	touched        uint32 // keeps the batch prefetch loads alive
+	touched        uint32   // keeps the batch prefetch loads alive
+	mapped         [][]byte // tables mapped outside the Go heap (bigSlice)
 
 	held    heldSYNs
 	frags   fragTable
@@ -187,12 +188,12 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	t := &Table{p: p, worker: worker, base: now, sink: sink}
 	n := p.maxSess
 	nb := p.maxBIB + len(p.static) + 1
-	t.bib = make([]bibEnt, nb)
-	t.bib6 = newOtab(nb)
-	t.bib4 = newOtab(nb)
-	t.sess = make([]sessEnt, n)
-	t.sessTab = newOtab(n)
-	t.links = make([]link, n+wheelSlots)
+	t.bib = bigSlice[bibEnt](nb, &t.mapped)
+	t.bib6 = newOtab(nb, &t.mapped)
+	t.bib4 = newOtab(nb, &t.mapped)
+	t.sess = bigSlice[sessEnt](n, &t.mapped)
+	t.sessTab = newOtab(n, &t.mapped)
+	t.links = bigSlice[link](n+wheelSlots, &t.mapped)
 	for i := 0; i < wheelSlots; i++ {
 		s := uint32(n + i)
 		t.links[s] = link{s, s}
@@ -213,7 +214,7 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	}
 	nsub := nact
 	t.subs = make([]subEnt, nsub)
-	t.subTab = newOtab(nsub)
+	t.subTab = newOtab(nsub, &t.mapped)
 	for i := nsub - 1; i >= 0; i-- {
 		t.subs[i].first = t.subFree
 		t.subFree = uint32(i + 1)
@@ -232,12 +233,6 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 			t.addrFreeBlocks[g/p.bpa]++
 		}
 	}
-	hugePages(t.bib)
-	hugePages(t.bib6.s)
-	hugePages(t.bib4.s)
-	hugePages(t.sess)
-	hugePages(t.sessTab.s)
-	hugePages(t.links)
 	t.rng = p.seed ^ uint64(worker+1)*0x9e3779b97f4a7c15
 	t.held.init(p.maxHeldSYN)
 	t.frags.init(p.maxFrags)
@@ -248,6 +243,27 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 		}
 	}
 	return t
+}
+
+// MappedBytes is the memory of the tables mapped outside the Go heap
+// (runtime.MemStats does not count it).
+func (t *Table) MappedBytes() int {
+	n := 0
+	for _, b := range t.mapped {
+		n += len(b)
+	}
+	return n
+}
+
+// Close returns the tables mapped outside the Go heap; t must not be used
+// afterwards.
+func (t *Table) Close() {
+	for _, b := range t.mapped {
+		unmap(b)
+	}
+	t.mapped = nil
+	t.bib, t.sess, t.links = nil, nil, nil
+	t.bib6, t.bib4, t.sessTab, t.subTab = otab{}, otab{}, otab{}, otab{}
 }
 
 func (t *Table) ms(now int64) uint32 { return uint32((now - t.base) / 1e6) }
@@ -292,12 +308,12 @@ type otab struct {
 	mask uint64
 }
 
-func newOtab(n int) otab {
+func newOtab(n int, mapped *[][]byte) otab {
 	c := 16
 	for c < n+n/2 {
 		c <<= 1
 	}
-	return otab{s: make([]uint32, c), mask: uint64(c - 1)}
+	return otab{s: bigSlice[uint32](c, mapped), mask: uint64(c - 1)}
 }
 
 func (o *otab) insert(h uint64, v uint32) {
