@@ -17,6 +17,9 @@ const (
 	MaxSessions = 1 << 28
 	// MinSubscriberPrefixLength is the shortest nat64.subscriber_prefix_length.
 	MinSubscriberPrefixLength = 32
+	// MaxPool4Blocks bounds the port blocks of pool4 (addresses x ports /
+	// port_block_size): the NAT64 state keeps 8 bytes for each.
+	MaxPool4Blocks = 1 << 24
 )
 
 // Pool4Addresses is the number of IPv4 addresses in nat64.pool4.
@@ -105,6 +108,9 @@ func (c *Config) validateNAT64State(add func(error)) {
 		add(keyErr("nat64.timeouts.fragment", "%s is not between 2s (RFC 6146 section 4) and 1m", d))
 	}
 	portsOK := n.Ports.Lo != 0 && n.Ports.Lo <= n.Ports.Hi && n.PortBlockSize >= 1 && n.PortBlockSize <= n.Ports.Size() && n.MaxBlocksPerSubscriber >= 1
+	if blocks := n.Pool4Addresses() * (n.Ports.Size() / max(n.PortBlockSize, 1)); portsOK && blocks > MaxPool4Blocks {
+		add(keyErr("nat64.port_block_size", "%d gives %d port blocks in pool4, more than %d: use larger blocks", n.PortBlockSize, blocks, MaxPool4Blocks))
+	}
 	if portsOK && n.MaxBlocksPerSubscriber > n.Ports.Size()/n.PortBlockSize {
 		add(keyErr("nat64.max_blocks_per_subscriber", "%d blocks of %d ports is more than nat64.ports holds (%d)", n.MaxBlocksPerSubscriber, n.PortBlockSize, n.Ports.Size()))
 		portsOK = false

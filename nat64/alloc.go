@@ -18,12 +18,11 @@ func (t *Table) subscriber(now int64, src6 [16]byte) (uint32, Result) {
 	if !ok {
 		return 0, NotSubscriber
 	}
-	if t.subFree == 0 {
+	v := t.popSub()
+	if v == 0 {
 		return 0, TableFull
 	}
-	v := t.subFree
 	s := &t.subs[v-1]
-	t.subFree = s.first
 	*s = subEnt{hi: hi, lo: lo, ord: uint32(ord), used: true}
 	t.subTab.insert(t.hashSub(hi, lo), v-1)
 	t.subN++
@@ -87,7 +86,7 @@ func (t *Table) newBlock(now int64, v uint32) (uint32, Result) {
 		t.quotaEvent(now, s)
 		return 0, QuotaPorts
 	}
-	if t.blockFree == 0 {
+	if t.blockFull() {
 		t.logBlock(now, natlog.AddressExhausted, s, -1)
 		return 0, PoolExhausted // every block this worker may hold is active
 	}
@@ -144,9 +143,8 @@ func (t *Table) freeBlockOn(a int, nowms uint32) int {
 // activate makes global block g on address a subscriber v's.
 func (t *Table) activate(now int64, v uint32, a, g int) uint32 {
 	s := &t.subs[v-1]
-	b := t.blockFree
+	b := t.popBlock() // callers checked blockFull
 	blk := &t.blocks[b-1]
-	t.blockFree = blk.nextInSub
 	*blk = actBlock{global: uint32(g), sub: v - 1, nextInSub: s.first}
 	s.first = b
 	s.nblocks++
@@ -171,7 +169,7 @@ func (t *Table) newDetBlock(now int64, v uint32) (uint32, Result) {
 	for j := 0; j < p.maxBlocks; j++ {
 		g := ai*p.bpa + ri*p.maxBlocks + j
 		if t.blockState[t.localBlock(g)] == 0 {
-			if t.blockFree == 0 {
+			if t.blockFull() {
 				return 0, TableFull
 			}
 			return t.activate(now, v, ai, g), OK

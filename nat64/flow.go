@@ -44,7 +44,7 @@ func (t *Table) outbound(now int64, p Proto, src6 [16]byte, sport uint16, dst4 [
 	if p == ProtoTCP && flags&SYN == 0 {
 		return [4]byte{}, 0, NoMapping
 	}
-	if t.sessFree == 0 || t.bibFree == 0 {
+	if t.sessFull() || t.bibFull() {
 		return [4]byte{}, 0, TableFull
 	}
 	sv, r := t.subscriber(now, src6)
@@ -72,7 +72,7 @@ func (t *Table) outbound(now int64, p Proto, src6 [16]byte, sport uint16, dst4 [
 // admitSession checks the quotas for one more session of subscriber sv
 // (+1; 0 = static) and of the table.
 func (t *Table) admitSession(sv uint32) Result {
-	if t.sessFree == 0 {
+	if t.sessFull() {
 		return TableFull
 	}
 	if sv != 0 && t.p.maxSessPerSub > 0 && int(t.subs[sv-1].nsess) >= t.p.maxSessPerSub {
@@ -145,9 +145,8 @@ func (t *Table) hasRemote(e *bibEnt, a [4]byte) bool {
 
 // newBIB adds a BIB entry; returns its index + 1.
 func (t *Table) newBIB(p Proto, a6 [16]byte, p6 uint16, a4 [4]byte, p4 uint16, sv uint32, static bool) uint32 {
-	b := t.bibFree
+	b := t.popBIB() // callers checked bibFull
 	e := &t.bib[b-1]
-	t.bibFree = e.head
 	*e = bibEnt{addr6: a6, addr4: a4, port6: p6, port4: p4, sub: sv, proto: p, static: static, used: true}
 	t.bib6.insert(t.hash6(p, a6, p6), b-1)
 	t.bib4.insert(t.hash4(p, a4, p4), b-1)
@@ -188,9 +187,8 @@ func (t *Table) delBIB(b uint32, now int64) {
 
 // newSession adds a session to BIB entry b in its first state.
 func (t *Table) newSession(b uint32, a [4]byte, port uint16, nowms uint32, p Proto, from6 bool) {
-	v := t.sessFree
+	v := t.popSess() // callers checked sessFull
 	s := &t.sess[v-1]
-	t.sessFree = s.nextInBib
 	e := &t.bib[b-1]
 	st := stUDP
 	switch p {

@@ -129,21 +129,29 @@ type Table struct {
 	sink   natlog.Sink
 
 	bib            []bibEnt
-	bibFree        uint32 // + 1
+	bibFree        uint32 // + 1; free list through bibEnt.head
+	bibHigh        uint32 // entries ever used
+	bibCap         uint32
 	bibN           int
 	bib6, bib4     otab
 	sess           []sessEnt
-	sessFree       uint32
+	sessFree       uint32 // through sessEnt.nextInBib
+	sessHigh       uint32
+	sessCap        uint32
 	sessN          int
 	sessTab        otab
 	links          []link // sessions, then wheel sentinels
 	cursor         uint32 // wheel tick to process next
 	subs           []subEnt
-	subFree        uint32
+	subFree        uint32 // through subEnt.first
+	subHigh        uint32
+	subCap         uint32
 	subN           int
 	subTab         otab
 	blocks         []actBlock
-	blockFree      uint32
+	blockFree      uint32 // through actBlock.nextInSub
+	blockHigh      uint32
+	blockCap       uint32
 	blockN         int
 	bitmap         []uint64
 	blockState     []uint32 // per owned block: active index + 1, 0 = free
@@ -198,35 +206,23 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 		s := uint32(n + i)
 		t.links[s] = link{s, s}
 	}
-	// Free lists in index order, so that tables fill from the front.
-	for i := nb - 1; i >= 0; i-- {
-		t.bib[i].head = t.bibFree
-		t.bibFree = uint32(i + 1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		t.sess[i].nextInBib = t.sessFree
-		t.sessFree = uint32(i + 1)
-	}
+	// Free lists start empty: entries never used are taken in index order
+	// (high-water marks), so the pages of a mapped table stay untouched
+	// until needed.
+	t.bibCap, t.sessCap = uint32(nb), uint32(n)
 	owned := t.ownedBlocks()
 	nact := owned
 	if nact > n {
 		nact = n
 	}
 	nsub := nact
-	t.subs = make([]subEnt, nsub)
+	t.subs = bigSlice[subEnt](nsub, &t.mapped)
 	t.subTab = newOtab(nsub, &t.mapped)
-	for i := nsub - 1; i >= 0; i-- {
-		t.subs[i].first = t.subFree
-		t.subFree = uint32(i + 1)
-	}
-	t.blocks = make([]actBlock, nact)
-	t.bitmap = make([]uint64, nact*3*p.wpb)
-	for i := nact - 1; i >= 0; i-- {
-		t.blocks[i].nextInSub = t.blockFree
-		t.blockFree = uint32(i + 1)
-	}
-	t.blockState = make([]uint32, owned)
-	t.blockReuse = make([]uint32, owned)
+	t.blocks = bigSlice[actBlock](nact, &t.mapped)
+	t.bitmap = bigSlice[uint64](nact*3*p.wpb, &t.mapped)
+	t.subCap, t.blockCap = uint32(nsub), uint32(nact)
+	t.blockState = bigSlice[uint32](owned, &t.mapped)
+	t.blockReuse = bigSlice[uint32](owned, &t.mapped)
 	t.addrFreeBlocks = make([]uint32, p.addrs)
 	for g := 0; g < p.addrs*p.bpa; g++ {
 		if p.blockOwner(g) == worker {
@@ -528,3 +524,58 @@ func (t *Table) logBlock(now int64, k natlog.Kind, s *subEnt, g int) {
 	}
 	t.sink.Write(ev)
 }
+
+// Free lists: freed entries first, then the never-used ones in order. Each
+// returns an index + 1, or 0 when the table is full.
+
+func (t *Table) popBIB() uint32 {
+	if v := t.bibFree; v != 0 {
+		t.bibFree = t.bib[v-1].head
+		return v
+	}
+	if t.bibHigh < t.bibCap {
+		t.bibHigh++
+		return t.bibHigh
+	}
+	return 0
+}
+
+func (t *Table) popSess() uint32 {
+	if v := t.sessFree; v != 0 {
+		t.sessFree = t.sess[v-1].nextInBib
+		return v
+	}
+	if t.sessHigh < t.sessCap {
+		t.sessHigh++
+		return t.sessHigh
+	}
+	return 0
+}
+
+func (t *Table) popSub() uint32 {
+	if v := t.subFree; v != 0 {
+		t.subFree = t.subs[v-1].first
+		return v
+	}
+	if t.subHigh < t.subCap {
+		t.subHigh++
+		return t.subHigh
+	}
+	return 0
+}
+
+func (t *Table) popBlock() uint32 {
+	if v := t.blockFree; v != 0 {
+		t.blockFree = t.blocks[v-1].nextInSub
+		return v
+	}
+	if t.blockHigh < t.blockCap {
+		t.blockHigh++
+		return t.blockHigh
+	}
+	return 0
+}
+
+func (t *Table) sessFull() bool  { return t.sessFree == 0 && t.sessHigh == t.sessCap }
+func (t *Table) bibFull() bool   { return t.bibFree == 0 && t.bibHigh == t.bibCap }
+func (t *Table) blockFull() bool { return t.blockFree == 0 && t.blockHigh == t.blockCap }
