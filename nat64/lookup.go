@@ -220,3 +220,55 @@ func (t *Table) Sessions(now int64, dst []SessionEntry, from int) ([]SessionEntr
 func (t *Table) Len() (sessions, bib, subscribers, blocks int) {
 	return t.sessN, t.bibN, t.subN, t.blockN
 }
+
+// PortHolder is `xlatd nat64 lookup ADDR4:PORT` from the running state:
+// the subscriber whose block holds addr4:port and that block's range (in
+// deterministic mode Plan.DetReverse answers from the configuration).
+// Static entries are found by BIB.
+func (t *Table) PortHolder(addr4 netip.Addr, port uint16) (DetRange, bool) {
+	p := t.p
+	if !addr4.Is4() || port < p.portLo || port > p.portHi {
+		return DetRange{}, false
+	}
+	ai, ok := p.addrIndex(addr4.As4())
+	if !ok {
+		return DetRange{}, false
+	}
+	bi := int(port-p.portLo) / p.bs
+	if bi >= p.bpa {
+		return DetRange{}, false
+	}
+	g := ai*p.bpa + bi
+	if p.blockOwner(g) != t.worker {
+		return DetRange{}, false
+	}
+	b := t.blockState[t.localBlock(g)]
+	if b == 0 {
+		return DetRange{}, false
+	}
+	return t.blockRange(&t.subs[t.blocks[b-1].sub], g), true
+}
+
+func (t *Table) blockRange(s *subEnt, g int) DetRange {
+	lo := int(t.p.portLo) + (g%t.p.bpa)*t.p.bs
+	return DetRange{Subscriber: t.subPrefix(s), Addr4: netip.AddrFrom4(t.p.addrAt(g / t.p.bpa)),
+		PortLo: uint16(lo), PortHi: uint16(lo + t.p.bs - 1)}
+}
+
+// SubscriberBlocks is `xlatd nat64 lookup ADDR6` from the running state:
+// the blocks the subscriber of src6 holds now, appended to dst.
+func (t *Table) SubscriberBlocks(src6 netip.Addr, dst []DetRange) []DetRange {
+	if !src6.Is6() {
+		return dst
+	}
+	hi, lo := t.p.subscriberKey(src6.As16())
+	v := t.findSub(hi, lo)
+	if v == 0 {
+		return dst
+	}
+	s := &t.subs[v-1]
+	for b := s.first; b != 0; b = t.blocks[b-1].nextInSub {
+		dst = append(dst, t.blockRange(s, int(t.blocks[b-1].global)))
+	}
+	return dst
+}

@@ -511,3 +511,18 @@ func TestOutboundAllocs(t *testing.T) {
 		t.Fatalf("%v allocs", n)
 	}
 }
+
+func TestRunningLookups(t *testing.T) {
+	tb, rec := newTable(t, testConfig())
+	s4, p4, _ := tb.Outbound(t0, ProtoUDP, host6, 5000, remote, 53, 0)
+	r, ok := tb.PortHolder(netip.AddrFrom4(s4), p4)
+	if !ok || r.Subscriber != netip.MustParsePrefix("2001:db8:1::10/128") || r.Addr4 != rec.ev[0].Pool4 || r.PortLo != rec.ev[0].PortLo || r.PortHi != rec.ev[0].PortHi {
+		t.Fatalf("%+v %v", r, ok)
+	}
+	if bl := tb.SubscriberBlocks(netip.AddrFrom16(host6), nil); len(bl) != 1 || bl[0] != r {
+		t.Fatalf("%+v", bl)
+	}
+	if _, ok := tb.PortHolder(netip.AddrFrom4(s4), r.PortHi+1); ok {
+		t.Fatal("free block has a holder")
+	}
+}
