@@ -90,7 +90,7 @@ func (t *Table) newBlock(now int64, v uint32) (uint32, Result) {
 		t.logBlock(now, natlog.AddressExhausted, s, -1)
 		return 0, PoolExhausted // every block this worker may hold is active
 	}
-	nowms := t.ms(now)
+	nowsec := t.sec(now)
 	ai := int(s.addr) - 1
 	if ai < 0 {
 		// A new subscriber: a random address with a free block.
@@ -98,7 +98,7 @@ func (t *Table) newBlock(now int64, v uint32) (uint32, Result) {
 		for k := 0; k < p.addrs; k++ {
 			a := (start + k) % p.addrs
 			if t.addrFreeBlocks[a] > 0 {
-				if g := t.freeBlockOn(a, nowms); g >= 0 {
+				if g := t.freeBlockOn(a, nowsec); g >= 0 {
 					return t.activate(now, v, a, g), OK
 				}
 			}
@@ -106,7 +106,7 @@ func (t *Table) newBlock(now int64, v uint32) (uint32, Result) {
 		t.logBlock(now, natlog.AddressExhausted, s, -1)
 		return 0, PoolExhausted
 	}
-	if g := t.freeBlockOn(ai, nowms); g >= 0 {
+	if g := t.freeBlockOn(ai, nowsec); g >= 0 {
 		return t.activate(now, v, ai, g), OK
 	}
 	// Paired pooling: never another address while the subscriber holds
@@ -124,7 +124,7 @@ func (t *Table) quotaEvent(now int64, s *subEnt) {
 
 // freeBlockOn finds an owned, free block on address a whose reuse delay
 // has passed, starting at a random block (REQ-15); -1 if none.
-func (t *Table) freeBlockOn(a int, nowms uint32) int {
+func (t *Table) freeBlockOn(a int, nowsec uint32) int {
 	p := t.p
 	start := int(t.rand() % uint64(p.bpa))
 	for k := 0; k < p.bpa; k++ {
@@ -133,7 +133,7 @@ func (t *Table) freeBlockOn(a int, nowms uint32) int {
 			continue
 		}
 		l := t.localBlock(g)
-		if t.blockState[l] == 0 && int32(nowms-t.blockReuse[l]) >= 0 {
+		if t.blockState[l] == 0 && nowsec >= t.blockReuse[l] {
 			return g
 		}
 	}
@@ -221,7 +221,7 @@ func (t *Table) freePort(now int64, p Proto, addr4 [4]byte, port uint16) {
 	s.nblocks--
 	s.quota = false
 	t.blockState[l] = 0
-	t.blockReuse[l] = t.ms(now) + pl.reuseDelay
+	t.blockReuse[l] = t.sec(now) + pl.reuseDelay
 	t.addrFreeBlocks[ai]++
 	t.blockN--
 	t.C.BlocksReleased++

@@ -12,7 +12,7 @@ func (t *Table) Expire(now int64, budget int) int {
 	nowms := t.ms(now)
 	work := t.held.expire(t, nowms, budget)
 	work += t.frags.expire(t, nowms, budget)
-	nowTick := nowms >> tickShift
+	nowTick := t.tick(now)
 	n := uint32(len(t.sess))
 	for work < budget && int32(nowTick-t.cursor) > 0 {
 		head := n + t.cursor&(wheelSlots-1)

@@ -526,3 +526,26 @@ func TestRunningLookups(t *testing.T) {
 		t.Fatal("free block has a holder")
 	}
 }
+
+// TestLongUptime: past the 49.7-day wrap of the millisecond clock, timers
+// and the reuse delay still work.
+func TestLongUptime(t *testing.T) {
+	tb, _ := newTable(t, testConfig())
+	day := sec(86400)
+	for d := int64(1); d <= 60; d++ {
+		now := t0 + d*day
+		tb.Expire(now, 1<<30)
+		if _, _, r := tb.Outbound(now, ProtoUDP, host6, uint16(d), remote, 53, 0); r != OK {
+			t.Fatalf("day %d: %v", d, r)
+		}
+		tb.Expire(now+sec(299), 1<<30)
+		if n, _, _, _ := tb.Len(); n != 1 {
+			t.Fatalf("day %d: %d sessions before the timeout", d, n)
+		}
+		tb.Expire(now+sec(303), 1<<30)
+		if n, _, _, _ := tb.Len(); n != 0 {
+			t.Fatalf("day %d: session did not expire", d)
+		}
+	}
+	checkInvariants(t, tb)
+}

@@ -89,7 +89,7 @@ type Plan struct {
 	maxHeldSYN    int
 	maxFrags      int
 
-	reuseDelay                             uint32 // ms
+	reuseDelay                             uint32 // s, rounded up
 	tUDP, tEst, tTrans, tSYN, tICMP, tFrag uint32 // ms
 
 	static   []Static
@@ -129,7 +129,7 @@ func NewPlan(c *config.NAT64, o Options) (*Plan, error) {
 		maxBlocks: c.MaxBlocksPerSubscriber, det: c.Deterministic, spl: c.SubscriberPrefixLength,
 		workers: o.Workers, adf: c.Filtering == "address-dependent",
 		maxSessPerSub: c.MaxSessionsPerSubscriber, maxHeldSYN: o.MaxHeldSYN, maxFrags: o.MaxFrags,
-		reuseDelay: ms(c.PortReuseDelay),
+		reuseDelay: uint32((time.Duration(c.PortReuseDelay) + time.Second - 1) / time.Second),
 		tUDP:       ms(c.Timeouts.UDP), tEst: ms(c.Timeouts.TCPEstablished), tTrans: ms(c.Timeouts.TCPTransitory),
 		tSYN: ms(c.Timeouts.TCPIncomingSYN), tICMP: ms(c.Timeouts.ICMP), tFrag: ms(c.Timeouts.Fragment),
 		static4: map[[8]byte]int{},

@@ -141,7 +141,7 @@ type Table struct {
 	sessN          int
 	sessTab        otab
 	links          []link // sessions, then wheel sentinels
-	cursor         uint32 // wheel tick to process next
+	cursor         uint32 // wheel tick (since base, not wrapped with ms) to process next
 	subs           []subEnt
 	subFree        uint32 // through subEnt.first
 	subHigh        uint32
@@ -155,7 +155,7 @@ type Table struct {
 	blockN         int
 	bitmap         []uint64
 	blockState     []uint32 // per owned block: active index + 1, 0 = free
-	blockReuse     []uint32 // per owned block: ms when it may be handed out again
+	blockReuse     []uint32 // per owned block: second (since base) when it may be handed out again
 	addrFreeBlocks []uint32 // per address: owned blocks not active
 	rng            uint64
 	touched        uint32   // keeps the batch prefetch loads alive
@@ -232,7 +232,7 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	t.rng = p.seed ^ uint64(worker+1)*0x9e3779b97f4a7c15
 	t.held.init(p.maxHeldSYN)
 	t.frags.init(p.maxFrags)
-	t.cursor = t.ms(now) >> tickShift
+	t.cursor = t.tick(now)
 	for _, st := range p.static {
 		if p.Owner6(st.Addr6) == worker {
 			t.addStatic(st)
@@ -262,7 +262,17 @@ func (t *Table) Close() {
 	t.bib6, t.bib4, t.sessTab, t.subTab = otab{}, otab{}, otab{}, otab{}
 }
 
+// ms is the time in milliseconds since the table's start, wrapping every
+// 49 days: expiries are compared as int32 differences, safe for lifetimes
+// up to 24 days.
 func (t *Table) ms(now int64) uint32 { return uint32((now - t.base) / 1e6) }
+
+// tick is the wheel tick of now. Ticks are 2^10 ms, so a tick taken from a
+// wrapped ms value ((ms >> 10) mod 2^22) lands in the same slot.
+func (t *Table) tick(now int64) uint32 { return uint32((now - t.base) / 1e6 >> tickShift) }
+
+// sec is the time in seconds since the table's start (136 years).
+func (t *Table) sec(now int64) uint32 { return uint32((now - t.base) / 1e9) }
 
 func (t *Table) rand() uint64 {
 	t.rng ^= t.rng << 13
@@ -428,11 +438,11 @@ func (t *Table) findSub(hi, lo uint64) uint32 {
 // --- wheel ---------------------------------------------------------------------
 
 func (t *Table) wheelLink(s uint32, expire uint32) {
-	tick := expire >> tickShift
-	if int32(tick-t.cursor) < 0 {
-		tick = t.cursor
+	slot := expire >> tickShift
+	if int32(expire-t.cursor<<tickShift) < 0 {
+		slot = t.cursor // due already: the next slot Expire visits
 	}
-	head := uint32(len(t.sess)) + tick&(wheelSlots-1)
+	head := uint32(len(t.sess)) + slot&(wheelSlots-1)
 	tail := t.links[head].prev
 	t.links[s] = link{prev: tail, next: head}
 	t.links[tail].next = s
