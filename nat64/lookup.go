@@ -85,19 +85,19 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
 		acc += bs[h[i]&bm]
 	}
-	// 2: touch the BIB entry and the session index slot.
-	bib, ss, sm := t.bib, t.sessTab.s, t.sessTab.mask
+	// 2: find the BIB entry (its first probe is cached now; a displaced
+	// entry costs one more miss), touch the session index slot.
+	ss, sm := t.sessTab.s, t.sessTab.mask
 	for i := range in {
 		hs[i] = ^uint64(0)
-		if v := bs[h[i]&bm]; v != 0 {
-			f := &in[i]
-			acc += uint32(bib[v-1].port4)
+		f := &in[i]
+		if v := t.findBIB6(h[i], f.Proto, f.Src6, f.SPort); v != 0 {
 			dp := f.DPort
 			if f.Proto == ProtoICMP {
 				dp = 0
 			}
-			hs[i] = t.hashSess(v, f.Dst4, dp) & sm
-			acc += ss[hs[i]]
+			hs[i] = t.hashSess(v, f.Dst4, dp)
+			acc += ss[hs[i]&sm]
 		}
 	}
 	t.touchSessions(&hs, len(in), acc)
@@ -111,14 +111,22 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 }
 
 // touchSessions is step 3 of the batch calls: touch the session entries
-// the index slots of step 2 point to.
+// the index slots of step 2 point to (along the probe sequence: 20-byte
+// entries, both ends, as they may straddle two cache lines).
 func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32) {
-	ss, sess := t.sessTab.s, t.sess
+	ss, sm, sess := t.sessTab.s, t.sessTab.mask, t.sess
 	for i := 0; i < n; i++ {
-		if hs[i] != ^uint64(0) {
-			if v := ss[hs[i]]; v != 0 {
-				acc += sess[v-1].expire
+		if hs[i] == ^uint64(0) {
+			continue
+		}
+		// at most two probes: longer chains are rare, the work pass
+		// finishes them
+		for j, k := hs[i]&sm, 0; k < 2; j, k = (j+1)&sm, k+1 {
+			v := ss[j]
+			if v == 0 {
+				break
 			}
+			acc += sess[v-1].bib + sess[v-1].expire
 		}
 	}
 	t.touched += acc
@@ -135,17 +143,17 @@ func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
 		acc += t.bib4.s[h[i]&t.bib4.mask]
 	}
+	ss, sm := t.sessTab.s, t.sessTab.mask
 	for i := range in {
 		hs[i] = ^uint64(0)
-		if v := t.bib4.s[h[i]&t.bib4.mask]; v != 0 {
-			f := &in[i]
-			acc += uint32(t.bib[v-1].port6)
+		f := &in[i]
+		if v := t.findBIB4(h[i], f.Proto, f.Dst4, f.DPort); v != 0 {
 			sp := f.SPort
 			if f.Proto == ProtoICMP {
 				sp = 0
 			}
-			hs[i] = t.hashSess(v, f.Src4, sp) & t.sessTab.mask
-			acc += t.sessTab.s[hs[i]]
+			hs[i] = t.hashSess(v, f.Src4, sp)
+			acc += ss[hs[i]&sm]
 		}
 	}
 	t.touchSessions(&hs, len(in), acc)
