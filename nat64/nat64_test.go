@@ -549,3 +549,63 @@ func TestLongUptime(t *testing.T) {
 	}
 	checkInvariants(t, tb)
 }
+
+// TestBatchMatchesSingle: the batched calls give what one call per packet
+// gives, including new sessions, refusals and TCP state.
+func TestBatchMatchesSingle(t *testing.T) {
+	c := testConfig()
+	c.MaxSessionsPerSubscriber = 40
+	p, err := NewPlan(&c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1, t2 := NewTable(p, 0, t0, nil), NewTable(p, 0, t0, nil)
+	var in6 []Flow6
+	var in4 []Flow4
+	for i := 0; i < 200; i++ {
+		src := host6
+		src[15] = byte(i % 7)
+		pr := []Proto{ProtoUDP, ProtoTCP, ProtoICMP}[i%3]
+		in6 = append(in6, Flow6{Proto: pr, Flags: SYN, Src6: src, SPort: uint16(i % 50), Dst4: remote, DPort: uint16(i % 3)})
+	}
+	out := make([]Mapped, MaxBatch)
+	for off := 0; off < len(in6); off += MaxBatch {
+		batch := in6[off:min(off+MaxBatch, len(in6))]
+		t2.OutboundBatch(t0, batch, out)
+		for i, f := range batch {
+			a, port, r := t1.Outbound(t0, f.Proto, f.Src6, f.SPort, f.Dst4, f.DPort, f.Flags)
+			if r != out[i].Result || port != out[i].Port || a != [4]byte(out[i].Addr[:4]) {
+				t.Fatalf("flow %d: single %v %v:%d, batch %+v", off+i, r, a, port, out[i])
+			}
+			if r == OK {
+				in4 = append(in4, Flow4{Proto: f.Proto, Flags: SYN | ACK, Src4: f.Dst4, SPort: f.DPort, Dst4: a, DPort: port})
+			}
+		}
+	}
+	in4 = append(in4, Flow4{Proto: ProtoUDP, Src4: remote, SPort: 1, Dst4: a4("192.0.2.3"), DPort: 2000})
+	for off := 0; off < len(in4); off += MaxBatch {
+		batch := in4[off:min(off+MaxBatch, len(in4))]
+		t2.InboundBatch(t0, batch, out)
+		for i, f := range batch {
+			a, port, r := t1.Inbound(t0, f.Proto, f.Src4, f.SPort, f.Dst4, f.DPort, f.Flags)
+			if r != out[i].Result || port != out[i].Port || a != out[i].Addr {
+				t.Fatalf("flow %d: single %v %v:%d, batch %+v", off+i, r, a, port, out[i])
+			}
+		}
+	}
+	if t1.C != t2.C {
+		t.Fatalf("counters differ:\n%+v\n%+v", t1.C, t2.C)
+	}
+	s1, _ := t1.Sessions(t0, make([]SessionEntry, 0, 1000), 0)
+	s2, _ := t2.Sessions(t0, make([]SessionEntry, 0, 1000), 0)
+	if len(s1) != len(s2) {
+		t.Fatal(len(s1), len(s2))
+	}
+	for i := range s1 {
+		if s1[i] != s2[i] {
+			t.Fatalf("%+v\n%+v", s1[i], s2[i])
+		}
+	}
+	checkInvariants(t, t1)
+	checkInvariants(t, t2)
+}
