@@ -188,7 +188,7 @@ func (t *Table) freePort(now int64, p Proto, addr4 [4]byte, port uint16) {
 	}
 	off := int(port - pl.portLo)
 	bi := off / pl.bs
-	if bi >= pl.bpa {
+	if bi >= pl.usedBlocks() {
 		return
 	}
 	g := ai*pl.bpa + bi

@@ -217,6 +217,17 @@ func TestDeterministicBothWays(t *testing.T) {
 			}
 		}
 	}
+	// Ports beyond the last whole range of an address belong to nobody.
+	c2 := detConfig()
+	c2.Ports = config.PortRange{Lo: 1024, Hi: 2047 + 100}
+	p2, _ := NewPlan(&c2, Options{Workers: 1})
+	tb2 := NewTable(p2, 0, t0, nil)
+	if _, ok := p2.DetReverse(netip.MustParseAddr("192.0.2.0"), 2047+50); ok {
+		t.Fatal("port outside the ranges reversed")
+	}
+	if _, ok := tb2.PortHolder(netip.MustParseAddr("192.0.2.0"), 2047+50); ok {
+		t.Fatal("port outside the ranges has a holder")
+	}
 	if _, ok := p.DetForward(netip.MustParseAddr("2001:db8:c00::1")); ok {
 		t.Fatal("non-subscriber mapped")
 	}

@@ -247,7 +247,7 @@ func (t *Table) PortHolder(addr4 netip.Addr, port uint16) (DetRange, bool) {
 		return DetRange{}, false
 	}
 	bi := int(port-p.portLo) / p.bs
-	if bi >= p.bpa {
+	if bi >= p.usedBlocks() {
 		return DetRange{}, false
 	}
 	g := ai*p.bpa + bi

@@ -332,7 +332,7 @@ func (p *Plan) Owner4(proto Proto, addr4 [4]byte, port4 uint16) int {
 		return 0
 	}
 	bi := int(port4-p.portLo) / p.bs
-	if bi >= p.bpa {
+	if bi >= p.usedBlocks() {
 		return 0
 	}
 	return p.blockOwner(ai*p.bpa + bi)
@@ -427,4 +427,14 @@ func (p *Plan) DetReverse(addr4 netip.Addr, port4 uint16) (DetRange, bool) {
 		return p.detRange(o, a), true
 	}
 	return DetRange{}, false
+}
+
+// usedBlocks is the number of blocks of each address that can be handed
+// out: all of them, or in deterministic mode those of whole ranges (the
+// rest of nat64.ports is never used).
+func (p *Plan) usedBlocks() int {
+	if p.det {
+		return p.rpa * p.maxBlocks
+	}
+	return p.bpa
 }
