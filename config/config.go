@@ -85,7 +85,25 @@ type NAT64 struct {
 	PortBlockSize          int            `toml:"port_block_size"`
 	MaxBlocksPerSubscriber int            `toml:"max_blocks_per_subscriber"`
 	Deterministic          bool           `toml:"deterministic"`
-	Timeouts               Timeouts       `toml:"timeouts"`
+	// SubscriberPrefixLength is the IPv6 prefix length that makes one
+	// subscriber (RFC 6888 REQ-2/4: quotas and paired pooling apply to it).
+	SubscriberPrefixLength   int            `toml:"subscriber_prefix_length"`
+	Subscribers              []netip.Prefix `toml:"subscribers"`                 // where subscribers come from; [] = any (not deterministic)
+	MaxSessionsPerSubscriber int            `toml:"max_sessions_per_subscriber"` // 0 = port quota only
+	MaxSessions              int            `toml:"max_sessions"`                // 0 = sized from pool4 and ports
+	Filtering                string         `toml:"filtering"`                   // endpoint-independent | address-dependent
+	PortReuseDelay           Duration       `toml:"port_reuse_delay"`            // RFC 6888 REQ-8
+	Timeouts                 Timeouts       `toml:"timeouts"`
+	Static                   []Static       `toml:"static"`
+}
+
+// Static is one [[nat64.static]] BIB entry.
+type Static struct {
+	Protocol string     `toml:"protocol"` // tcp | udp | icmp
+	IPv6     netip.Addr `toml:"ipv6"`
+	Port6    int        `toml:"port6"` // ICMP: the query identifier
+	IPv4     netip.Addr `toml:"ipv4"`
+	Port4    int        `toml:"port4"`
 }
 
 // Timeouts is [nat64.timeouts].
@@ -93,12 +111,16 @@ type Timeouts struct {
 	UDP            Duration `toml:"udp"`
 	TCPEstablished Duration `toml:"tcp_established"`
 	TCPTransitory  Duration `toml:"tcp_transitory"`
+	TCPIncomingSYN Duration `toml:"tcp_incoming_syn"` // RFC 6146 3.5.2.2: an unsolicited IPv4 SYN is held this long
 	ICMP           Duration `toml:"icmp"`
+	Fragment       Duration `toml:"fragment"` // fragments waiting for their first fragment
 }
 
 // Log is the [log] table.
 type Log struct {
-	Mappings string `toml:"mappings"` // stderr | off | a file path
+	Mappings       string `toml:"mappings"`        // stderr | off | a file path
+	MappingsFormat string `toml:"mappings_format"` // json | text
+	IPFIX          string `toml:"ipfix"`           // host:port of an IPFIX collector, "" = off
 }
 
 // Metrics is the [metrics] table.
@@ -145,14 +167,19 @@ func Default() Config {
 			Ports:                  PortRange{1024, 65535},
 			PortBlockSize:          128,
 			MaxBlocksPerSubscriber: 8,
+			SubscriberPrefixLength: 128,
+			Filtering:              "endpoint-independent",
+			PortReuseDelay:         Duration(120 * time.Second),
 			Timeouts: Timeouts{
 				UDP:            Duration(5 * time.Minute),
 				TCPEstablished: Duration(2*time.Hour + 4*time.Minute),
 				TCPTransitory:  Duration(4 * time.Minute),
+				TCPIncomingSYN: Duration(6 * time.Second),
 				ICMP:           Duration(60 * time.Second),
+				Fragment:       Duration(2 * time.Second),
 			},
 		},
-		Log:     Log{Mappings: "stderr"},
+		Log:     Log{Mappings: "stderr", MappingsFormat: "json"},
 		Metrics: Metrics{Listen: "127.0.0.1:9464"},
 		Datapath: Datapath{
 			RingSize:  2048,

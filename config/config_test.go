@@ -106,14 +106,36 @@ ports = "2000-3000"
 port_block_size = 64
 max_blocks_per_subscriber = 2
 deterministic = true
+subscriber_prefix_length = 56
+subscribers = ["2001:db8:100::/50"]
+max_sessions_per_subscriber = 1000
+max_sessions = 100000
+filtering = "address-dependent"
+port_reuse_delay = "60s"
 [nat64.timeouts]
 udp = "10m"
 tcp_established = "3h"
 tcp_transitory = "5m"
+tcp_incoming_syn = "8s"
 icmp = "30s"
+fragment = "3s"
+[[nat64.static]]
+protocol = "tcp"
+ipv6 = "2001:db8:6::102"
+port6 = 80
+ipv4 = "192.0.2.1"
+port4 = 80
+[[nat64.static]]
+protocol = "icmp"
+ipv6 = "2001:db8:6::102"
+port6 = 7
+ipv4 = "192.0.2.1"
+port4 = 7
 
 [log]
 mappings = "off"
+mappings_format = "text"
+ipfix = "[2001:db8::9]:4739"
 
 [metrics]
 listen = ""
@@ -136,7 +158,13 @@ socket = ""
 	if !c.Interfaces.OneArmed() || c.Interfaces.Queues != 2 || c.Translate.TOS != 32 || len(c.EAMT) != 3 ||
 		c.EAMT[1].IPv4 != netip.MustParsePrefix("198.51.100.7/32") || c.NAT64.Ports != (PortRange{2000, 3000}) ||
 		time.Duration(c.NAT64.Timeouts.TCPEstablished) != 3*time.Hour || !c.Datapath.ForwardOnly || c.Control.Socket != "" || len(c.Datapath.CPUs) != 2 || c.Datapath.CPUs[0] != 1 ||
-		c.Interfaces.Capture4[0] != netip.MustParsePrefix("198.51.100.0/24") {
+		c.Interfaces.Capture4[0] != netip.MustParsePrefix("198.51.100.0/24") ||
+		c.NAT64.SubscriberPrefixLength != 56 || c.NAT64.Subscribers[0] != netip.MustParsePrefix("2001:db8:100::/50") ||
+		c.NAT64.MaxSessionsPerSubscriber != 1000 || c.NAT64.MaxSessions != 100000 || c.NAT64.Filtering != "address-dependent" ||
+		time.Duration(c.NAT64.PortReuseDelay) != time.Minute || time.Duration(c.NAT64.Timeouts.TCPIncomingSYN) != 8*time.Second ||
+		time.Duration(c.NAT64.Timeouts.Fragment) != 3*time.Second || len(c.NAT64.Static) != 2 || c.NAT64.Static[1].Protocol != "icmp" ||
+		c.NAT64.Static[0].IPv4 != netip.MustParseAddr("192.0.2.1") || c.NAT64.Static[0].Port6 != 80 ||
+		c.Log.MappingsFormat != "text" || c.Log.IPFIX != "[2001:db8::9]:4739" {
 		t.Errorf("decoded %+v", c)
 	}
 	bc, err := c.BatchConfig(Env{MTU4: 9000, Addr4: netip.MustParseAddr("203.0.113.9")})
@@ -176,6 +204,26 @@ func TestErrors(t *testing.T) {
 		{"rfc6791_v6", "[translate]\nrfc6791_v6 = \"192.0.2.0/24\"", []string{"translate.rfc6791_v6: 192.0.2.0/24 is not an IPv6 prefix"}},
 		{"icmp rate", "[translate]\nicmp_errors_per_second = -1", []string{"translate.icmp_errors_per_second: -1 is negative (0 means unlimited)"}},
 		{"unknown key", "[translate]\npool7 = \"x\"", []string{"translate.pool7: unknown key"}},
+		{"subscriber length", "[nat64]\nsubscriber_prefix_length = 20", []string{"nat64.subscriber_prefix_length: 20 is not between 32 and 128"}},
+		{"subscribers", "[nat64]\nsubscriber_prefix_length = 56\nsubscribers = [\"2001:db8::/48\", \"2001:db8::/64\", \"192.0.2.0/24\"]",
+			[]string{"nat64.subscribers[1]: 2001:db8::/64 is longer than nat64.subscriber_prefix_length 56", "nat64.subscribers[1]: 2001:db8::/64 overlaps nat64.subscribers[0] 2001:db8::/48", "nat64.subscribers[2]: 192.0.2.0/24 is not an IPv6 prefix"}},
+		{"deterministic no subscribers", "[nat64]\ndeterministic = true", []string{"nat64.subscribers: required when nat64.deterministic = true"}},
+		{"deterministic too many", "[nat64]\npool4 = [\"192.0.2.0/30\"]\ndeterministic = true\nsubscriber_prefix_length = 64\nsubscribers = [\"2001:db8::/48\"]",
+			[]string{"nat64.subscribers: 65536 subscribers (/64) but pool4 holds only 252 ranges of 1024 ports (nat64.port_block_size x nat64.max_blocks_per_subscriber)"}},
+		{"blocks beyond ports", "[nat64]\nports = \"1024-2047\"\nport_block_size = 512\nmax_blocks_per_subscriber = 3", []string{"nat64.max_blocks_per_subscriber: 3 blocks of 512 ports is more than nat64.ports holds (1024)"}},
+		{"pool4 overlap", "[nat64]\npool4 = [\"192.0.2.0/28\", \"192.0.2.8/29\"]", []string{"nat64.pool4[1]: 192.0.2.8/29 overlaps nat64.pool4[0] 192.0.2.0/28"}},
+		{"too many blocks", "[nat64]\npool4 = [\"198.51.100.0/23\"]\nport_block_size = 1", []string{"nat64.port_block_size: 1 gives 33030144 port blocks in pool4, more than 16777216: use larger blocks"}},
+		{"pool4 too big", "[nat64]\npool4 = [\"10.0.0.0/8\"]", []string{"nat64.pool4: 16777216 addresses is more than 65536", "nat64.port_block_size: 128 gives 8455716864 port blocks in pool4, more than 16777216: use larger blocks"}},
+		{"max sessions", "[nat64]\nmax_sessions = -1\nmax_sessions_per_subscriber = -1", []string{"nat64.max_sessions_per_subscriber: -1 is negative (0 means only the port quota)", "nat64.max_sessions: -1 is not between 0 (sized from pool4 and ports) and 268435456"}},
+		{"filtering", "[nat64]\nfiltering = \"full-cone\"", []string{`nat64.filtering: must be endpoint-independent or address-dependent, not "full-cone"`}},
+		{"reuse delay", "[nat64]\nport_reuse_delay = \"2h\"", []string{"nat64.port_reuse_delay: 2h0m0s is not between 0s and 1h"}},
+		{"incoming syn", "[nat64.timeouts]\ntcp_incoming_syn = \"1s\"\nfragment = \"1s\"", []string{"nat64.timeouts.tcp_incoming_syn: 1s is not between 6s (RFC 6146 section 3.5.2.2) and 1m", "nat64.timeouts.fragment: 1s is not between 2s (RFC 6146 section 4) and 1m"}},
+		{"static", "[nat64]\npool4 = [\"192.0.2.0/28\"]\n[[nat64.static]]\nprotocol = \"sctp\"\nipv6 = \"2001:db8::1\"\nport6 = 80\nipv4 = \"198.51.100.1\"\nport4 = 2000",
+			[]string{`nat64.static[0].protocol: must be tcp, udp or icmp, not "sctp"`, "nat64.static[0].ipv4: 198.51.100.1 is not in nat64.pool4", "nat64.static[0].port4: 2000 is inside nat64.ports 1024-65535 (static entries use the ports outside it)"}},
+		{"static duplicate", "[nat64]\npool4 = [\"192.0.2.0/28\"]\n[[nat64.static]]\nprotocol = \"udp\"\nipv6 = \"2001:db8::1\"\nport6 = 53\nipv4 = \"192.0.2.1\"\nport4 = 53\n[[nat64.static]]\nprotocol = \"udp\"\nipv6 = \"2001:db8::2\"\nport6 = 53\nipv4 = \"192.0.2.1\"\nport4 = 53",
+			[]string{"nat64.static[1]: udp 192.0.2.1:53 is already mapped by nat64.static[0]"}},
+		{"static missing", "[[nat64.static]]\nprotocol = \"tcp\"", []string{"nat64.static[0].ipv6: required: a unicast IPv6 address", "nat64.static[0].ipv4: required: an IPv4 address of nat64.pool4", "nat64.static[0].port6: 0 is not between 1 and 65535", "nat64.static[0].port4: 0 is not between 1 and 65535"}},
+		{"mappings format", "[log]\nmappings_format = \"xml\"\nipfix = \"collector\"", []string{`log.mappings_format: must be json or text, not "xml"`, `log.ipfix: "collector" is not host:port ("" turns IPFIX off)`}},
 		{"unknown table", "[foo]\nbar = 1", []string{"foo: unknown key", "foo.bar: unknown key"}},
 		{"unknown eamt key", "[[eamt]]\nipv6 = \"2001:db8::/128\"\nipv4 = \"192.0.2.1/32\"\nipv5 = 1", []string{"eamt.ipv5: unknown key"}},
 		{"ipv6 missing", "[interfaces]\nipv6 = \"\"", []string{"interfaces.ipv6: required: the name of an interface"}},

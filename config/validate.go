@@ -248,6 +248,7 @@ func (c *Config) validateNAT64(add func(error)) {
 			add(keyErr(t.key, "%s is shorter than the minimum %s (%s)", time.Duration(t.d), t.min, t.rfc))
 		}
 	}
+	c.validateNAT64State(add) // nat64.go
 }
 
 func (c *Config) validateRest(add func(error)) {

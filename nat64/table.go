@@ -1,0 +1,591 @@
+package nat64
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"time"
+
+	"github.com/xlatd/xlatd/nat64/natlog"
+)
+
+// TCPFlags are the TCP header's flag bits the state machine reads.
+type TCPFlags uint8
+
+// TCP flags, as in the header.
+const (
+	FIN TCPFlags = 0x01
+	SYN TCPFlags = 0x02
+	RST TCPFlags = 0x04
+	ACK TCPFlags = 0x10
+)
+
+// Result tells the caller what to do with a packet.
+type Result uint8
+
+// Results. OK translates with the returned tuple; everything else drops
+// the packet (with a counter named after the Result) unless said otherwise.
+const (
+	OK            Result = iota
+	NoMapping            // inbound: no BIB entry or session admits it
+	Filtered             // inbound: address-dependent filtering refused it
+	HoldSYN              // inbound TCP SYN without mapping: the caller keeps the packet; a Notice ends it (RFC 6146 3.5.2.2)
+	QuotaPorts           // outbound: the subscriber holds all its ports: drop, ICMPv6 error, counter (RFC 6888 REQ-4)
+	QuotaSessions        // outbound: the subscriber is at max_sessions_per_subscriber: drop, ICMPv6 error, counter
+	TableFull            // max_sessions reached: drop, ICMPv6 error, counter
+	PoolExhausted        // no pool4 address has a free block for a new subscriber: drop, ICMPv6 error, counter
+	NotSubscriber        // the source is outside nat64.subscribers: drop, ICMPv6 error, counter
+	Unsupported          // a protocol without state
+	HoldFrag             // a fragment before its first fragment: the caller keeps it; a Notice ends it
+	FragUnmatched        // a fragment of no known packet and no room to wait: drop, counter
+	numResults
+)
+
+var resultNames = [...]string{"ok", "no_mapping", "filtered", "hold_syn", "quota_ports", "quota_sessions",
+	"table_full", "pool_exhausted", "not_subscriber", "unsupported", "hold_frag", "frag_unmatched"}
+
+// String is the counter name of r.
+func (r Result) String() string {
+	if r < numResults {
+		return resultNames[r]
+	}
+	return "result?"
+}
+
+// TCP states of RFC 6146 section 3.5.2.2.
+const (
+	stClosed uint8 = iota
+	stV4Init
+	stV6Init
+	stEst
+	stV4Fin
+	stV6Fin
+	stV4V6Fin
+	stTrans
+	stUDP
+	stICMP
+)
+
+var stateNames = [...]string{"CLOSED", "V4_INIT", "V6_INIT", "ESTABLISHED", "V4_FIN_RCV", "V6_FIN_RCV", "V4_FIN_V6_FIN_RCV", "TRANS", "UDP", "ICMP"}
+
+// bibEnt is a BIB entry: (Proto, X', x) <-> (T, t). 36 bytes, no pointers.
+type bibEnt struct {
+	addr6  [16]byte
+	addr4  [4]byte
+	port6  uint16
+	port4  uint16
+	sub    uint32 // subscriber index + 1; 0 for static entries
+	head   uint32 // first session + 1 (list through sessEnt.nextInBib); free list link when free
+	proto  Proto
+	static bool
+	used   bool
+}
+
+// sessEnt is a session: a BIB entry and the remote (Z, z). 20 bytes.
+type sessEnt struct {
+	bib       uint32 // BIB index + 1; 0 = free (then nextInBib is the free list link)
+	remote    [4]byte
+	rport     uint16
+	state     uint8
+	_         uint8
+	expire    uint32 // ms since the table's base
+	nextInBib uint32 // + 1
+}
+
+type link struct{ prev, next uint32 }
+
+// subEnt is a subscriber with its blocks.
+type subEnt struct {
+	hi, lo  uint64 // prefix
+	nsess   uint32
+	nblocks uint32
+	first   uint32 // first active block + 1 (list through actBlock.nextInSub); free list link when free
+	addr    uint32 // pool4 address index + 1 of its blocks (paired pooling)
+	ord     uint32 // deterministic ordinal
+	quota   bool   // quota event logged since the last release
+	used    bool
+}
+
+// actBlock is a port block in use: bitmaps of used ports per protocol live
+// in Table.bitmap at index*3*wpb.
+type actBlock struct {
+	global    uint32
+	sub       uint32 // subscriber index
+	nextInSub uint32 // + 1
+	used      [3]uint16
+	_         uint16
+}
+
+const (
+	wheelBits  = 12
+	wheelSlots = 1 << wheelBits
+	tickShift  = 10 // 1.024 s per slot
+)
+
+// Table is one worker's NAT64 state. Not safe for concurrent use.
+type Table struct {
+	p      *Plan
+	worker int
+	base   int64 // ns; ms(now) = (now-base)/1e6
+	sink   natlog.Sink
+
+	bib            []bibEnt
+	bibFree        uint32 // + 1; free list through bibEnt.head
+	bibHigh        uint32 // entries ever used
+	bibCap         uint32
+	bibN           int
+	bib6, bib4     otab
+	sess           []sessEnt
+	sessFree       uint32 // through sessEnt.nextInBib
+	sessHigh       uint32
+	sessCap        uint32
+	sessN          int
+	sessTab        otab
+	links          []link // sessions, then wheel sentinels
+	cursor         uint32 // wheel tick (since base, not wrapped with ms) to process next
+	subs           []subEnt
+	subFree        uint32 // through subEnt.first
+	subHigh        uint32
+	subCap         uint32
+	subN           int
+	subTab         otab
+	blocks         []actBlock
+	blockFree      uint32 // through actBlock.nextInSub
+	blockHigh      uint32
+	blockCap       uint32
+	blockN         int
+	bitmap         []uint64
+	blockState     []uint32 // per owned block: active index + 1, 0 = free
+	blockReuse     []uint32 // per owned block: second (since base) when it may be handed out again
+	addrFreeBlocks []uint32 // per address: owned blocks not active
+	rng            uint64
+	touched        uint32   // keeps the batch prefetch loads alive
+	mapped         [][]byte // tables mapped outside the Go heap (bigSlice)
+
+	held    heldSYNs
+	frags   fragTable
+	notices []Notice
+
+	// C are the counters; the caller publishes them.
+	C Counters
+}
+
+// Counters are plain integers, one per Result and event.
+type Counters struct {
+	Results         [numResults]uint64 // of Outbound and Inbound
+	SessionsCreated uint64
+	SessionsExpired uint64
+	BIBCreated      uint64
+	BIBDeleted      uint64
+	BlocksAllocated uint64
+	BlocksReleased  uint64
+	HeldSYNExpired  uint64 // ICMP port unreachable due
+	HeldSYNDropped  uint64 // held table full
+	FragsHeld       uint64
+	FragsExpired    uint64
+	NoticesDropped  uint64
+	ExpireWork      uint64 // entries visited by Expire
+}
+
+// NewTable builds worker's table of the plan. Every now of the API is Unix
+// time in nanoseconds (time.Now().UnixNano(), read once per vector); it
+// stamps the mapping events. sink receives them (nil: none).
+func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
+	if sink == nil {
+		sink = natlog.Discard{}
+	}
+	t := &Table{p: p, worker: worker, base: now, sink: sink}
+	n := p.maxSess
+	nb := p.maxBIB + len(p.static) + 1
+	t.bib = bigSlice[bibEnt](nb, &t.mapped)
+	t.bib6 = newOtab(nb, &t.mapped)
+	t.bib4 = newOtab(nb, &t.mapped)
+	t.sess = bigSlice[sessEnt](n, &t.mapped)
+	t.sessTab = newOtab(n, &t.mapped)
+	t.links = bigSlice[link](n+wheelSlots, &t.mapped)
+	for i := 0; i < wheelSlots; i++ {
+		s := uint32(n + i)
+		t.links[s] = link{s, s}
+	}
+	// Free lists start empty: entries never used are taken in index order
+	// (high-water marks), so the pages of a mapped table stay untouched
+	// until needed.
+	t.bibCap, t.sessCap = uint32(nb), uint32(n)
+	owned := t.ownedBlocks()
+	nact := owned
+	if nact > n {
+		nact = n
+	}
+	nsub := nact
+	t.subs = bigSlice[subEnt](nsub, &t.mapped)
+	t.subTab = newOtab(nsub, &t.mapped)
+	t.blocks = bigSlice[actBlock](nact, &t.mapped)
+	t.bitmap = bigSlice[uint64](nact*3*p.wpb, &t.mapped)
+	t.subCap, t.blockCap = uint32(nsub), uint32(nact)
+	t.blockState = bigSlice[uint32](owned, &t.mapped)
+	t.blockReuse = bigSlice[uint32](owned, &t.mapped)
+	t.addrFreeBlocks = make([]uint32, p.addrs)
+	for g := 0; g < p.addrs*p.bpa; g++ {
+		if p.blockOwner(g) == worker {
+			t.addrFreeBlocks[g/p.bpa]++
+		}
+	}
+	t.rng = p.seed ^ uint64(worker+1)*0x9e3779b97f4a7c15
+	t.held.init(p.maxHeldSYN)
+	t.frags.init(p.maxFrags)
+	t.cursor = t.tick(now)
+	for _, st := range p.static {
+		if p.Owner6(st.Addr6) == worker {
+			t.addStatic(st)
+		}
+	}
+	return t
+}
+
+// MappedBytes is the memory of the tables mapped outside the Go heap
+// (runtime.MemStats does not count it).
+func (t *Table) MappedBytes() int {
+	n := 0
+	for _, b := range t.mapped {
+		n += len(b)
+	}
+	return n
+}
+
+// Close returns the tables mapped outside the Go heap; t must not be used
+// afterwards.
+func (t *Table) Close() {
+	for _, b := range t.mapped {
+		unmap(b)
+	}
+	t.mapped = nil
+	t.bib, t.sess, t.links = nil, nil, nil
+	t.bib6, t.bib4, t.sessTab, t.subTab = otab{}, otab{}, otab{}, otab{}
+}
+
+// ms is the time in milliseconds since the table's start, wrapping every
+// 49 days: expiries are compared as int32 differences, safe for lifetimes
+// up to 24 days.
+func (t *Table) ms(now int64) uint32 { return uint32((now - t.base) / 1e6) }
+
+// tick is the wheel tick of now. Ticks are 2^10 ms, so a tick taken from a
+// wrapped ms value ((ms >> 10) mod 2^22) lands in the same slot.
+func (t *Table) tick(now int64) uint32 { return uint32((now - t.base) / 1e6 >> tickShift) }
+
+// sec is the time in seconds since the table's start (136 years).
+func (t *Table) sec(now int64) uint32 { return uint32((now - t.base) / 1e9) }
+
+func (t *Table) rand() uint64 {
+	t.rng ^= t.rng << 13
+	t.rng ^= t.rng >> 7
+	t.rng ^= t.rng << 17
+	return t.rng
+}
+
+// ownedBlocks is the number of blocks of pool4 this worker owns, and the
+// size of its block state arrays (indexed by localBlock).
+func (t *Table) ownedBlocks() int {
+	n := 0
+	for g := 0; g < t.p.addrs*t.p.bpa; g++ {
+		if t.p.blockOwner(g) == t.worker {
+			n++
+		}
+	}
+	return n
+}
+
+// localBlock maps an owned global block to its index in blockState.
+func (t *Table) localBlock(g int) int {
+	p := t.p
+	if !p.det {
+		return g / p.workers
+	}
+	ai, bi := g/p.bpa, g%p.bpa
+	r := ai*p.rpa + bi/p.maxBlocks
+	return (r/p.workers)*p.maxBlocks + bi%p.maxBlocks
+}
+
+// --- open addressing index -------------------------------------------------
+
+// otab is an open-addressing (linear probing) index of uint32 entry
+// numbers + 1; 0 is empty. Capacity is a power of two at least 1.5 times
+// the entries it is sized for, so probes stay short; it never grows.
+type otab struct {
+	s    []uint32
+	mask uint64
+}
+
+func newOtab(n int, mapped *[][]byte) otab {
+	c := 16
+	for c < n+n/2 {
+		c <<= 1
+	}
+	return otab{s: bigSlice[uint32](c, mapped), mask: uint64(c - 1)}
+}
+
+func (o *otab) insert(h uint64, v uint32) {
+	i := h & o.mask
+	for o.s[i] != 0 {
+		i = (i + 1) & o.mask
+	}
+	o.s[i] = v + 1
+}
+
+// remove deletes entry v (hash h) with backward shifting; hashOf gives the
+// hash of another entry.
+func (o *otab) remove(h uint64, v uint32, hashOf func(uint32) uint64) {
+	i := h & o.mask
+	for o.s[i] != v+1 {
+		if o.s[i] == 0 {
+			return
+		}
+		i = (i + 1) & o.mask
+	}
+	for {
+		o.s[i] = 0
+		j := i
+		for {
+			j = (j + 1) & o.mask
+			if o.s[j] == 0 {
+				return
+			}
+			k := hashOf(o.s[j]-1) & o.mask
+			// move s[j] to i if its home k is not cyclically in (i, j]
+			if (i <= j && (k <= i || k > j)) || (i > j && k <= i && k > j) {
+				o.s[i] = o.s[j]
+				i = j
+				break
+			}
+		}
+	}
+}
+
+// --- hashes ------------------------------------------------------------------
+
+func (t *Table) hash6(p Proto, a [16]byte, port uint16) uint64 {
+	hi := binary.LittleEndian.Uint64(a[:8])
+	lo := binary.LittleEndian.Uint64(a[8:])
+	return mix(hi^t.p.seed, lo^(uint64(port)<<8|uint64(p))*0xff51afd7ed558ccd)
+}
+
+func (t *Table) hash4(p Proto, a [4]byte, port uint16) uint64 {
+	return mix(uint64(binary.LittleEndian.Uint32(a[:]))<<24|uint64(port)<<8|uint64(p), t.p.seed)
+}
+
+func (t *Table) hashSess(b uint32, a [4]byte, port uint16) uint64 {
+	return mix(uint64(b)<<32|uint64(binary.LittleEndian.Uint32(a[:])), uint64(port)^t.p.seed)
+}
+
+func (t *Table) hashSub(hi, lo uint64) uint64 { return mix(hi^t.p.seed, lo) }
+
+// --- lookups -----------------------------------------------------------------
+
+// findBIB6 returns the BIB index + 1 of (p, a, port) on the IPv6 side.
+func (t *Table) findBIB6(h uint64, p Proto, a [16]byte, port uint16) uint32 {
+	s, m := t.bib6.s, t.bib6.mask
+	for i := h & m; ; i = (i + 1) & m {
+		v := s[i]
+		if v == 0 {
+			return 0
+		}
+		e := &t.bib[v-1]
+		if e.addr6 == a && e.port6 == port && e.proto == p {
+			return v
+		}
+	}
+}
+
+func (t *Table) findBIB4(h uint64, p Proto, a [4]byte, port uint16) uint32 {
+	s, m := t.bib4.s, t.bib4.mask
+	for i := h & m; ; i = (i + 1) & m {
+		v := s[i]
+		if v == 0 {
+			return 0
+		}
+		e := &t.bib[v-1]
+		if e.addr4 == a && e.port4 == port && e.proto == p {
+			return v
+		}
+	}
+}
+
+func (t *Table) findSess(h uint64, b uint32, a [4]byte, port uint16) uint32 {
+	s, m := t.sessTab.s, t.sessTab.mask
+	for i := h & m; ; i = (i + 1) & m {
+		v := s[i]
+		if v == 0 {
+			return 0
+		}
+		e := &t.sess[v-1]
+		if e.bib == b && e.remote == a && e.rport == port {
+			return v
+		}
+	}
+}
+
+func (t *Table) findSub(hi, lo uint64) uint32 {
+	s, m := t.subTab.s, t.subTab.mask
+	for i := t.hashSub(hi, lo) & m; ; i = (i + 1) & m {
+		v := s[i]
+		if v == 0 {
+			return 0
+		}
+		if e := &t.subs[v-1]; e.hi == hi && e.lo == lo {
+			return v
+		}
+	}
+}
+
+// --- wheel ---------------------------------------------------------------------
+
+func (t *Table) wheelLink(s uint32, expire uint32) {
+	slot := expire >> tickShift
+	if int32(expire-t.cursor<<tickShift) < 0 {
+		slot = t.cursor // due already: the next slot Expire visits
+	}
+	head := uint32(len(t.sess)) + slot&(wheelSlots-1)
+	tail := t.links[head].prev
+	t.links[s] = link{prev: tail, next: head}
+	t.links[tail].next = s
+	t.links[head].prev = s
+}
+
+func (t *Table) wheelUnlink(s uint32) {
+	l := t.links[s]
+	t.links[l.prev].next = l.next
+	t.links[l.next].prev = l.prev
+}
+
+// timeout is the lifetime of a session in state st.
+func (t *Table) timeout(st uint8) uint32 {
+	switch st {
+	case stUDP:
+		return t.p.tUDP
+	case stICMP:
+		return t.p.tICMP
+	case stEst, stV4Fin, stV6Fin:
+		return t.p.tEst
+	}
+	return t.p.tTrans
+}
+
+// --- notices -------------------------------------------------------------------
+
+// NoticeKind says how something the caller holds ends.
+type NoticeKind uint8
+
+// Notice kinds.
+const (
+	SYNUnreachable NoticeKind = iota + 1 // a held SYN timed out: send ICMPv4 port unreachable (type 3 code 3) to its source, drop it
+	SYNDiscard                           // a held SYN met its outbound SYN (simultaneous open): drop it silently
+	FragExpired                          // held fragments of Frag timed out: drop them (counter)
+)
+
+// Notice ends a held SYN (Tuple4) or held fragments (Frag).
+type Notice struct {
+	Kind   NoticeKind
+	Tuple4 Tuple4
+	Frag   FragKey
+}
+
+// Tuple4 is an IPv4-side 5-tuple.
+type Tuple4 struct {
+	Proto            Proto
+	Src, Dst         [4]byte
+	SrcPort, DstPort uint16
+}
+
+func (t *Table) notice(n Notice) {
+	if len(t.notices) >= 4*(t.p.maxHeldSYN+t.p.maxFrags) {
+		t.C.NoticesDropped++
+		return
+	}
+	t.notices = append(t.notices, n)
+}
+
+// Notices appends the pending notices to dst and forgets them. Call it
+// after Expire and after a vector of Outbound calls.
+func (t *Table) Notices(dst []Notice) []Notice {
+	dst = append(dst, t.notices...)
+	t.notices = t.notices[:0]
+	return dst
+}
+
+// --- logging -------------------------------------------------------------------
+
+func (t *Table) subPrefix(s *subEnt) netip.Prefix {
+	var a [16]byte
+	binary.BigEndian.PutUint64(a[:8], s.hi)
+	binary.BigEndian.PutUint64(a[8:], s.lo)
+	return netip.PrefixFrom(netip.AddrFrom16(a), t.p.spl)
+}
+
+func (t *Table) logBlock(now int64, k natlog.Kind, s *subEnt, g int) {
+	if t.p.det {
+		return // RFC 7422: the configuration is the log
+	}
+	ev := natlog.Event{Time: time.Unix(0, now), Kind: k}
+	if s != nil {
+		ev.Subscriber = t.subPrefix(s)
+	}
+	if g >= 0 {
+		ev.Pool4 = netip.AddrFrom4(t.p.addrAt(g / t.p.bpa))
+		lo := int(t.p.portLo) + (g%t.p.bpa)*t.p.bs
+		ev.PortLo, ev.PortHi = uint16(lo), uint16(lo+t.p.bs-1)
+	}
+	t.sink.Write(ev)
+}
+
+// Free lists: freed entries first, then the never-used ones in order. Each
+// returns an index + 1, or 0 when the table is full.
+
+func (t *Table) popBIB() uint32 {
+	if v := t.bibFree; v != 0 {
+		t.bibFree = t.bib[v-1].head
+		return v
+	}
+	if t.bibHigh < t.bibCap {
+		t.bibHigh++
+		return t.bibHigh
+	}
+	return 0
+}
+
+func (t *Table) popSess() uint32 {
+	if v := t.sessFree; v != 0 {
+		t.sessFree = t.sess[v-1].nextInBib
+		return v
+	}
+	if t.sessHigh < t.sessCap {
+		t.sessHigh++
+		return t.sessHigh
+	}
+	return 0
+}
+
+func (t *Table) popSub() uint32 {
+	if v := t.subFree; v != 0 {
+		t.subFree = t.subs[v-1].first
+		return v
+	}
+	if t.subHigh < t.subCap {
+		t.subHigh++
+		return t.subHigh
+	}
+	return 0
+}
+
+func (t *Table) popBlock() uint32 {
+	if v := t.blockFree; v != 0 {
+		t.blockFree = t.blocks[v-1].nextInSub
+		return v
+	}
+	if t.blockHigh < t.blockCap {
+		t.blockHigh++
+		return t.blockHigh
+	}
+	return 0
+}
+
+func (t *Table) sessFull() bool  { return t.sessFree == 0 && t.sessHigh == t.sessCap }
+func (t *Table) bibFull() bool   { return t.bibFree == 0 && t.bibHigh == t.bibCap }
+func (t *Table) blockFull() bool { return t.blockFree == 0 && t.blockHigh == t.blockCap }
