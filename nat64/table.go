@@ -230,6 +230,7 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 		}
 	}
 	t.rng = p.seed ^ uint64(worker+1)*0x9e3779b97f4a7c15
+	t.notices = make([]Notice, 0, 4*(p.maxHeldSYN+p.maxFrags)) // the bound of notice()
 	t.held.init(p.maxHeldSYN)
 	t.frags.init(p.maxFrags)
 	t.cursor = t.tick(now)
