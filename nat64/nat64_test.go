@@ -497,6 +497,9 @@ func TestFragments(t *testing.T) {
 			t.Fatal(i, r)
 		}
 	}
+	if tb.C.FragsUnmatched != 1 || tb.C.FragsHeld != 2 {
+		t.Fatalf("%+v", tb.C)
+	}
 }
 
 func TestOutboundAllocs(t *testing.T) {

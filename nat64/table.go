@@ -182,6 +182,7 @@ type Counters struct {
 	HeldSYNDropped  uint64 // held table full
 	FragsHeld       uint64
 	FragsExpired    uint64
+	FragsUnmatched  uint64 // FragNext without room to wait
 	NoticesDropped  uint64
 	ExpireWork      uint64 // entries visited by Expire
 }
