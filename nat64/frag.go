@@ -88,6 +88,7 @@ func (t *Table) FragNext(now int64, k FragKey) (addr [16]byte, r Result) {
 			return e.addr, OK
 		}
 		if e.held >= maxHeldPerPacket {
+			t.C.FragsUnmatched++
 			return addr, FragUnmatched
 		}
 		e.held++
@@ -96,6 +97,7 @@ func (t *Table) FragNext(now int64, k FragKey) (addr [16]byte, r Result) {
 	}
 	e, ok := f.add(t, nowms, k)
 	if !ok {
+		t.C.FragsUnmatched++
 		return addr, FragUnmatched
 	}
 	e.held = 1

@@ -1,6 +1,7 @@
 package nat64
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/xlatd/xlatd/config"
@@ -13,6 +14,7 @@ import (
 // quotas and max_sessions hold; at the end the table invariants hold.
 func FuzzTable(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+	f.Add([]byte{2, 1, 2, 3, 4, 5, 0, 9, 2, 3, 4, 1, 0, 33, 2, 3, 4, 1, 5, 200, 200, 7, 0, 0})
 	f.Add([]byte("\x00\x01\x11\x00\x35\x01\x01\x11\x00\x35\x00\x02\x06\x02\x50\x01\x02\x06\x12\x50\x03\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c := testConfig()
@@ -25,6 +27,11 @@ func FuzzTable(f *testing.F) {
 		c.SubscriberPrefixLength = 120
 		if len(in) > 0 && in[0]&1 == 1 {
 			c.Filtering = "address-dependent"
+		}
+		if len(in) > 0 && in[0]&2 == 2 {
+			// 16 subscribers of /120, 4 addresses x 4 ranges of 16 ports
+			c.Deterministic = true
+			c.Subscribers = []netip.Prefix{netip.MustParsePrefix("2001:db8:1::/116")}
 		}
 		tb, _ := newTable(t, c)
 		now := t0

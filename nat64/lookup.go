@@ -74,6 +74,7 @@ const MaxBatch = 64
 // cache misses of the vector overlap instead of queueing.
 func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 	var h, hs [MaxBatch]uint64
+	var bv [MaxBatch]uint32
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
@@ -91,18 +92,37 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
-		if v := t.findBIB6(h[i], f.Proto, f.Src6, f.SPort); v != 0 {
+		if v := t.findBIB6(h[i], f.Proto, f.Src6, f.SPort); v != 0 && pidx(f.Proto) < 3 {
 			dp := f.DPort
 			if f.Proto == ProtoICMP {
 				dp = 0
 			}
+			bv[i] = v
 			hs[i] = t.hashSess(v, f.Dst4, dp)
 			acc += ss[hs[i]&sm]
 		}
 	}
 	t.touchSessions(&hs, len(in), acc)
+	// 4: the work. Established flows use what steps 2 and 3 found (new
+	// entries of earlier packets never move existing ones); the rest take
+	// the full path.
+	nowms := t.ms(now)
 	for i := range in {
 		f := &in[i]
+		if b := bv[i]; b != 0 {
+			dp := f.DPort
+			if f.Proto == ProtoICMP {
+				dp = 0
+			}
+			if sv := t.findSess(hs[i], b, f.Dst4, dp); sv != 0 {
+				t.touch(sv-1, nowms, f.Flags, true)
+				e := &t.bib[b-1]
+				t.C.Results[OK]++
+				out[i] = Mapped{Port: e.port4, Result: OK}
+				copy(out[i].Addr[:4], e.addr4[:])
+				continue
+			}
+		}
 		a, p, r := t.outbound(now, f.Proto, f.Src6, f.SPort, f.Dst4, f.DPort, f.Flags, h[i])
 		t.C.Results[r]++
 		out[i] = Mapped{Port: p, Result: r}
@@ -135,30 +155,47 @@ func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32) {
 // InboundBatch is Inbound for a vector of flows, as OutboundBatch.
 func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 	var h, hs [MaxBatch]uint64
+	var bv [MaxBatch]uint32
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
+	bs, bm := t.bib4.s, t.bib4.mask
 	for i := range in {
 		f := &in[i]
 		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
-		acc += t.bib4.s[h[i]&t.bib4.mask]
+		acc += bs[h[i]&bm]
 	}
 	ss, sm := t.sessTab.s, t.sessTab.mask
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
-		if v := t.findBIB4(h[i], f.Proto, f.Dst4, f.DPort); v != 0 {
+		if v := t.findBIB4(h[i], f.Proto, f.Dst4, f.DPort); v != 0 && pidx(f.Proto) < 3 {
 			sp := f.SPort
 			if f.Proto == ProtoICMP {
 				sp = 0
 			}
+			bv[i] = v
 			hs[i] = t.hashSess(v, f.Src4, sp)
 			acc += ss[hs[i]&sm]
 		}
 	}
 	t.touchSessions(&hs, len(in), acc)
+	nowms := t.ms(now)
 	for i := range in {
 		f := &in[i]
+		if b := bv[i]; b != 0 {
+			sp := f.SPort
+			if f.Proto == ProtoICMP {
+				sp = 0
+			}
+			if sv := t.findSess(hs[i], b, f.Src4, sp); sv != 0 {
+				t.touch(sv-1, nowms, f.Flags, false)
+				e := &t.bib[b-1]
+				t.C.Results[OK]++
+				out[i] = Mapped{Addr: e.addr6, Port: e.port6, Result: OK}
+				continue
+			}
+		}
 		a, p, r := t.inbound(now, f.Proto, f.Src4, f.SPort, f.Dst4, f.DPort, f.Flags, h[i])
 		t.C.Results[r]++
 		out[i] = Mapped{Addr: a, Port: p, Result: r}

@@ -497,6 +497,9 @@ func TestFragments(t *testing.T) {
 			t.Fatal(i, r)
 		}
 	}
+	if tb.C.FragsUnmatched != 1 || tb.C.FragsHeld != 2 {
+		t.Fatalf("%+v", tb.C)
+	}
 }
 
 func TestOutboundAllocs(t *testing.T) {
@@ -608,4 +611,27 @@ func TestBatchMatchesSingle(t *testing.T) {
 	}
 	checkInvariants(t, t1)
 	checkInvariants(t, t2)
+}
+
+func TestHeldAndFragsAllocs(t *testing.T) {
+	tb, _ := newTable(t, testConfig())
+	var notices []Notice
+	now := t0
+	k := FragKey{Src: host6, ID: 1, Proto: ProtoUDP}
+	// warm up the maps
+	for i := 0; i < 200; i++ {
+		tb.Inbound(now, ProtoTCP, remote, uint16(i), a4("192.0.2.1"), 1500, SYN)
+		k.ID = uint32(i)
+		tb.FragNext(now, k)
+	}
+	n := testing.AllocsPerRun(100, func() {
+		now += sec(10)
+		tb.Expire(now, 1<<20)
+		notices = tb.Notices(notices[:0])
+		tb.Inbound(now, ProtoTCP, remote, 9, a4("192.0.2.1"), 1500, SYN)
+		tb.FragNext(now, k)
+	})
+	if n > 0.1 {
+		t.Fatalf("%v allocs", n)
+	}
 }

@@ -182,6 +182,7 @@ type Counters struct {
 	HeldSYNDropped  uint64 // held table full
 	FragsHeld       uint64
 	FragsExpired    uint64
+	FragsUnmatched  uint64 // FragNext without room to wait
 	NoticesDropped  uint64
 	ExpireWork      uint64 // entries visited by Expire
 }
@@ -230,6 +231,7 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 		}
 	}
 	t.rng = p.seed ^ uint64(worker+1)*0x9e3779b97f4a7c15
+	t.notices = make([]Notice, 0, 4*(p.maxHeldSYN+p.maxFrags)) // the bound of notice()
 	t.held.init(p.maxHeldSYN)
 	t.frags.init(p.maxFrags)
 	t.cursor = t.tick(now)

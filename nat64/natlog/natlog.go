@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -168,3 +169,19 @@ func Append(b []byte, e Event, format string) []byte {
 	b = append(b, j...)
 	return append(b, '\n')
 }
+
+// Open returns the writer for log.mappings: os.Stderr for "stderr", nil
+// for "off" (no mapping log), else the file, created or appended to.
+func Open(mappings string) (io.WriteCloser, error) {
+	switch mappings {
+	case "stderr":
+		return nopCloser{os.Stderr}, nil
+	case "off", "":
+		return nil, nil
+	}
+	return os.OpenFile(mappings, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }

@@ -40,3 +40,21 @@ func TestQueueAndFormats(t *testing.T) {
 type sinkFunc func(Event)
 
 func (f sinkFunc) Write(e Event) { f(e) }
+
+func TestOpen(t *testing.T) {
+	if w, err := Open("off"); w != nil || err != nil {
+		t.Fatal(w, err)
+	}
+	path := t.TempDir() + "/mappings.log"
+	w, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := NewQueue(4)
+	q.Write(Event{Time: time.Unix(0, 0), Kind: BlockRelease})
+	q.Close()
+	if err := Run(q, w, "text"); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+}
