@@ -38,16 +38,17 @@ func (k Kind) String() string {
 	return "kind" + strconv.Itoa(int(k))
 }
 
-// IPFIX returns the RFC 8158 natEvent value: 14 Port block allocation,
-// 15 Port block de-allocation, 11 Quota exceeded, 3 NAT addresses exhausted.
+// IPFIX returns the RFC 8158 natEvent value (IANA "natEvent" registry, the
+// numbers natlog/ipfix exports): 16 Port block allocation, 17 Port block
+// de-allocation, 13 Quota Exceeded, 3 NAT addresses exhausted.
 func (k Kind) IPFIX() uint8 {
 	switch k {
 	case BlockAlloc:
-		return 14
+		return 16
 	case BlockRelease:
-		return 15
+		return 17
 	case QuotaExceeded:
-		return 11
+		return 13
 	case AddressExhausted:
 		return 3
 	}

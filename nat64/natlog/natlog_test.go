@@ -32,7 +32,7 @@ func TestQueueAndFormats(t *testing.T) {
 	if s := string(Append(nil, e, "text")); s != "2026-11-27T17:00:00Z block-alloc subscriber=2001:db8:1::/56 pool4=192.0.2.1 ports=1024-1151\n" {
 		t.Fatal(s)
 	}
-	if BlockAlloc.IPFIX() != 14 || BlockRelease.IPFIX() != 15 || QuotaExceeded.IPFIX() != 11 || AddressExhausted.IPFIX() != 3 {
+	if BlockAlloc.IPFIX() != 16 || BlockRelease.IPFIX() != 17 || QuotaExceeded.IPFIX() != 13 || AddressExhausted.IPFIX() != 3 {
 		t.Fatal("IPFIX natEvent values")
 	}
 }
