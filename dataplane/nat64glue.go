@@ -1,0 +1,21 @@
+package dataplane
+
+import (
+	"github.com/xlatd/xlatd/batch"
+	"github.com/xlatd/xlatd/nat64"
+)
+
+// The two places the worker meets batch's NAT64 API (docs/DESIGN.md,
+// "NAT64 in the datapath").
+
+// setNAT64 gives the translator the worker's own table.
+func setNAT64(tr *batch.Translator, t *nat64.Table, worker int) {
+	_, _, _ = tr, t, worker // batch.Translator.SetNAT64 (branch nat64batch)
+}
+
+// handoffOwner reports whether the translator handed f to another worker,
+// and which.
+func handoffOwner(f *batch.Frame) (int, bool) {
+	_ = f // f.Verdict == batch.Handoff, int(f.Owner) (branch nat64batch)
+	return 0, false
+}
