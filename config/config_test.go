@@ -40,7 +40,7 @@ func TestDefaults(t *testing.T) {
 		{"reset_tos", c.Translate.ResetTOS, false},
 		{"tos", c.Translate.TOS, 0},
 		{"icmp_errors_per_second", c.Translate.ICMPErrorsPerSecond, 1000},
-		{"ports", c.NAT64.Ports, PortRange{1024, 65535}},
+		{"ports", c.NAT64.Ports, PortRange{Lo: 1024, Hi: 65535}},
 		{"port_block_size", c.NAT64.PortBlockSize, 128},
 		{"max_blocks", c.NAT64.MaxBlocksPerSubscriber, 8},
 		{"deterministic", c.NAT64.Deterministic, false},
@@ -156,7 +156,7 @@ socket = ""
 		t.Fatal(err)
 	}
 	if !c.Interfaces.OneArmed() || c.Interfaces.Queues != 2 || c.Translate.TOS != 32 || len(c.EAMT) != 3 ||
-		c.EAMT[1].IPv4 != netip.MustParsePrefix("198.51.100.7/32") || c.NAT64.Ports != (PortRange{2000, 3000}) ||
+		c.EAMT[1].IPv4 != netip.MustParsePrefix("198.51.100.7/32") || c.NAT64.Ports != (PortRange{Lo: 2000, Hi: 3000}) ||
 		time.Duration(c.NAT64.Timeouts.TCPEstablished) != 3*time.Hour || !c.Datapath.ForwardOnly || c.Control.Socket != "" || len(c.Datapath.CPUs) != 2 || c.Datapath.CPUs[0] != 1 ||
 		c.Interfaces.Capture4[0] != netip.MustParsePrefix("198.51.100.0/24") ||
 		c.NAT64.SubscriberPrefixLength != 56 || c.NAT64.Subscribers[0] != netip.MustParsePrefix("2001:db8:100::/50") ||
