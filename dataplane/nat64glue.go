@@ -9,13 +9,10 @@ import (
 // "NAT64 in the datapath").
 
 // setNAT64 gives the translator the worker's own table.
-func setNAT64(tr *batch.Translator, t *nat64.Table, worker int) {
-	_, _, _ = tr, t, worker // batch.Translator.SetNAT64 (branch nat64batch)
-}
+func setNAT64(tr *batch.Translator, t *nat64.Table, worker int) { tr.SetNAT64(t, worker) }
 
 // handoffOwner reports whether the translator handed f to another worker,
 // and which.
 func handoffOwner(f *batch.Frame) (int, bool) {
-	_ = f // f.Verdict == batch.Handoff, int(f.Owner) (branch nat64batch)
-	return 0, false
+	return int(f.Owner), f.Verdict == batch.Handoff
 }
