@@ -164,6 +164,12 @@ func ProgramPrefixes(c *config.Config, snap *neigh.Snapshot) (prog6, prog4 afxdp
 		capture4 = append(capture4, e.IPv4)
 	}
 	capture4 = append(capture4, c.Interfaces.Capture4...)
+	if c.Translate.Mode == "nat64" {
+		// Replies to the state's mappings. A pool4 address that is also
+		// one of the box's own stays with the kernel (deny4 wins):
+		// -check and the start-up log say so (Pool4Local).
+		capture4 = append(capture4, c.NAT64.Pool4...)
+	}
 	if !c.Interfaces.OneArmed() && len(c.Interfaces.Capture4) == 0 {
 		// Jool's SIIT on a dedicated IPv4 interface: everything but the
 		// box's own addresses and deny4.
@@ -176,6 +182,26 @@ func ProgramPrefixes(c *config.Config, snap *neigh.Snapshot) (prog6, prog4 afxdp
 	}
 	return afxdp.ProgramOptions{Mode: mode, Pool6: pool6, Deny6: local6},
 		afxdp.ProgramOptions{Mode: mode, Capture4: capture4, Deny4: deny4}
+}
+
+// Pool4Local lists the pool4 prefixes that hold one of the box's own IPv4
+// addresses: traffic to those addresses stays with the kernel, so NAT64
+// mappings on them get no replies.
+func Pool4Local(c *config.Config, snap *neigh.Snapshot) []netip.Prefix {
+	if c.Translate.Mode != "nat64" {
+		return nil
+	}
+	local4, _ := snap.LocalPrefixes()
+	var out []netip.Prefix
+	for _, p := range c.NAT64.Pool4 {
+		for _, l := range local4 {
+			if p.Overlaps(l) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Start builds the datapath: per queue one UMEM, a socket on each side, a
