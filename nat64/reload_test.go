@@ -68,7 +68,9 @@ func TestSessionCountsAndBlocks(t *testing.T) {
 	tb.Outbound(t0, ProtoUDP, host6, 5001, remote, 53, 0)
 	tb.Outbound(t0, ProtoTCP, host6, 5000, remote, 80, SYN)
 	got := map[string]int{}
-	tb.SessionCounts(func(p Proto, st string, n int) { got[map[Proto]string{ProtoTCP: "tcp", ProtoUDP: "udp", ProtoICMP: "icmp"}[p]+"/"+st] = n })
+	tb.SessionCounts(func(p Proto, st string, n int) {
+		got[map[Proto]string{ProtoTCP: "tcp", ProtoUDP: "udp", ProtoICMP: "icmp"}[p]+"/"+st] = n
+	})
 	if !reflect.DeepEqual(got, map[string]int{"udp/UDP": 2, "tcp/V6_INIT": 1}) {
 		t.Errorf("SessionCounts: %v", got)
 	}
