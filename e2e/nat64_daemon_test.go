@@ -20,9 +20,9 @@ import (
 // pool6, and `xlatd nat64 bib/sessions/lookup` and the counters show it.
 // Run them with -run 'TestNAT64Daemon'.
 
-// nat64Pool4 is outside the testbed's EAMT (203.0.113.0/28) and the box's
+// daemonPool4 is outside the testbed's EAMT (203.0.113.0/28) and the box's
 // own 203.0.113.254; the IPv4 host routes 203.0.113.0/24 to the box.
-const nat64Pool4 = "203.0.113.128/28"
+const daemonPool4 = "203.0.113.128/28"
 
 // nat64Config turns the testbed's SIIT config into NAT64 (the EAMT stays:
 // SIIT beside NAT64) with the mapping log in the run directory.
@@ -30,7 +30,7 @@ func (tb *testbed) nat64Config(extra string) (cfg, mappings string) {
 	mappings = filepath.Join(tb.run, fmt.Sprintf("mappings-%d.log", cfgSeq.Add(1)))
 	cfg = strings.Replace(tb.config(), `mode = "siit"`, `mode = "nat64"`, 1)
 	cfg += fmt.Sprintf("\n[nat64]\npool4 = [%q]\nports = \"1024-65535\"\nport_block_size = 128\n%s\n[log]\nmappings = %q\nmappings_format = \"json\"\n",
-		nat64Pool4, extra, mappings)
+		daemonPool4, extra, mappings)
 	return cfg, mappings
 }
 
@@ -86,7 +86,7 @@ func TestNAT64DaemonUDP(t *testing.T) {
 	tb := newTestbed(t, "two-armed", true)
 	cfg, mappings := tb.nat64Config("")
 	d := tb.start(t, cfg)
-	pool4 := netip.MustParsePrefix(nat64Pool4)
+	pool4 := netip.MustParsePrefix(daemonPool4)
 	h6, h4, h4as6 := tb.e("H6"), tb.e("H4"), tb.e("H4_AS6")
 
 	seen := make(chan netip.Addr, 16)
@@ -174,7 +174,7 @@ func TestNAT64DaemonUDP(t *testing.T) {
 		}
 	}
 	// A new pool4 needs a restart: refused, the old config keeps running.
-	cfg3 := strings.Replace(cfg, nat64Pool4, "203.0.113.192/28", 1)
+	cfg3 := strings.Replace(cfg, daemonPool4, "203.0.113.192/28", 1)
 	if err := os.WriteFile(d.cfg, []byte(cfg3), 0o644); err != nil {
 		t.Fatal(err)
 	}
