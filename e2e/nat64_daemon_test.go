@@ -24,9 +24,9 @@ import (
 // own 203.0.113.254; the IPv4 host routes 203.0.113.0/24 to the box.
 const daemonPool4 = "203.0.113.128/28"
 
-// nat64Config turns the testbed's SIIT config into NAT64 (the EAMT stays:
+// daemonNAT64Config turns the testbed's SIIT config into NAT64 (the EAMT stays:
 // SIIT beside NAT64) with the mapping log in the run directory.
-func (tb *testbed) nat64Config(extra string) (cfg, mappings string) {
+func (tb *testbed) daemonNAT64Config(extra string) (cfg, mappings string) {
 	mappings = filepath.Join(tb.run, fmt.Sprintf("mappings-%d.log", cfgSeq.Add(1)))
 	cfg = strings.Replace(tb.config(), `mode = "siit"`, `mode = "nat64"`, 1)
 	cfg += fmt.Sprintf("\n[nat64]\npool4 = [%q]\nports = \"1024-65535\"\nport_block_size = 128\n%s\n[log]\nmappings = %q\nmappings_format = \"json\"\n",
@@ -84,7 +84,7 @@ func (d *daemon) nat64List(t *testing.T, what string) nat64List {
 
 func TestNAT64DaemonUDP(t *testing.T) {
 	tb := newTestbed(t, "two-armed", true)
-	cfg, mappings := tb.nat64Config("")
+	cfg, mappings := tb.daemonNAT64Config("")
 	d := tb.start(t, cfg)
 	pool4 := netip.MustParsePrefix(daemonPool4)
 	h6, h4, h4as6 := tb.e("H6"), tb.e("H4"), tb.e("H4_AS6")
@@ -192,7 +192,7 @@ func TestNAT64DaemonUDP(t *testing.T) {
 // one that does, and every flow still gets its answers.
 func TestNAT64DaemonHandoff(t *testing.T) {
 	tb := newTestbed(t, "two-armed", true, "XLATD_NETNS_QUEUES=2")
-	cfg, _ := tb.nat64Config("")
+	cfg, _ := tb.daemonNAT64Config("")
 	d := tb.start(t, cfg)
 	if q := d.info("queues"); q != float64(2) {
 		t.Skipf("the daemon serves %v queues, want 2", q)
