@@ -265,3 +265,41 @@ func (d *daemon) info(name string) any {
 	i, _ := m["info"].(map[string]any)
 	return i[name]
 }
+
+// TestNAT64DaemonSharedAddress: pool4 is the box's own 203.0.113.254. The
+// XDP program takes only what belongs to nat64.ports to it (the NAT64
+// replies); ping and a UDP service of the box's kernel on that address
+// keep working.
+func TestNAT64DaemonSharedAddress(t *testing.T) {
+	tb := newTestbed(t, "two-armed", true)
+	boxlo4 := tb.e("BOXLO4")
+	cfg, _ := tb.daemonNAT64Config("")
+	cfg = strings.Replace(cfg, daemonPool4, boxlo4+"/32", 1)
+	cfg = strings.Replace(cfg, `ports = "1024-65535"`, `ports = "1024-16383"`, 1)
+	d := tb.start(t, cfg)
+	if !strings.Contains(d.log.String(), "nat64.pool4 holds addresses of this box") {
+		t.Errorf("no start-up note about the shared pool4 address:\n%s", d.log.String())
+	}
+	seen := make(chan netip.Addr, 4)
+	udpEcho(t, tb.e("NS4"), 7009, seen)
+	udpExchange(t, tb.e("NS6"), tb.e("H4_AS6"), 7009, []byte("to a shared address"))
+	select {
+	case src := <-seen:
+		if src.String() != boxlo4 {
+			t.Errorf("the IPv4 host saw source %s, want the shared pool4 address %s", src, boxlo4)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the echo server saw nothing")
+	}
+	if n := d.counter("xdp.redirected4_shared"); n < 1 {
+		t.Errorf("xdp.redirected4_shared = %v, want >= 1", n)
+	}
+	// The box's kernel keeps the address: ping, and a TCP service on a
+	// port outside nat64.ports (TCP: an unbound UDP socket would answer
+	// from the interface's address).
+	if out, err := tb.ping(tb.e("NS4"), boxlo4, 2); err != nil {
+		t.Errorf("ping %s (the box's own address in pool4): %v\n%s", boxlo4, err, out)
+	}
+	tcpEcho(t, tb.e("NSX"), 700, nil)
+	tcpExchange(t, tb.e("NS4"), boxlo4, 700, 1000)
+}

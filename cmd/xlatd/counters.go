@@ -42,6 +42,7 @@ var xdpHelp = map[string]string{
 	"pass_nd":              "Neighbour Discovery (left to the kernel)",
 	"pass_nomatch6":        "IPv6 destinations outside pool6 and the EAMT (left to the kernel)",
 	"pass_deny6":           "the box's own IPv6 addresses (left to the kernel)",
+	"redirected4_shared":   "IPv4 frames to a pool4 address that is also the box's own, steered to an AF_XDP socket because their port (or ICMP identifier) is in nat64.ports",
 }
 
 // collect gathers every counter, in a stable order.
