@@ -538,3 +538,98 @@ func TestNAT64Handoff(t *testing.T) {
 		}
 	}
 }
+
+// natScenario is a NAT64 packet shape for the alloc test and the
+// benchmarks: 64 different flows with established sessions, so every
+// frame of a vector takes the found-session path of the state.
+type natScenario struct {
+	name     string
+	ips      [][]byte
+	verdict  batch.Verdict
+	restoreN int
+	tr       *batch.Translator
+}
+
+// natScenarios builds a Translator in NAT64 mode (clock 1e9, as
+// vecFixture's), opens 64 UDP, TCP and ICMP flows from 64 IPv6 hosts, and
+// returns the packets of those flows in both directions.
+func natScenarios(tb testing.TB) []natScenario {
+	tb.Helper()
+	const now = 1e9
+	mk := func() (*batch.Translator, *natFixture) {
+		fx := newNATFixture(tb, func(c *nat64conf.NAT64, _ *nat64.Options) {
+			c.Ports = nat64conf.PortRange{Lo: 1024, Hi: 65535}
+			c.PortBlockSize = 128
+		})
+		fx.tab.Close()
+		fx.tab = nat64.NewTable(fx.plan, 0, now, nil)
+		tb.Cleanup(fx.tab.Close)
+		fx.now = now
+		fx.tr.SetNAT64(fx.tab, 0)
+		return fx.tr, fx
+	}
+	var out []natScenario
+	type shape struct {
+		name  string
+		out6  func(h netip.Addr, i int) []byte
+		in4   func(port uint16) []byte
+		restN int
+	}
+	shapes := []shape{
+		{"UDP", func(h netip.Addr, i int) []byte {
+			return pktbuild.IPv6{Src: h, Dst: embed6(natServer4), NextHeader: pktbuild.ProtoUDP}.Build(pktbuild.UDP(uint16(20000+i), 80, pktbuild.Payload(18)))
+		}, func(p uint16) []byte {
+			return pktbuild.IPv4{Src: natServer4, Dst: natPool4, Proto: pktbuild.ProtoUDP}.Build(pktbuild.UDP(80, p, pktbuild.Payload(18)))
+		}, 64},
+		{"TCP", func(h netip.Addr, i int) []byte {
+			return pktbuild.IPv6{Src: h, Dst: embed6(natServer4), NextHeader: pktbuild.ProtoTCP}.Build(pktbuild.TCP(uint16(20000+i), 80, 1, 2, tcpSYN, pktbuild.Payload(6)))
+		}, func(p uint16) []byte {
+			return pktbuild.IPv4{Src: natServer4, Dst: natPool4, Proto: pktbuild.ProtoTCP}.Build(pktbuild.TCP(80, p, 1, 2, tcpSYN|tcpACK, pktbuild.Payload(6)))
+		}, 96},
+		{"ICMP", func(h netip.Addr, i int) []byte {
+			return pktbuild.IPv6{Src: h, Dst: embed6(natServer4), NextHeader: pktbuild.ProtoICMPv6}.Build(pktbuild.Echo(128, uint16(20000+i), 1, pktbuild.Payload(18)))
+		}, func(p uint16) []byte {
+			return pktbuild.IPv4{Src: natServer4, Dst: natPool4, Proto: pktbuild.ProtoICMP}.Build(pktbuild.Echo(0, p, 1, pktbuild.Payload(18)))
+		}, 64},
+	}
+	for _, s := range shapes {
+		tr, fx := mk()
+		var v6, v4 [][]byte
+		for i := 0; i < batch.Size; i++ {
+			h := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 14: byte(i >> 8), 15: byte(i + 1)})
+			ip := s.out6(h, i)
+			f := fx.one(ip, batch.To4)
+			o := ipOf(f)
+			port := binary.BigEndian.Uint16(o[20:])
+			if s.name == "ICMP" {
+				port = binary.BigEndian.Uint16(o[24:])
+			}
+			v6 = append(v6, ip)
+			v4 = append(v4, s.in4(port))
+		}
+		if s.name == "TCP" {
+			// Established: the SYN/ACKs went through once.
+			for _, ip := range v4 {
+				fx.one(ip, batch.To6)
+			}
+		}
+		out = append(out,
+			natScenario{"NAT64/" + s.name + "/6to4", v6, batch.To4, s.restN, tr},
+			natScenario{"NAT64/" + s.name + "/4to6", v4, batch.To6, s.restN, tr})
+	}
+	return out
+}
+
+// TestTranslateAllocsNAT64: 0 allocations per vector in NAT64 mode, over
+// established sessions both ways.
+func TestTranslateAllocsNAT64(t *testing.T) {
+	for _, sc := range natScenarios(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			fx := newVecFixtureWith(t, sc.tr, sc.ips, sc.restoreN)
+			fx.expect(t, sc.verdict, 0)
+			if n := testing.AllocsPerRun(50, fx.run); n != 0 {
+				t.Errorf("%v allocations per 64-frame vector, want 0", n)
+			}
+		})
+	}
+}
