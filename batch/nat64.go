@@ -50,9 +50,7 @@ type natAddrs struct {
 	port    uint16 // the translated port (or identifier)
 	handoff bool   // another worker's table owns the packet (owner)
 	owner   uint16
-	hold    uint8 // holdSYN, holdHairpinSYN, holdFrag: keep the frame (tuple or key)
-	tuple   nat64.Tuple4
-	key     nat64.FragKey
+	hold    uint8 // holdSYN, holdHairpinSYN, holdFrag: keep the frame (its tuple or key in natState.pend)
 }
 
 // heldPkt describes one slot of the held store.
@@ -86,6 +84,7 @@ type natState struct {
 	release [maxRelease]nat64.FragKey
 	nrel    int
 	hp      hairpinState
+	pend    heldPkt // the tuple or key of the packet the address step decided to hold
 }
 
 // SetNAT64 gives the Translator its worker's NAT64 table and worker index
@@ -222,9 +221,19 @@ func (t *Translator) stateful6(m *mapping.Table, src6, dst6 *[16]byte) bool {
 }
 
 // checkL4 refuses, before any state is created, a first fragment or whole
-// packet whose transport header NAT64 reads is missing or malformed (the
-// policy steps would drop it later, but the state would already hold it).
-func checkL4(proto uint8, l4 []byte, more bool) Reason {
+// packet whose transport header NAT64 reads is missing or malformed, or
+// that the policy step would drop anyway (a fragmented ICMP message; an
+// IPv4 first fragment that is not a multiple of 8 bytes): the state must
+// not keep what never goes through. more: a first fragment (MF set).
+func checkL4(proto uint8, l4 []byte, more, v4 bool) Reason {
+	if more {
+		if proto == header.ProtoICMP || proto == header.ProtoICMPv6 {
+			return ReasonICMPFragmented
+		}
+		if v4 && len(l4)&7 != 0 {
+			return ReasonBadFragment
+		}
+	}
 	switch proto {
 	case header.ProtoTCP:
 		if len(l4) < header.TCPMinLen {
@@ -293,12 +302,12 @@ func (t *Translator) nat64Out(a *addrs64) Reason {
 			}
 			return ReasonNone
 		case nat64.HoldFrag:
-			a.nat.hold, a.nat.key = holdFrag, k
+			a.nat.hold, t.nat.pend.key = holdFrag, k
 			return ReasonNone
 		}
 		return natReason(r)
 	}
-	if r := checkL4(a.proto, a.l4, a.frag); r != ReasonNone {
+	if r := checkL4(a.proto, a.l4, a.frag, false); r != ReasonNone {
 		return r
 	}
 	sport, dport, flags, _ := natPorts(a.proto, a.l4)
@@ -347,7 +356,7 @@ func (t *Translator) hairpinOut(a *addrs64, p nat64.Proto, sport4, dport uint16,
 		return ReasonNone
 	case nat64.HoldSYN:
 		a.nat.hold = holdHairpinSYN
-		a.nat.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport4, DstPort: dport}
+		t.nat.pend.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport4, DstPort: dport}
 		return ReasonNone
 	}
 	return natReason(r)
@@ -432,12 +441,12 @@ func (t *Translator) nat64In(a *addrs46) Reason {
 			a.dst6 = addr
 			return ReasonNone
 		case nat64.HoldFrag:
-			a.nat.hold, a.nat.key = holdFrag, k
+			a.nat.hold, t.nat.pend.key = holdFrag, k
 			return ReasonNone
 		}
 		return natReason(r)
 	}
-	if r := checkL4(a.proto, a.l4, a.frag); r != ReasonNone {
+	if r := checkL4(a.proto, a.l4, a.frag, true); r != ReasonNone {
 		return r
 	}
 	sport, dport, flags, _ := natPorts(a.proto, a.l4)
@@ -450,7 +459,7 @@ func (t *Translator) nat64In(a *addrs46) Reason {
 	case nat64.OK:
 	case nat64.HoldSYN:
 		a.nat.hold = holdSYN
-		a.nat.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport, DstPort: dport}
+		t.nat.pend.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport, DstPort: dport}
 		return ReasonNone
 	default:
 		return natReason(r)
@@ -525,10 +534,11 @@ func (t *Translator) handoff(f *Frame, owner uint16) {
 	f.Owner = owner
 }
 
-// hold copies f into the held store (the table holds its tuple or key) and
-// marks it dropped with ReasonNAT64Held; a retransmitted SYN replaces the
-// bytes kept for it.
+// hold copies f into the held store (the table holds its tuple or key,
+// t.nat.pend) and marks it dropped with ReasonNAT64Held; a retransmitted
+// SYN replaces the bytes kept for it.
 func (t *Translator) hold(f *Frame, n *natAddrs) {
+	p := &t.nat.pend
 	s := t.nat.held
 	free := -1
 	for i := range s {
@@ -538,7 +548,7 @@ func (t *Translator) hold(f *Frame, n *natAddrs) {
 			}
 			continue
 		}
-		if n.hold != holdFrag && s[i].kind == n.hold && s[i].tuple == n.tuple {
+		if n.hold != holdFrag && s[i].kind == n.hold && s[i].tuple == p.tuple {
 			free = i
 			break
 		}
@@ -550,7 +560,7 @@ func (t *Translator) hold(f *Frame, n *natAddrs) {
 	if s[free].kind == holdNone {
 		t.nat.nheld++
 	}
-	s[free] = heldPkt{kind: n.hold, in: f.In, n: f.Len, tuple: n.tuple, key: n.key}
+	s[free] = heldPkt{kind: n.hold, in: f.In, n: f.Len, tuple: p.tuple, key: p.key}
 	copy(t.nat.bytes[free*heldSlotSize:], f.Bytes())
 	t.drop(f, ReasonNAT64Held)
 }
