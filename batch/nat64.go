@@ -619,9 +619,9 @@ func (t *Translator) unhold(i int) *Frame {
 // housekeeping64 runs once per Translate call in NAT64 mode: the table's
 // expiry (a bounded amount of work) and the notices that end held
 // packets. Held SYNs whose time ran out are answered with ICMPv4 port
-// unreachable (RFC 6146 3.5.2.2: "If the NAT64 receives ... no packet ...
-// the NAT64 SHOULD send an ICMP Port Unreachable error (Type 3, Code 3)
-// containing the stored packet"), hairpinned ones with its ICMPv6
+// unreachable (RFC 6146 3.5.2.2: "If the lifetime expires, an ICMP Port
+// Unreachable error (Type 3, Code 3) containing the IPv4 SYN packet stored
+// is sent back to the source of the v4 SYN"), hairpinned ones with its ICMPv6
 // counterpart 1/4 to the IPv6 sender; SYNs met by an outbound SYN are
 // dropped silently; expired fragments are dropped.
 func (t *Translator) housekeeping64() {
