@@ -458,6 +458,12 @@ func (t *Translator) nat64In(a *addrs46) Reason {
 	switch r {
 	case nat64.OK:
 	case nat64.HoldSYN:
+		if t.cfg.NAT64.InPool4(a.src4) {
+			// The second half of a hairpin another worker handed over
+			// (hairpin64): its sender is on the IPv6 side, behind that
+			// worker, and there is no IPv4 host to answer later.
+			return ReasonNAT64NoMapping
+		}
 		a.nat.hold = holdSYN
 		t.nat.pend.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport, DstPort: dport}
 		return ReasonNone

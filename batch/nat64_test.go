@@ -713,3 +713,55 @@ func FuzzNAT64(f *testing.F) {
 		}
 	})
 }
+
+// Hairpinning across workers: the destination's state is another
+// worker's, so the packet is handed over as the IPv4 packet of the first
+// half, and that worker finishes it as an IPv4 packet from a pool4 source.
+func TestNAT64HairpinHandoff(t *testing.T) {
+	host := func(i int) netip.Addr {
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 2, 14: byte(i >> 8), 15: byte(i)})
+	}
+	w0 := newNATFixture(t, func(c *nat64conf.NAT64, o *nat64.Options) {
+		o.Workers = 2
+		for i := 1; i <= 16; i++ {
+			c.Static = append(c.Static, nat64conf.Static{Protocol: "udp", IPv6: host(i), Port6: 5000, IPv4: natPool4, Port4: 900 + i})
+		}
+	})
+	// Worker 1: the same plan and configuration, its own table.
+	tab1 := nat64.NewTable(w0.plan, 1, natT0, nil)
+	defer tab1.Close()
+	tr1 := newTranslator(w0.cfg)
+	tr1.SetNAT64(tab1, 1)
+
+	var sender netip.Addr
+	dst := -1
+	for i := 1; i <= 16; i++ {
+		switch w0.plan.Owner6(host(i).As16()) {
+		case 0:
+			if !sender.IsValid() {
+				sender = host(i)
+			}
+		case 1:
+			if dst < 0 {
+				dst = i
+			}
+		}
+	}
+	if !sender.IsValid() || dst < 0 {
+		t.Skip("the owner hash put all 16 hosts on one worker")
+	}
+	f := w0.one(natUDP6(sender, 40000, embed6(natPool4), uint16(900+dst)), batch.Handoff)
+	if f.Owner != 1 || f.In != batch.Side4 {
+		t.Fatalf("owner %d in %v", f.Owner, f.In)
+	}
+	var v batch.Vector
+	v.Add(f.Buf, f.Off, f.Len, f.In)
+	tr1.Translate(&v, w0.now, w0.alloc)
+	g := &v.Frames[0]
+	if g.Verdict != batch.To6 {
+		t.Fatalf("worker 1: %v %v", g.Verdict, g.Reason)
+	}
+	if s6, d6, _, dp := ports6(ipOf(g)); d6 != host(dst) || dp != 5000 || s6 != embed6(natPool4) {
+		t.Fatalf("to %v:%d from %v", d6, dp, s6)
+	}
+}
