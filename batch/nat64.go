@@ -31,7 +31,7 @@ const (
 	heldSlotSize = 2048 // an Ethernet frame of a 1500-byte packet and more
 	maxRelease   = 8    // fragment keys released per frame
 	expireBudget = 128  // sessions and slots Expire visits per vector
-	maxNotices   = 256
+	maxNotices   = 1024 // notices kept between calls without allocating
 )
 
 // Kinds of held packets.
@@ -633,12 +633,18 @@ func (t *Translator) unhold(i int) *Frame {
 func (t *Translator) housekeeping64() {
 	tab := t.nat.tab
 	tab.Expire(t.now, expireBudget)
-	t.nat.notices = tab.Notices(t.nat.notices[:0])
-	for _, n := range t.nat.notices {
+	// Notices not handled last time (Extra was full) come first.
+	ns := tab.Notices(t.nat.notices)
+	i := 0
+	for ; i < len(ns); i++ {
+		n := &ns[i]
+		if n.Kind == nat64.SYNUnreachable && t.v.NExtra >= ExtraSize {
+			break // no room for the answer in this vector: next call
+		}
 		switch n.Kind {
 		case nat64.SYNUnreachable, nat64.SYNDiscard:
-			for i := range t.nat.held {
-				h := &t.nat.held[i]
+			for j := range t.nat.held {
+				h := &t.nat.held[j]
 				if (h.kind != holdSYN && h.kind != holdHairpinSYN) || h.tuple != n.Tuple4 {
 					continue
 				}
@@ -650,14 +656,14 @@ func (t *Translator) housekeeping64() {
 				}
 				hairpin := h.kind == holdHairpinSYN
 				t.Counters.Events[EvNAT64SYNUnreachable]++
-				if e := t.unhold(i); e != nil {
+				if e := t.unhold(j); e != nil {
 					t.answerSYN(e, hairpin)
 				}
 				break
 			}
 		case nat64.FragExpired:
-			for i := range t.nat.held {
-				h := &t.nat.held[i]
+			for j := range t.nat.held {
+				h := &t.nat.held[j]
 				if h.kind == holdFrag && h.key == n.Frag {
 					h.kind = holdNone
 					t.nat.nheld--
@@ -667,6 +673,7 @@ func (t *Translator) housekeeping64() {
 			}
 		}
 	}
+	t.nat.notices = ns[:copy(ns, ns[i:])]
 }
 
 // answerSYN turns the held SYN in e into its ICMP error: port unreachable

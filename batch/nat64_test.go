@@ -765,3 +765,40 @@ func TestNAT64HairpinHandoff(t *testing.T) {
 		t.Fatalf("to %v:%d from %v", d6, dp, s6)
 	}
 }
+
+// The held store is bounded: beyond its slots a packet to hold is dropped
+// with its own counter, and the store stays usable.
+func TestNAT64HeldStoreBound(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	n := 0
+	for i := 0; ; i++ {
+		f := fx.one(natTCP4(natServer4, uint16(10000+i), natPool4, 1500, tcpSYN), batch.Drop)
+		if f.Reason == batch.ReasonNAT64HeldFull {
+			break
+		}
+		if f.Reason != batch.ReasonNAT64Held || i > 1000 {
+			t.Fatalf("SYN %d: %v", i, f.Reason)
+		}
+		n++
+	}
+	if n != fx.tr.HeldPackets() || n == 0 {
+		t.Fatalf("%d held, store says %d", n, fx.tr.HeldPackets())
+	}
+	// After the timeout every held SYN is answered, at most a vector's
+	// Extra at a time, and the store is empty.
+	answered := 0
+	for k := 0; k < 10 && answered < n; k++ {
+		d := time.Duration(0)
+		if k == 0 {
+			d = 7 * time.Second
+		}
+		for _, f := range fx.idle(d) {
+			if f.Verdict == batch.Back {
+				answered++
+			}
+		}
+	}
+	if answered != n || fx.tr.HeldPackets() != 0 {
+		t.Fatalf("%d of %d answered, %d still held", answered, n, fx.tr.HeldPackets())
+	}
+}
