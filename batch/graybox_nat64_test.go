@@ -25,7 +25,7 @@ import (
 // grayNAT64 builds the plan, the mapping table (64:ff9b::/96 without the
 // RFC 6052 3.1 rule: the corpus puts documentation addresses under it) and
 // a function giving each row's batch.Config.
-func grayNAT64(tb testing.TB) (*nat64.Plan, func(graybox.Env) *batch.Config) {
+func grayNAT64(tb testing.TB, workers int) (*nat64.Plan, func(graybox.Env) *batch.Config) {
 	tb.Helper()
 	s := graybox.NAT64Setup
 	c := nat64conf.Default()
@@ -35,7 +35,7 @@ func grayNAT64(tb testing.TB) (*nat64.Plan, func(graybox.Env) *batch.Config) {
 		c.Static = append(c.Static, nat64conf.Static{Protocol: st.Proto, IPv6: netip.MustParseAddr(st.IPv6), Port6: st.Port6,
 			IPv4: netip.MustParseAddr(st.IPv4), Port4: st.Port4})
 	}
-	plan, err := nat64.NewPlan(&c, nat64.Options{Workers: 1})
+	plan, err := nat64.NewPlan(&c, nat64.Options{Workers: workers})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func routerError4(router netip.Addr, ip []byte) []byte {
 
 func TestGrayboxNAT64(t *testing.T) {
 	dir := grayboxDir(t)
-	plan, config := grayNAT64(t)
+	plan, config := grayNAT64(t, 1)
 	now := natT0
 	tab := nat64.NewTable(plan, 0, now, nil)
 	defer tab.Close()
