@@ -379,6 +379,22 @@ func lookupPlan(p *nat64.Plan, arg string) ([]LookupJSON, error) {
 	return []LookupJSON{rangeJSON(r, "")}, nil
 }
 
+// lookupStatic answers from the config's static BIB entries: ADDR4:PORT
+// held by one (any protocol), or ADDR6's entries.
+func lookupStatic(c *config.Config, arg string) ([]LookupJSON, error) {
+	a4, a6, err := parseLookup(arg)
+	if err != nil {
+		return nil, err
+	}
+	var out []LookupJSON
+	for _, st := range c.NAT64.Static {
+		if a6.IsValid() && st.IPv6 == a6 || a4.IsValid() && st.IPv4 == a4.Addr() && st.Port4 == int(a4.Port()) {
+			out = append(out, LookupJSON{netip.PrefixFrom(st.IPv6, 128).String(), st.IPv4.String(), strconv.Itoa(st.Port4), st.Protocol})
+		}
+	}
+	return out, nil
+}
+
 // lookupRunning answers from the running tables (dynamic mode).
 func (d *daemon) lookupRunning(arg string) ([]LookupJSON, error) {
 	a4, a6, err := parseLookup(arg)
@@ -397,18 +413,6 @@ func (d *daemon) lookupRunning(arg string) ([]LookupJSON, error) {
 	}, requestTimeout)
 	if err != nil {
 		return nil, err
-	}
-	if a4.IsValid() {
-		// Static entries: from the BIB.
-		err = d.eachPage(func(t *nat64.Table, _ int64, from int) int {
-			es, next := t.BIB(make([]nat64.BIBEntry, 0, pageSize), from)
-			for _, e := range es {
-				if e.Static && e.Addr4 == a4.Addr() && e.Port4 == a4.Port() {
-					out = append(out, LookupJSON{netip.PrefixFrom(e.Addr6, 128).String(), e.Addr4.String(), strconv.Itoa(int(e.Port4)), protoName(e.Proto)})
-				}
-			}
-			return next
-		}, func() bool { return false })
 	}
 	return out, err
 }
