@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -431,4 +432,34 @@ func localPortRange() (lo, hi uint16, ok bool) {
 	l, err1 := strconv.ParseUint(f[0], 10, 16)
 	h, err2 := strconv.ParseUint(f[1], 10, 16)
 	return uint16(l), uint16(h), err1 == nil && err2 == nil
+}
+
+// sharedPool4Here lists the IPv4 addresses of this network namespace that
+// lie in nat64.pool4 (for -check).
+func sharedPool4Here(c *config.Config) []netip.Addr {
+	if c.Translate.Mode != "nat64" {
+		return nil
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if !ok || !ip.Unmap().Is4() {
+			continue
+		}
+		for _, p := range c.NAT64.Pool4 {
+			if p.Contains(ip.Unmap()) {
+				out = append(out, ip.Unmap())
+				break
+			}
+		}
+	}
+	return out
 }
