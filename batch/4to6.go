@@ -25,18 +25,16 @@ import (
 // addresses46 maps the addresses, policy46 decides (options, TTL, L4
 // checks, size, DF) and writeIPv6 / l4Checksum46 write the result.
 type pkt46 struct {
-	addrs46             // addresses, protocol and L4 header: the address step's view
-	ip, ihl, tot int    // IPv4 header offset in Buf, header length, total length
-	l4off, plen  int    // L4 header offset in Buf and length (tot - ihl)
-	tos, ttl     uint8  // ttl is the outgoing hop limit (decremented by policy46)
-	nh           uint8  // IPv6 next header of the upper layer (58 for ICMP)
-	id           uint16 // Identification
-	fragOff      uint16 // fragment offset, 8-byte units
-	mf, df       bool   // flags
-	fh           int    // Fragment header length in the result: 0 or 8
-	size         int    // IPv6 packet length of the result
-	mpl          int    // nonzero: fragment the result to this size (frag4to6.go)
-	amend        bool   // UDP checksum 0 to be computed (RFC 7915 4.5)
+	addrs46            // addresses, protocol and L4 header: the address step's view
+	ip, ihl, tot int   // IPv4 header offset in Buf, header length, total length
+	l4off, plen  int   // L4 header offset in Buf and length (tot - ihl)
+	tos, ttl     uint8 // ttl is the outgoing hop limit (decremented by policy46)
+	nh           uint8 // IPv6 next header of the upper layer (58 for ICMP)
+	df           bool  // flag (Identification, offset and MF are in addrs46)
+	fh           int   // Fragment header length in the result: 0 or 8
+	size         int   // IPv6 packet length of the result
+	mpl          int   // nonzero: fragment the result to this size (frag4to6.go)
+	amend        bool  // UDP checksum 0 to be computed (RFC 7915 4.5)
 }
 
 // addrs46 is what the address step of the IPv4 -> IPv6 direction sees of
@@ -52,6 +50,10 @@ type addrs46 struct {
 	inner      bool     // the packet inside an ICMPv4 error: it travelled the other way
 	first      bool     // holds the L4 header (fragment offset 0)
 	l4         []byte   // the L4 header and payload present (ports, ICMP id, TCP flags)
+	id         uint16   // Identification: NAT64 matches a packet's fragments by it
+	fragOff    uint16   // fragment offset, 8-byte units
+	mf         bool     // More Fragments
+	nat        natAddrs // stateful NAT64: set by the address step (nat64.go)
 }
 
 // translate46 translates an IPv4 frame to IPv6 (RFC 7915 section 4): a
@@ -65,7 +67,11 @@ func (t *Translator) translate46(f *Frame) {
 		return
 	}
 	if r := t.addresses46(&x.addrs46); r != ReasonNone {
-		t.drop(f, r)
+		t.refuse46(f, &x, r)
+		return
+	}
+	if x.nat.stop {
+		t.natStop(f, &x.nat) // NAT64: Handoff, or held
 		return
 	}
 	if !t.policy46(f, &x) {
@@ -94,6 +100,19 @@ func (t *Translator) translate46(f *Frame) {
 		}
 	}
 	t.count46()
+}
+
+// refuse46 drops an IPv4 packet the address step refused with r; a UDP or
+// ICMP packet no NAT64 mapping admits is answered with port unreachable,
+// as Jool does (graybox row icmp-error/bibless), unless it comes from a
+// pool4 address (a hairpin handed over by another worker: its sender is
+// an IPv6 node).
+func (t *Translator) refuse46(f *Frame, x *pkt46, r Reason) {
+	if r == ReasonNAT64NoMapping && x.proto != header.ProtoTCP && !x.icmpErr && !t.cfg.NAT64.InPool4(x.src4) {
+		t.error4(f, x, header.ICMPv4DstUnreachable, header.ICMPv4PortUnreachable, 0, r)
+		return
+	}
+	t.drop(f, r)
 }
 
 // parse46 checks the IPv4 header of f (version, IHL, total length against
@@ -160,6 +179,9 @@ func parse46(f *Frame, x *pkt46) Reason {
 func (t *Translator) addresses46(a *addrs46) Reason {
 	m := t.cfg.Map
 	if a.inner {
+		if a.nat.err {
+			return t.nat64Inner46(a)
+		}
 		// The packet in error travelled from the IPv6 side: its source
 		// is the IPv4 view of the IPv6 node the error goes back to.
 		if m == nil {
@@ -183,6 +205,9 @@ func (t *Translator) addresses46(a *addrs46) Reason {
 	// reach the IPv6 host, as Jool's graybox rows hat1/hat2 expect).
 	if martian4(a.dst4[0]) || !a.icmpErr && martian4(a.src4[0]) {
 		return ReasonMartian
+	}
+	if t.cfg.NAT64 != nil && t.cfg.NAT64.InPool4(a.dst4) {
+		return t.nat64In(a)
 	}
 	if m == nil {
 		return ReasonNoMapping4
@@ -350,14 +375,17 @@ func (t *Translator) l4Checksum46(x *pkt46, l4 []byte) {
 	switch x.proto {
 	case header.ProtoTCP:
 		if whole && isPartial(l4, header.TCPCsum, x.pseudo4(x.proto, len(l4))) {
+			x.nat.rewrite(x.proto, l4, false)
 			t.complete(l4, header.TCPCsum, x.pseudo6(x.nh, len(l4)))
 			return
 		}
+		x.nat.rewrite(x.proto, l4, true)
 		p := l4[header.TCPCsum : header.TCPCsum+2]
 		binary.BigEndian.PutUint16(p, x.swap(binary.BigEndian.Uint16(p)))
 	case header.ProtoUDP:
 		p := l4[header.UDPCsum : header.UDPCsum+2]
 		if x.amend {
+			x.nat.rewrite(x.proto, l4, false)
 			c := ^checksum.Checksum(l4, x.pseudo6(x.nh, len(l4)))
 			if c == 0 {
 				c = 0xffff
@@ -367,15 +395,18 @@ func (t *Translator) l4Checksum46(x *pkt46, l4 []byte) {
 			return
 		}
 		if whole && isPartial(l4, header.UDPCsum, x.pseudo4(x.proto, len(l4))) {
+			x.nat.rewrite(x.proto, l4, false)
 			t.complete(l4, header.UDPCsum, x.pseudo6(x.nh, len(l4)))
 			return
 		}
+		x.nat.rewrite(x.proto, l4, true)
 		c := x.swap(binary.BigEndian.Uint16(p))
 		if c == 0 {
 			c = 0xffff // 0 means "no checksum" in UDP
 		}
 		binary.BigEndian.PutUint16(p, c)
 	case header.ProtoICMP:
+		x.nat.rewrite(x.proto, l4, true)
 		echo46(l4, x.pseudo6(header.ProtoICMPv6, len(l4)))
 	}
 }

@@ -20,7 +20,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/xlatd/xlatd/config"
+	"github.com/xlatd/xlatd/config/nat64conf"
 )
 
 // Proto is a transport protocol: the IANA number of TCP, UDP or ICMP (an
@@ -69,6 +69,8 @@ type subRange struct {
 type Plan struct {
 	pool4     []netip.Prefix
 	pool4Base []uint32 // address index of each prefix's first address
+	pool4Lo   []uint32 // each prefix's first address and mask, as integers (addrIndex)
+	pool4Mask []uint32
 	addrs     int
 	portLo    uint16
 	portHi    uint16
@@ -111,7 +113,7 @@ type Options struct {
 }
 
 // NewPlan derives the plan from a validated [nat64] table.
-func NewPlan(c *config.NAT64, o Options) (*Plan, error) {
+func NewPlan(c *nat64conf.NAT64, o Options) (*Plan, error) {
 	if o.Workers < 1 {
 		o.Workers = 1
 	}
@@ -140,6 +142,9 @@ func NewPlan(c *config.NAT64, o Options) (*Plan, error) {
 	for _, pf := range c.Pool4 {
 		p.pool4 = append(p.pool4, pf.Masked())
 		p.pool4Base = append(p.pool4Base, uint32(p.addrs))
+		lo := pf.Masked().Addr().As4()
+		p.pool4Lo = append(p.pool4Lo, binary.BigEndian.Uint32(lo[:]))
+		p.pool4Mask = append(p.pool4Mask, ^uint32(0)<<(32-pf.Bits()))
 		p.addrs += 1 << (32 - pf.Bits())
 	}
 	p.bpa = c.Ports.Size() / p.bs
@@ -166,8 +171,8 @@ func NewPlan(c *config.NAT64, o Options) (*Plan, error) {
 	total := c.MaxSessions
 	if total == 0 {
 		total = p.addrs * c.Ports.Size()
-		if total > config.MaxSessions {
-			total = config.MaxSessions
+		if total > nat64conf.MaxSessions {
+			total = nat64conf.MaxSessions
 		}
 	}
 	p.maxSess = (total + p.workers - 1) / p.workers
@@ -202,7 +207,7 @@ func NewPlan(c *config.NAT64, o Options) (*Plan, error) {
 	return p, nil
 }
 
-func ms(d config.Duration) uint32 {
+func ms(d nat64conf.Duration) uint32 {
 	v := time.Duration(d).Milliseconds()
 	if v > 1<<31-1 {
 		v = 1<<31 - 1
@@ -219,11 +224,10 @@ func (p *Plan) Workers() int { return p.workers }
 
 // addrIndex is the index of a pool4 address, 0..addrs-1.
 func (p *Plan) addrIndex(a [4]byte) (int, bool) {
-	ad := netip.AddrFrom4(a)
-	for i, pf := range p.pool4 {
-		if pf.Contains(ad) {
-			off := binary.BigEndian.Uint32(a[:]) - binary.BigEndian.Uint32(pf.Addr().AsSlice())
-			return int(p.pool4Base[i] + off), true
+	v := binary.BigEndian.Uint32(a[:])
+	for i, lo := range p.pool4Lo {
+		if v&p.pool4Mask[i] == lo {
+			return int(p.pool4Base[i] + v - lo), true
 		}
 	}
 	return 0, false

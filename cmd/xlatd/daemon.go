@@ -21,6 +21,7 @@ import (
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/config"
 	"github.com/xlatd/xlatd/dataplane"
+	"github.com/xlatd/xlatd/nat64"
 	"github.com/xlatd/xlatd/neigh"
 )
 
@@ -49,6 +50,10 @@ func checkCmd(path string, stdout, stderr io.Writer) int {
 	}
 	if err := c.CheckInterfaces(nil); err != nil {
 		fmt.Fprintf(stderr, "%s: warning (the daemon would refuse to start here):\n%s\n", path, indent(err.Error()))
+	}
+	if shared := sharedPool4Here(c); len(shared) > 0 {
+		fmt.Fprintf(stderr, "%s: note: nat64.pool4 holds %v, an address of this host: xlatd would take only nat64.ports (%d-%d) to it; the host's own connections must use other ports\n",
+			path, shared, c.NAT64.Ports.Lo, c.NAT64.Ports.Hi)
 	}
 	fmt.Fprintf(stdout, "%s: config OK\n", path)
 	return 0
@@ -86,6 +91,8 @@ type daemon struct {
 	reloadErrs atomic.Uint64
 
 	sd *systemd // sdnotify.go
+
+	nat *natRuntime // nat64.go; nil in SIIT mode
 }
 
 func daemonMain(path string, stderr io.Writer) int {
@@ -141,10 +148,28 @@ func (d *daemon) start(c *config.Config) (err error) {
 		return err
 	}
 	snap := d.mirror.Snapshot()
+	if err := d.startNAT64(c); err != nil {
+		return err
+	}
+	if d.nat != nil {
+		if l := dataplane.Pool4Local(c, snap); len(l) > 0 {
+			d.log.Info("nat64.pool4 holds addresses of this box: xlatd takes only TCP/UDP ports and ICMP identifiers of nat64.ports to them, the kernel keeps the rest",
+				"pool4", l, "ports", fmt.Sprintf("%d-%d", c.NAT64.Ports.Lo, c.NAT64.Ports.Hi))
+			if lo, hi, ok := localPortRange(); ok && int(lo) <= int(c.NAT64.Ports.Hi) && int(hi) >= int(c.NAT64.Ports.Lo) {
+				d.log.Warn("the kernel's ephemeral ports overlap nat64.ports on a shared pool4 address: replies to the box's own connections from those ports would go to xlatd",
+					"ip_local_port_range", fmt.Sprintf("%d-%d", lo, hi), "nat64.ports", fmt.Sprintf("%d-%d", c.NAT64.Ports.Lo, c.NAT64.Ports.Hi),
+					"hint", "set net.ipv4.ip_local_port_range outside nat64.ports (or shrink nat64.ports)")
+			}
+		}
+	}
 	if err := d.applyEnv(c, snap, true); err != nil {
 		return err
 	}
-	d.dp, err = dataplane.Start(dataplane.Options{Config: c, Mirror: d.mirror, Source: &d.src, Logger: d.log})
+	opts := dataplane.Options{Config: c, Mirror: d.mirror, Source: &d.src, Logger: d.log}
+	if d.nat != nil {
+		opts.NAT64, opts.NAT64Sink = d.nat.plan, d.nat.sink()
+	}
+	d.dp, err = dataplane.Start(opts)
 	if err != nil {
 		d.dp = nil
 		return explainStart(c, err)
@@ -195,7 +220,7 @@ func (d *daemon) applyEnv(c *config.Config, snap *neigh.Snapshot, force bool) er
 	if !force && env == d.env {
 		return nil
 	}
-	bc, err := c.BatchConfig(env)
+	bc, err := d.batchConfig(c, env)
 	if err != nil {
 		return err
 	}
@@ -238,16 +263,27 @@ func (d *daemon) reload() {
 	c, err := load(d.path)
 	if err == nil {
 		var bc *batch.Config
-		bc, err = c.BatchConfig(envOf(c, d.mirror.Snapshot()))
+		var plan *nat64.Plan
+		bc, err = d.batchConfig(c, envOf(c, d.mirror.Snapshot()))
+		if err == nil {
+			plan, err = d.reloadNAT64(old, c)
+		}
 		if err == nil {
 			if diff := restartOnly(old, c); len(diff) > 0 {
 				d.log.Warn("reload: these keys take effect only at the next start; keeping the running values", "keys", diff)
 				keepRestartOnly(old, c)
 			}
 			if err = d.dp.Update(c, d.mirror.Snapshot()); err == nil {
-				d.env = envOf(c, d.mirror.Snapshot())
-				d.src.Store(bc)
-				d.cfg.Store(c)
+				if err = d.applyPlan(plan); err == nil {
+					if plan != nil {
+						bc.NAT64 = plan
+					}
+					d.env = envOf(c, d.mirror.Snapshot())
+					d.src.Store(bc)
+					d.cfg.Store(c)
+				} else if uerr := d.dp.Update(old, d.mirror.Snapshot()); uerr != nil {
+					err = errors.Join(err, uerr)
+				}
 			}
 		}
 	}
@@ -313,6 +349,7 @@ func (d *daemon) shutdown() int {
 			code = 1
 		}
 	}
+	d.nat.stop() // after the workers: nobody writes mapping events any more
 	if d.stopMirror != nil {
 		d.stopMirror()
 	}
