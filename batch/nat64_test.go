@@ -666,7 +666,7 @@ func FuzzNAT64(f *testing.F) {
 		if len(pkts) == 0 {
 			return
 		}
-		plan, config := grayNAT64(t, 1+int(knobs&1))
+		plan, config := grayNAT64(t, 1+int(knobs&1), 4096) // small: a table per input
 		now := natT0
 		tab := nat64.NewTable(plan, 0, now, nil)
 		defer tab.Close()
