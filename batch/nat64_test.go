@@ -530,15 +530,28 @@ func TestNAT64Handoff(t *testing.T) {
 	if s, _, _, _ := fx.tab.Len(); s != 0 {
 		t.Fatal("state created for another worker's flow")
 	}
-	// The IPv4 side: a port in a block of another worker.
+	// The IPv4 side: a port in a block of another worker, and an ICMPv4
+	// error quoting a packet sent from such a port (the owner of the
+	// quoted packet's source).
+	found := false
 	for p := uint16(1024); p < 2048; p += 64 {
 		if o := fx.plan.Owner4(nat64.ProtoUDP, natPool4.As4(), p); o != 0 {
 			f = fx.one(natUDP4(natServer4, 80, natPool4, p), batch.Handoff)
 			if int(f.Owner) != o {
 				t.Fatal(f.Owner, o)
 			}
+			quote := natUDP4(natPool4, p, natServer4, 80)
+			e := pktbuild.IPv4{Src: netip.MustParseAddr("203.0.113.9"), Dst: natPool4, Proto: pktbuild.ProtoICMP}.Build(pktbuild.ICMP(3, 3, 0, quote))
+			f = fx.one(e, batch.Handoff)
+			if int(f.Owner) != o || string(ipOf(f)) != string(e) {
+				t.Fatalf("ICMP error: owner %d, want %d (frame unchanged: %v)", f.Owner, o, string(ipOf(f)) == string(e))
+			}
+			found = true
 			break
 		}
+	}
+	if !found {
+		t.Fatal("no port of another worker")
 	}
 }
 
