@@ -815,3 +815,52 @@ func TestNAT64HeldStoreBound(t *testing.T) {
 		t.Fatalf("%d of %d answered, %d still held", answered, n, fx.tr.HeldPackets())
 	}
 }
+
+// The EAMT keeps SIIT semantics beside NAT64: a host covered by an EAM is
+// translated statelessly both ways, ports untouched, nothing in the table.
+func TestNAT64BesideEAMT(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	eam := mapping.EAM{IPv6: netip.MustParsePrefix("2001:db8:6::/120"), IPv4: netip.MustParsePrefix("203.0.113.0/24")}
+	m, err := mapping.NewTable(natPool6, []mapping.EAM{eam})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := *fx.cfg
+	cfg.Map = m
+	fx.tr = newTranslator(&cfg)
+	fx.tr.SetNAT64(fx.tab, 0)
+	siit6 := netip.MustParseAddr("2001:db8:6::5")
+	f := fx.one(natUDP6(siit6, 40000, embed6(natServer4), 80), batch.To4)
+	if src, _, sp, _ := ports4(ipOf(f)); src != netip.MustParseAddr("203.0.113.5") || sp != 40000 {
+		t.Fatalf("SIIT source %v:%d", src, sp)
+	}
+	f = fx.one(natUDP4(natServer4, 80, netip.MustParseAddr("203.0.113.5"), 40000), batch.To6)
+	if _, d6, _, dp := ports6(ipOf(f)); d6 != siit6 || dp != 40000 {
+		t.Fatalf("SIIT destination %v:%d", d6, dp)
+	}
+	if s, b, _, _ := fx.tab.Len(); s != 0 || b != 2 {
+		t.Fatalf("SIIT packets created state: %d sessions, %d BIB entries", s, b)
+	}
+	// A NAT64 host still goes through the state.
+	fx.one(natUDP6(natHost6b, 40000, embed6(natServer4), 80), batch.To4)
+	if s, _, _, _ := fx.tab.Len(); s != 1 {
+		t.Fatal(s)
+	}
+}
+
+// A retransmitted unsolicited SYN replaces the held copy instead of taking
+// a second slot, and is answered once.
+func TestNAT64HeldSYNRetransmitted(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	syn := natTCP4(natServer4, 50000, natPool4, 1500, tcpSYN)
+	fx.one(syn, batch.Drop)
+	fx.now += int64(time.Second)
+	fx.one(syn, batch.Drop)
+	if fx.tr.HeldPackets() != 1 {
+		t.Fatalf("%d held", fx.tr.HeldPackets())
+	}
+	out := fx.idle(6 * time.Second)
+	if len(out) != 1 || out[0].Verdict != batch.Back {
+		t.Fatalf("%d frames", len(out))
+	}
+}
