@@ -11,7 +11,8 @@
 //         NAT64 pool4 address the box uses itself) is redirected when the
 //         packet belongs to the pool4 port range shared4_ports: TCP/UDP
 //         destination port, ICMP echo reply identifier, or the quoted
-//         packet's source port/identifier of an ICMP error. Non-first
+//         packet's source port/identifier of an ICMP error (headers
+//         without IPv4 options only). Non-first
 //         fragments to such an address stay with the kernel.
 //         Every IPv4 fragment carries the destination, so fragments follow
 //         their first fragment.
@@ -241,12 +242,14 @@ static __always_inline int shared_match(struct ip4 *ip, void *end)
 	struct port_range *r = bpf_map_lookup_elem(&shared4_ports, &zero);
 	__u8 *l4, *in4;
 	struct ip4 *in;
-	__u32 ihl;
 
-	if (!r || (ip->frag & bpf_htons(0x1fff)))
+	// Only headers without options, outer and quoted: a variable offset
+	// into the packet is pointer arithmetic the verifier allows only with
+	// CAP_PERFMON, which xlatd's unit does not grant. A packet with IPv4
+	// options to a shared address stays with the kernel.
+	if (!r || (ip->frag & bpf_htons(0x1fff)) || (ip->vihl & 0xf) != 5)
 		return 0;
-	ihl = (ip->vihl & 0xf) * 4;
-	l4 = (__u8 *)ip + ihl;
+	l4 = (__u8 *)(ip + 1);
 	if ((void *)(l4 + 8) > end)
 		return 0;
 	switch (ip->proto) {
@@ -267,8 +270,9 @@ static __always_inline int shared_match(struct ip4 *ip, void *end)
 	in = (struct ip4 *)(l4 + 8);
 	if ((void *)(in + 1) > end)
 		return 0;
-	ihl = (in->vihl & 0xf) * 4;
-	in4 = (__u8 *)in + ihl;
+	if ((in->vihl & 0xf) != 5)
+		return 0;
+	in4 = (__u8 *)(in + 1);
 	if ((void *)(in4 + 8) > end)
 		return 0;
 	switch (in->proto) {
