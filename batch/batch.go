@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 
 	"github.com/xlatd/xlatd/mapping"
+	"github.com/xlatd/xlatd/nat64"
 )
 
 // Size is the number of frames in a Vector.
@@ -50,21 +51,23 @@ const (
 type Verdict uint8
 
 const (
-	Drop Verdict = iota // dropped; Frame.Reason says why
-	To4                 // translated, transmit on the IPv4 side
-	To6                 // translated, transmit on the IPv6 side
-	Back                // an ICMP error xlatd originated: out the side the frame came in on (MACs already swapped)
-	Pass                // not for the translator: belongs to the kernel
+	Drop    Verdict = iota // dropped; Frame.Reason says why
+	To4                    // translated, transmit on the IPv4 side
+	To6                    // translated, transmit on the IPv6 side
+	Back                   // an ICMP error xlatd originated: out the side the frame came in on (MACs already swapped)
+	Pass                   // not for the translator: belongs to the kernel
+	Handoff                // stateful NAT64: another worker's table owns it (Frame.Owner); the frame is untouched
 	NumVerdicts
 )
 
 // verdicts is the verdict counter family (verdict.<name>), declared once.
 var verdicts = [NumVerdicts]counterInfo{
-	Drop: {"drop", "frames dropped by the translator (see drop.*)"},
-	To4:  {"to_ipv4", "frames translated and sent to the IPv4 side"},
-	To6:  {"to_ipv6", "frames translated and sent to the IPv6 side"},
-	Back: {"back", "ICMP errors xlatd originated, sent back out the interface the offending frame came in on"},
-	Pass: {"pass", "frames the translator found not to be for it (left to the kernel; dropped by the datapath, see datapath.pass_dropped)"},
+	Drop:    {"drop", "frames dropped by the translator (see drop.*)"},
+	To4:     {"to_ipv4", "frames translated and sent to the IPv4 side"},
+	To6:     {"to_ipv6", "frames translated and sent to the IPv6 side"},
+	Back:    {"back", "ICMP errors xlatd originated, sent back out the interface the offending frame came in on"},
+	Pass:    {"pass", "frames the translator found not to be for it (left to the kernel; dropped by the datapath, see datapath.pass_dropped)"},
+	Handoff: {"handoff", "NAT64 frames whose state another worker owns, handed to that worker untouched"},
 }
 
 // String returns the verdict's counter name.
@@ -91,6 +94,7 @@ type Frame struct {
 	In      Side    // side the frame arrived on
 	Verdict Verdict // set by Translate
 	Reason  Reason  // set by Translate when Verdict == Drop
+	Owner   uint16  // set by Translate when Verdict == Handoff: the worker whose NAT64 table owns the frame
 }
 
 // Bytes returns the frame's bytes.
@@ -132,6 +136,12 @@ type Allocator interface {
 // one atomic pointer load per vector.
 type Config struct {
 	Map *mapping.Table // pool6 and EAMT
+
+	// NAT64 is the stateful NAT64 plan (RFC 6146; nil = SIIT only). IPv6
+	// packets to pool6 from sources the EAMT does not cover, and IPv4
+	// packets to a pool4 address, take their addresses and ports from the
+	// worker's nat64.Table (Translator.SetNAT64) instead of from pool6.
+	NAT64 *nat64.Plan
 
 	// Sources of the ICMP errors xlatd originates (Packet Too Big, Time
 	// Exceeded, Parameter Problem, Fragmentation Needed...).

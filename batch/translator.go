@@ -97,6 +97,8 @@ type Translator struct {
 	// an ICMP error) are translated with pool6 only, and the verdict is To6.
 	hairpin bool
 
+	nat natState // stateful NAT64 (nat64.go)
+
 	// ICMP error token bucket (per Translator).
 	tokens     float64
 	lastRefill int64

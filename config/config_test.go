@@ -40,7 +40,7 @@ func TestDefaults(t *testing.T) {
 		{"reset_tos", c.Translate.ResetTOS, false},
 		{"tos", c.Translate.TOS, 0},
 		{"icmp_errors_per_second", c.Translate.ICMPErrorsPerSecond, 1000},
-		{"ports", c.NAT64.Ports, PortRange{1024, 65535}},
+		{"ports", c.NAT64.Ports, PortRange{Lo: 1024, Hi: 65535}},
 		{"port_block_size", c.NAT64.PortBlockSize, 128},
 		{"max_blocks", c.NAT64.MaxBlocksPerSubscriber, 8},
 		{"deterministic", c.NAT64.Deterministic, false},
@@ -156,7 +156,7 @@ socket = ""
 		t.Fatal(err)
 	}
 	if !c.Interfaces.OneArmed() || c.Interfaces.Queues != 2 || c.Translate.TOS != 32 || len(c.EAMT) != 3 ||
-		c.EAMT[1].IPv4 != netip.MustParsePrefix("198.51.100.7/32") || c.NAT64.Ports != (PortRange{2000, 3000}) ||
+		c.EAMT[1].IPv4 != netip.MustParsePrefix("198.51.100.7/32") || c.NAT64.Ports != (PortRange{Lo: 2000, Hi: 3000}) ||
 		time.Duration(c.NAT64.Timeouts.TCPEstablished) != 3*time.Hour || !c.Datapath.ForwardOnly || c.Control.Socket != "" || len(c.Datapath.CPUs) != 2 || c.Datapath.CPUs[0] != 1 ||
 		c.Interfaces.Capture4[0] != netip.MustParsePrefix("198.51.100.0/24") ||
 		c.NAT64.SubscriberPrefixLength != 56 || c.NAT64.Subscribers[0] != netip.MustParsePrefix("2001:db8:100::/50") ||
@@ -189,8 +189,8 @@ func TestErrors(t *testing.T) {
 		{"pool6 garbage", "[translate]\npool6 = \"nope\"", []string{`translate.pool6: netip.ParsePrefix("nope"): no '/' (line 6)`}},
 		{"pool6 empty no eamt", "[translate]\npool6 = \"\"", []string{"translate.pool6: empty and no [[eamt]] entries: nothing to translate"}},
 		{"mode", "[translate]\nmode = \"nat46\"", []string{`translate.mode: must be siit or nat64, not "nat46"`}},
-		{"nat64", "[translate]\nmode = \"nat64\"\n[nat64]\npool4 = [\"192.0.2.0/28\"]", []string{"translate.mode: nat64 is not implemented in this build"}},
-		{"nat64 no pool4", "[translate]\nmode = \"nat64\"", []string{"translate.mode: nat64 is not implemented in this build", `nat64.pool4: required when translate.mode = "nat64"`}},
+		{"nat64 no pool4", "[translate]\nmode = \"nat64\"", []string{`nat64.pool4: required when translate.mode = "nat64"`}},
+		{"nat64 pool4 in eamt", "[translate]\nmode = \"nat64\"\n[nat64]\npool4 = [\"192.0.2.0/28\"]\n[[eamt]]\nipv6 = \"2001:db8:6::/120\"\nipv4 = \"192.0.2.0/24\"", []string{"nat64.pool4[0]: 192.0.2.0/28 overlaps eamt[0].ipv4 192.0.2.0/24 (an IPv4 address is either NAT64 state or an explicit mapping)"}},
 		{"ipv4_address", "[translate]\nipv4_address = \"2001:db8::1\"", []string{"translate.ipv4_address: 2001:db8::1 is not an IPv4 address"}},
 		{"ipv4_address multicast", "[translate]\nipv4_address = \"224.0.0.1\"", []string{"translate.ipv4_address: 224.0.0.1 cannot be the source of ICMP errors"}},
 		{"ipv6_address", "[translate]\nipv6_address = \"192.0.2.1\"", []string{"translate.ipv6_address: 192.0.2.1 is not an IPv6 address"}},

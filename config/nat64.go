@@ -6,53 +6,17 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/xlatd/xlatd/config/nat64conf"
 )
 
-// Limits of the stateful NAT64 keys.
+// Limits of the stateful NAT64 keys (nat64conf holds them).
 const (
-	// MaxPool4Addresses bounds the IPv4 addresses of nat64.pool4, so that
-	// the port-block tables stay a few megabytes.
-	MaxPool4Addresses = 1 << 16
-	// MaxSessions bounds nat64.max_sessions (session indices are 32-bit).
-	MaxSessions = 1 << 28
-	// MinSubscriberPrefixLength is the shortest nat64.subscriber_prefix_length.
-	MinSubscriberPrefixLength = 32
-	// MaxPool4Blocks bounds the port blocks of pool4 (addresses x ports /
-	// port_block_size): the NAT64 state keeps 8 bytes for each.
-	MaxPool4Blocks = 1 << 24
+	MaxPool4Addresses         = nat64conf.MaxPool4Addresses
+	MaxSessions               = nat64conf.MaxSessions
+	MinSubscriberPrefixLength = nat64conf.MinSubscriberPrefixLength
+	MaxPool4Blocks            = nat64conf.MaxPool4Blocks
 )
-
-// Pool4Addresses is the number of IPv4 addresses in nat64.pool4.
-func (n *NAT64) Pool4Addresses() int {
-	t := 0
-	for _, p := range n.Pool4 {
-		if p.IsValid() && p.Addr().Is4() {
-			t += 1 << (32 - p.Bits())
-		}
-	}
-	return t
-}
-
-// DeterministicPorts is the size of the port range every subscriber gets in
-// deterministic mode: max_blocks_per_subscriber blocks of port_block_size.
-func (n *NAT64) DeterministicPorts() int { return n.PortBlockSize * n.MaxBlocksPerSubscriber }
-
-// SubscriberCount is the number of subscribers nat64.subscribers holds at
-// nat64.subscriber_prefix_length (saturated at 1<<62).
-func (n *NAT64) SubscriberCount() uint64 {
-	var t uint64
-	for _, p := range n.Subscribers {
-		d := n.SubscriberPrefixLength - p.Bits()
-		if d < 0 {
-			d = 0
-		}
-		if d >= 62 || t+1<<d > 1<<62 {
-			return 1 << 62
-		}
-		t += 1 << d
-	}
-	return t
-}
 
 // validateNAT64State checks the keys of stateful NAT64 beyond pool4, ports,
 // blocks and the RFC minimum timeouts (validate.go).

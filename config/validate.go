@@ -116,7 +116,9 @@ func (c *Config) validateTranslate(add func(error)) {
 	switch t.Mode {
 	case "siit":
 	case "nat64":
-		add(keyErr("translate.mode", "nat64 is not implemented in this build"))
+		if !t.Pool6.IsValid() {
+			add(keyErr("translate.pool6", "required when translate.mode = \"nat64\" (IPv6 hosts reach IPv4 through it)"))
+		}
 	default:
 		add(keyErr("translate.mode", "must be siit or nat64, not %q", t.Mode))
 	}
@@ -219,6 +221,14 @@ func (c *Config) validateNAT64(add func(error)) {
 	}
 	for i, p := range n.Pool4 {
 		add(prefix4(fmt.Sprintf("nat64.pool4[%d]", i), p))
+		if c.Translate.Mode != "nat64" || !p.IsValid() {
+			continue
+		}
+		for j, e := range c.EAMT {
+			if e.IPv4.IsValid() && e.IPv4.Overlaps(p) {
+				add(keyErr(fmt.Sprintf("nat64.pool4[%d]", i), "%s overlaps eamt[%d].ipv4 %s (an IPv4 address is either NAT64 state or an explicit mapping)", p, j, e.IPv4))
+			}
+		}
 	}
 	if n.Ports.Lo == 0 || n.Ports.Lo > n.Ports.Hi {
 		add(keyErr("nat64.ports", "%d-%d is not a range of ports 1-65535 with low <= high", n.Ports.Lo, n.Ports.Hi))

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xlatd/xlatd/config"
+	"github.com/xlatd/xlatd/config/nat64conf"
 )
 
 // benchTable fills a one-worker table with n UDP sessions: hosts of
@@ -16,7 +16,7 @@ import (
 // then share sessions (destinations) per mapping.
 func benchTable(b *testing.B, n, perHost, share int, opt Options) (*Table, []Flow6, []Flow4) {
 	b.Helper()
-	c := config.Default().NAT64
+	c := nat64conf.Default()
 	c.Pool4 = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")} // 256 x 64512 ports
 	c.PortBlockSize = 128
 	c.MaxBlocksPerSubscriber = 16
@@ -108,7 +108,7 @@ func BenchmarkNAT64(b *testing.B) {
 	// Established is the memory latency of the machine.
 	b.Run("EstablishedCached/UDP", func(b *testing.B) { established(b, 4096) })
 	newSession := func(b *testing.B, round int) {
-		c := config.Default().NAT64
+		c := nat64conf.Default()
 		c.Pool4 = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
 		c.MaxSessions = round
 		c.PortReuseDelay = 0

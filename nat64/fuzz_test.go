@@ -3,7 +3,7 @@ package nat64
 import (
 	"testing"
 
-	"github.com/xlatd/xlatd/config"
+	"github.com/xlatd/xlatd/config/nat64conf"
 )
 
 // FuzzTable drives one table with operations decoded from the input: new
@@ -20,7 +20,7 @@ func FuzzTable(f *testing.F) {
 		c.MaxSessionsPerSubscriber = 12
 		c.PortBlockSize = 8
 		c.MaxBlocksPerSubscriber = 2
-		c.Ports = config.PortRange{Lo: 1024, Hi: 1024 + 63}
+		c.Ports = nat64conf.PortRange{Lo: 1024, Hi: 1024 + 63}
 		c.Static[0].Port4, c.Static[1].Port4 = 80, 1
 		c.SubscriberPrefixLength = 120
 		if len(in) > 0 && in[0]&1 == 1 {

@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/xlatd/xlatd/config"
+	"github.com/xlatd/xlatd/config/nat64conf"
 )
 
 // checkInvariants: every session has its BIB entry, every port in use
@@ -172,7 +172,7 @@ func count(s []uint32) int {
 
 func popcount(w uint64) int { return bits.OnesCount64(w) }
 
-func detConfig() config.NAT64 {
+func detConfig() nat64conf.NAT64 {
 	c := testConfig()
 	c.Static = nil
 	c.Deterministic = true
@@ -219,7 +219,7 @@ func TestDeterministicBothWays(t *testing.T) {
 	}
 	// Ports beyond the last whole range of an address belong to nobody.
 	c2 := detConfig()
-	c2.Ports = config.PortRange{Lo: 1024, Hi: 2047 + 100}
+	c2.Ports = nat64conf.PortRange{Lo: 1024, Hi: 2047 + 100}
 	p2, _ := NewPlan(&c2, Options{Workers: 1})
 	tb2 := NewTable(p2, 0, t0, nil)
 	if _, ok := p2.DetReverse(netip.MustParseAddr("192.0.2.0"), 2047+50); ok {

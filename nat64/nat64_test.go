@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xlatd/xlatd/config"
+	"github.com/xlatd/xlatd/config/nat64conf"
 	"github.com/xlatd/xlatd/nat64/natlog"
 )
 
@@ -14,14 +14,14 @@ const t0 = int64(1_800_000_000) * 1e9 // a Unix time in ns
 func sec(s float64) int64 { return int64(s * 1e9) }
 
 // testConfig: 192.0.2.0/30 ports 1024-2047, blocks of 64, 4 blocks each.
-func testConfig() config.NAT64 {
-	c := config.Default().NAT64
+func testConfig() nat64conf.NAT64 {
+	c := nat64conf.Default()
 	c.Pool4 = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/30")}
-	c.Ports = config.PortRange{Lo: 1024, Hi: 2047}
+	c.Ports = nat64conf.PortRange{Lo: 1024, Hi: 2047}
 	c.PortBlockSize = 64
 	c.MaxBlocksPerSubscriber = 4
 	c.MaxSessions = 10000
-	c.Static = []config.Static{
+	c.Static = []nat64conf.Static{
 		{Protocol: "tcp", IPv6: netip.MustParseAddr("2001:db8::5"), Port6: 2000, IPv4: netip.MustParseAddr("192.0.2.2"), Port4: 80},
 		{Protocol: "icmp", IPv6: netip.MustParseAddr("2001:db8::5"), Port6: 1, IPv4: netip.MustParseAddr("192.0.2.2"), Port4: 1},
 	}
@@ -32,14 +32,10 @@ type recorder struct{ ev []natlog.Event }
 
 func (r *recorder) Write(e natlog.Event) { r.ev = append(r.ev, e) }
 
-func newTable(t testing.TB, c config.NAT64) (*Table, *recorder) {
+func newTable(t testing.TB, c nat64conf.NAT64) (*Table, *recorder) {
 	t.Helper()
-	cc := config.Default()
-	cc.NAT64 = c
-	cc.Interfaces.IPv4, cc.Interfaces.IPv6 = "eth0", "eth0"
-	if err := cc.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	// (config.Validate cannot be called here: config imports batch,
+	// which imports nat64.)
 	p, err := NewPlan(&c, Options{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -270,8 +266,6 @@ func TestSimultaneousOpen(t *testing.T) {
 
 func TestHeldSYNBound(t *testing.T) {
 	c := testConfig()
-	cc := config.Default()
-	cc.NAT64 = c
 	p, _ := NewPlan(&c, Options{MaxHeldSYN: 3})
 	tb := NewTable(p, 0, t0, nil)
 	for i := 0; i < 5; i++ {
@@ -289,7 +283,7 @@ func TestExpiryAndReuseDelay(t *testing.T) {
 	c := testConfig()
 	c.Pool4 = []netip.Prefix{netip.MustParsePrefix("192.0.2.1/32")}
 	c.Static = nil
-	c.Ports = config.PortRange{Lo: 1024, Hi: 1151} // two blocks of 64
+	c.Ports = nat64conf.PortRange{Lo: 1024, Hi: 1151} // two blocks of 64
 	c.MaxBlocksPerSubscriber = 1
 	tb, rec := newTable(t, c)
 	_, p1, r := tb.Outbound(t0, ProtoUDP, host6, 1, remote, 53, 0)
@@ -488,7 +482,7 @@ func TestFragments(t *testing.T) {
 		t.Fatalf("%+v", n)
 	}
 	// Bounded: with no room, unmatchable.
-	p, _ := NewPlan(&[]config.NAT64{testConfig()}[0], Options{MaxFrags: 2})
+	p, _ := NewPlan(&[]nat64conf.NAT64{testConfig()}[0], Options{MaxFrags: 2})
 	tb = NewTable(p, 0, t0, nil)
 	for i := 0; i < 3; i++ {
 		k.ID = uint32(i)

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/xlatd/xlatd/config"
+	"github.com/xlatd/xlatd/config/nat64conf"
 )
 
 // BenchmarkOwnership compares the two ways of serving one subscriber's
@@ -24,7 +24,7 @@ import (
 // ns/pkt is wall time per packet of both workers together.
 func BenchmarkOwnership(b *testing.B) {
 	const n = 1 << 16
-	c := config.Default().NAT64
+	c := nat64conf.Default()
 	c.Pool4 = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
 	c.MaxSessions = 2 * n
 	mk := func(workers int) (*Plan, []*Table, [][]Flow6) {

@@ -20,7 +20,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/xlatd/xlatd/config"
+	"github.com/xlatd/xlatd/config/nat64conf"
 )
 
 // Proto is a transport protocol: the IANA number of TCP, UDP or ICMP (an
@@ -111,7 +111,7 @@ type Options struct {
 }
 
 // NewPlan derives the plan from a validated [nat64] table.
-func NewPlan(c *config.NAT64, o Options) (*Plan, error) {
+func NewPlan(c *nat64conf.NAT64, o Options) (*Plan, error) {
 	if o.Workers < 1 {
 		o.Workers = 1
 	}
@@ -166,8 +166,8 @@ func NewPlan(c *config.NAT64, o Options) (*Plan, error) {
 	total := c.MaxSessions
 	if total == 0 {
 		total = p.addrs * c.Ports.Size()
-		if total > config.MaxSessions {
-			total = config.MaxSessions
+		if total > nat64conf.MaxSessions {
+			total = nat64conf.MaxSessions
 		}
 	}
 	p.maxSess = (total + p.workers - 1) / p.workers
@@ -202,7 +202,7 @@ func NewPlan(c *config.NAT64, o Options) (*Plan, error) {
 	return p, nil
 }
 
-func ms(d config.Duration) uint32 {
+func ms(d nat64conf.Duration) uint32 {
 	v := time.Duration(d).Milliseconds()
 	if v > 1<<31-1 {
 		v = 1<<31 - 1

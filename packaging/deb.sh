@@ -20,7 +20,7 @@ install -d "$doc/examples"
 for f in README.md docs/OPERATING.md docs/CONFIG.md docs/DESIGN.md; do
 	[ -f "$root/$f" ] && install -m 0644 "$root/$f" "$doc/"
 done
-for f in "$root"/examples/*.toml "$root"/examples/nat64/*.toml; do
+for f in "$root"/examples/*.toml; do
 	[ -f "$f" ] && install -m 0644 "$f" "$doc/examples/"
 done
 cat >"$doc/copyright" <<EOC
