@@ -114,6 +114,13 @@ func newNAT64Bed(t *testing.T, body string) *nat64Bed {
 	tb.ip("-n", box, "neigh", "replace", h4b, "lladdr", tb.e("MAC_H4"), "dev", tb.e("IF4"), "nud", "permanent")
 	n.d = tb.start(t, cfg)
 	n.cfgPath = n.d.cfg
+	// The daemon's NAT64 state must be reachable (`xlatd nat64 bib`):
+	// a build that accepts the config but has no NAT64 control requests
+	// has no NAT64 datapath either.
+	out, errOut, code := n.xlatdCLI("nat64", "bib", "-json", "-config", n.cfgPath)
+	if code != 0 {
+		t.Skipf("NAT64 not in this build's daemon: `xlatd nat64 bib -json` exits %d: %s", code, strings.TrimSpace(out+errOut))
+	}
 	return n
 }
 
