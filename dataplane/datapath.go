@@ -16,6 +16,8 @@ import (
 	"github.com/xlatd/xlatd/afxdp"
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/config"
+	"github.com/xlatd/xlatd/nat64"
+	"github.com/xlatd/xlatd/nat64/natlog"
 	"github.com/xlatd/xlatd/neigh"
 	"golang.org/x/sys/unix"
 )
@@ -26,6 +28,11 @@ type Options struct {
 	Mirror *neigh.Mirror
 	Source *batch.ConfigSource // the translator's configuration, swapped on reload
 	Logger *slog.Logger
+	// NAT64 is the stateful NAT64 plan (nil: SIIT only), built for
+	// Workers(Config, snapshot) workers: each worker gets a table of its
+	// own, whose mapping events go to NAT64Sink.
+	NAT64     *nat64.Plan
+	NAT64Sink natlog.Sink
 }
 
 // Info describes what is in force; logged at start and exported.
@@ -52,6 +59,8 @@ type Datapath struct {
 	sockets []*afxdp.Socket
 	workers []*Worker
 	stats   []*Stats
+	tables  []*nat64.Table
+	handoff *Handoffs
 	stop    atomic.Bool
 	wg      sync.WaitGroup
 	info    Info
@@ -98,6 +107,49 @@ func zeroCopyMode(s string) afxdp.ZeroCopyMode {
 	return afxdp.ZeroCopyAuto
 }
 
+// queueCounts returns the number of workers and of queues served on the
+// IPv6 and IPv4 interfaces.
+func queueCounts(c *config.Config, if6, if4 string) (n, n6, n4 int) {
+	n6, n4 = rxQueues(if6), rxQueues(if4)
+	n = n6
+	if !c.Interfaces.OneArmed() && n4 > n {
+		n = n4
+	}
+	q := c.Interfaces.Queues
+	if q <= 0 && n > afxdp.MaxQueues {
+		q = afxdp.MaxQueues
+	}
+	if q > 0 {
+		n6, n4 = min(n6, q), min(n4, q)
+		n = min(n, q)
+	}
+	return n, n6, n4
+}
+
+// Workers is the number of workers Start will run for c: the NAT64 plan
+// is built for it.
+func Workers(c *config.Config) int {
+	n, _, _ := queueCounts(c, c.Interfaces.IPv6, c.Interfaces.IPv4)
+	return n
+}
+
+// WithTables runs fn on every worker with its NAT64 table, one worker
+// after the other, each between two of its vectors (Worker.WithTable).
+func (d *Datapath) WithTables(fn func(worker int, t *nat64.Table, now int64), timeout time.Duration) error {
+	if len(d.tables) == 0 {
+		return ErrNoNAT64
+	}
+	for i, w := range d.workers {
+		if err := w.WithTable(func(t *nat64.Table, now int64) { fn(i, t, now) }, timeout); err != nil {
+			return fmt.Errorf("worker %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// NAT64 reports whether the workers have NAT64 tables.
+func (d *Datapath) NAT64() bool { return len(d.tables) > 0 }
+
 // ProgramPrefixes computes what the XDP programs capture (docs/CONFIG.md,
 // "What the XDP program steers to xlatd"): for the IPv6-side program
 // (prog6) and the IPv4-side program (prog4); one-armed, prog6 gets both.
@@ -112,6 +164,12 @@ func ProgramPrefixes(c *config.Config, snap *neigh.Snapshot) (prog6, prog4 afxdp
 		capture4 = append(capture4, e.IPv4)
 	}
 	capture4 = append(capture4, c.Interfaces.Capture4...)
+	if c.Translate.Mode == "nat64" {
+		// Replies to the state's mappings. A pool4 address that is also
+		// one of the box's own stays with the kernel (deny4 wins):
+		// -check and the start-up log say so (Pool4Local).
+		capture4 = append(capture4, c.NAT64.Pool4...)
+	}
 	if !c.Interfaces.OneArmed() && len(c.Interfaces.Capture4) == 0 {
 		// Jool's SIIT on a dedicated IPv4 interface: everything but the
 		// box's own addresses and deny4.
@@ -124,6 +182,26 @@ func ProgramPrefixes(c *config.Config, snap *neigh.Snapshot) (prog6, prog4 afxdp
 	}
 	return afxdp.ProgramOptions{Mode: mode, Pool6: pool6, Deny6: local6},
 		afxdp.ProgramOptions{Mode: mode, Capture4: capture4, Deny4: deny4}
+}
+
+// Pool4Local lists the pool4 prefixes that hold one of the box's own IPv4
+// addresses: traffic to those addresses stays with the kernel, so NAT64
+// mappings on them get no replies.
+func Pool4Local(c *config.Config, snap *neigh.Snapshot) []netip.Prefix {
+	if c.Translate.Mode != "nat64" {
+		return nil
+	}
+	local4, _ := snap.LocalPrefixes()
+	var out []netip.Prefix
+	for _, p := range c.NAT64.Pool4 {
+		for _, l := range local4 {
+			if p.Overlaps(l) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Start builds the datapath: per queue one UMEM, a socket on each side, a
@@ -165,22 +243,30 @@ func (d *Datapath) start(o Options) (err error) {
 	}
 	oneArmed := c.Interfaces.OneArmed()
 	d.info.OneArmed = oneArmed
-	n6, n4 := rxQueues(d.if6.Name), rxQueues(d.if4.Name)
-	n := n6
-	if !oneArmed && n4 > n {
-		n = n4
-	}
-	q := c.Interfaces.Queues
-	if q <= 0 && n > afxdp.MaxQueues {
+	n, n6, n4 := queueCounts(c, d.if6.Name, d.if4.Name)
+	if all := max(rxQueues(d.if6.Name), rxQueues(d.if4.Name)); c.Interfaces.Queues <= 0 && all > afxdp.MaxQueues {
 		d.log.Warn("the interfaces have more RX queues than xlatd serves; packets on the others stay with the kernel (xdp.no_socket)",
-			"queues", n, "served", afxdp.MaxQueues)
-		q = afxdp.MaxQueues
-	}
-	if q > 0 {
-		n6, n4 = min(n6, q), min(n4, q)
-		n = min(n, q)
+			"queues", all, "served", afxdp.MaxQueues)
 	}
 	d.info.Queues = n
+	if o.NAT64 != nil {
+		if o.NAT64.Workers() != n {
+			return fmt.Errorf("nat64: the plan is for %d workers, the datapath has %d", o.NAT64.Workers(), n)
+		}
+		if n > 1 {
+			fs := c.Datapath.FrameSize
+			if fs <= 0 {
+				fs = 4096
+			}
+			if d.handoff, err = NewHandoffs(n, fs); err != nil {
+				return fmt.Errorf("nat64 hand-off rings: %w", err)
+			}
+		}
+		now := Now()
+		for q := 0; q < n; q++ {
+			d.tables = append(d.tables, nat64.NewTable(o.NAT64, q, now, o.NAT64Sink))
+		}
+	}
 	if !oneArmed && n6 != n4 {
 		d.log.Warn("the interfaces have different numbers of RX queues; a worker without a socket on the egress side drops what it cannot send (datapath.no_tx_socket): give both the same channel count (ethtool -L)",
 			"ipv6_queues", n6, "ipv4_queues", n4)
@@ -243,6 +329,11 @@ func (d *Datapath) start(o Options) (err error) {
 			Resolve:     o.Mirror.Resolve,
 			Stats:       st,
 			Logger:      d.log,
+			Index:       q,
+			Handoff:     d.handoff,
+		}
+		if d.tables != nil {
+			wc.NAT64 = d.tables[q]
 		}
 		if cpus := c.Datapath.CPUs; len(cpus) > 0 {
 			wc.Pin, wc.CPU = true, cpus[q%len(cpus)]
@@ -444,6 +535,12 @@ func (d *Datapath) Stop() error {
 		errs = append(errs, u.Close())
 	}
 	d.umems = nil
+	for _, t := range d.tables {
+		t.Close()
+	}
+	d.tables = nil
+	d.handoff.Close()
+	d.handoff = nil
 	return errors.Join(errs...)
 }
 

@@ -42,6 +42,9 @@ const (
 	WorkerPanics
 	Vectors
 	Sleeps
+	HandoffSent
+	HandoffReceived
+	HandoffDropped
 	NumCounters
 )
 
@@ -71,6 +74,9 @@ var counters = [NumCounters]struct{ name, help string }{
 	WorkerPanics:     {"worker_panics", "worker loops restarted after a panic, logged with its stack (a bug: please report); that vector's frames are lost"},
 	Vectors:          {"vectors", "vectors (batches of frames) processed"},
 	Sleeps:           {"sleeps", "times an idle worker slept in poll(2)"},
+	HandoffSent:      {"handoff_sent", "NAT64: frames handed to the worker owning their state (copied into its ring)"},
+	HandoffReceived:  {"handoff_received", "NAT64: frames other workers handed to this one, translated here"},
+	HandoffDropped:   {"handoff_dropped", "NAT64: frames dropped because the owner's ring was full (or no frame fit)"},
 }
 
 // String returns the counter's name, without the family.

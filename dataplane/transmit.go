@@ -33,6 +33,13 @@ func (w *Worker) output(f *batch.Frame, o origin) {
 	if w.sendFast(f, o) {
 		return
 	}
+	if owner, ok := handoffOwner(f); ok {
+		// The translator leaves a handed-off frame untouched in its
+		// chunk; once copied, the chunk is free again.
+		w.handoff(f, owner)
+		w.release(o.mem, o.chunk)
+		return
+	}
 	mi, ch, ok := o.mem, o.chunk, true
 	if unsafe.SliceData(f.Buf) != o.ptr {
 		// The translator put the frame in another buffer.

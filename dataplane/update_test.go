@@ -3,6 +3,7 @@ package dataplane
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/xlatd/xlatd/afxdp"
@@ -100,5 +101,31 @@ func TestConfigLimitsFitPrograms(t *testing.T) {
 		if n+localRoom > afxdp.MaxPrefixes {
 			t.Errorf("%s: %d prefixes leave less than %d for local addresses (at most %d)", name, n, localRoom, afxdp.MaxPrefixes)
 		}
+	}
+}
+
+// TestProgramPrefixesNAT64: in NAT64 mode the IPv4-side program captures
+// pool4 (one-armed, or with interfaces.capture4 set, it would not
+// otherwise).
+func TestProgramPrefixesNAT64(t *testing.T) {
+	c := config.Default()
+	c.Interfaces.IPv6, c.Interfaces.IPv4 = "eth0", "eth0"
+	c.Translate.Mode = "nat64"
+	c.Translate.Pool6 = netip.MustParsePrefix("2001:db8:64::/96")
+	pool4 := netip.MustParsePrefix("192.0.2.0/28")
+	c.NAT64.Pool4 = []netip.Prefix{pool4}
+	p6, _ := ProgramPrefixes(&c, &neigh.Snapshot{})
+	if !slices.Contains(p6.Capture4, pool4) || !slices.Contains(p6.Pool6, c.Translate.Pool6) {
+		t.Fatalf("one-armed NAT64: capture4 %v pool6 %v", p6.Capture4, p6.Pool6)
+	}
+	c.Interfaces.IPv4 = "eth1"
+	c.Interfaces.Capture4 = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
+	_, p4 := ProgramPrefixes(&c, &neigh.Snapshot{})
+	if !slices.Contains(p4.Capture4, pool4) {
+		t.Fatalf("two-armed NAT64 with capture4: %v", p4.Capture4)
+	}
+	c.Translate.Mode = "siit"
+	if _, p4 := ProgramPrefixes(&c, &neigh.Snapshot{}); slices.Contains(p4.Capture4, pool4) {
+		t.Fatalf("SIIT captures pool4: %v", p4.Capture4)
 	}
 }

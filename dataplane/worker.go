@@ -19,6 +19,7 @@ import (
 	"github.com/xlatd/xlatd/afxdp"
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/mapping"
+	"github.com/xlatd/xlatd/nat64"
 	"github.com/xlatd/xlatd/neigh"
 )
 
@@ -75,6 +76,13 @@ type WorkerConfig struct {
 	Pin    bool
 	CPU    int
 	Logger *slog.Logger // for what cannot be counted (default slog.Default())
+
+	// NAT64 mode (handoff.go): Index is the worker's number among the
+	// datapath's workers, NAT64 its own table (nil: SIIT only), Handoff
+	// the rings between the workers (nil: a single worker).
+	Index   int
+	NAT64   *nat64.Table
+	Handoff *Handoffs
 }
 
 // spinTime is how long a busy-polling worker keeps polling its rings after
@@ -103,13 +111,17 @@ type Worker struct {
 	req      neigh.Requests
 	rxTurn   int
 	now      int64
-	pfds     [2]unix.PollFd
+	pfds     [3]unix.PollFd
 	npfds    int
 
 	nhc    nhCache        // next hops of the current neighbour snapshot
 	fwdMap *mapping.Table // forward-only: where frames would be translated to
 
 	tid atomic.Int32 // the thread running Run, once it runs (tests)
+
+	ctlReq        atomic.Pointer[tableReq] // a control request waiting (handoff.go)
+	handedTo      uint64                   // workers handed frames this vector (bit per worker)
+	lastTranslate int64                    // now of the last Translate (housekeeping)
 
 	// Frames waiting for their next hop's MAC address (bounded).
 	held  [holdSize]heldFrame
@@ -132,6 +144,9 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		cfg.Logger = slog.Default()
 	}
 	w := &Worker{cfg: cfg, tr: batch.New(cfg.Config)}
+	if cfg.NAT64 != nil {
+		setNAT64(w.tr, cfg.NAT64, cfg.Index)
+	}
 	w.alloc.w = w
 	w.out = [2]int{-1, -1}
 	w.oneArmed = cfg.Six.Port != nil && cfg.Six.Port == cfg.Four.Port
@@ -154,6 +169,10 @@ func NewWorker(cfg WorkerConfig) *Worker {
 			w.npfds++
 		}
 	}
+	if h := cfg.Handoff; h != nil && w.npfds < len(w.pfds) && h.wake[cfg.Index] > 0 {
+		w.pfds[w.npfds] = unix.PollFd{Fd: int32(h.wake[cfg.Index]), Events: unix.POLLIN}
+		w.npfds++
+	}
 	if w.nmems == 0 {
 		// No port at all: keep an empty memory so that Get returns nil.
 		w.mems[0].free = afxdp.NewFrameStack(0)
@@ -173,11 +192,16 @@ func (w *Worker) Step(now int64) int {
 	w.recycle()
 	w.refill()
 	w.receive()
+	w.takeHandoffs()
 	v := &w.vec
-	if v.N == 0 && w.nheld == 0 {
+	if v.N == 0 && w.nheld == 0 && !w.mustHousekeep(now) {
+		if w.cfg.NAT64 != nil {
+			w.serveRequest(now)
+		}
 		return 0
 	}
 	w.now = now
+	w.lastTranslate = now
 	w.alloc.n = 0
 	if w.cfg.ForwardOnly {
 		w.forward()
@@ -198,6 +222,7 @@ func (w *Worker) Step(now int64) int {
 	}
 	w.alloc.releaseUnused()
 	w.transmit()
+	w.wakeOwners()
 	if w.req.N > 0 && w.cfg.Resolve != nil {
 		w.cfg.Resolve(w.req)
 		w.dp[ResolveQueued]++
@@ -205,6 +230,9 @@ func (w *Worker) Step(now int64) int {
 	w.req.N = 0
 	if v.N > 0 {
 		w.dp[Vectors]++
+	}
+	if w.cfg.NAT64 != nil {
+		w.serveRequest(now)
 	}
 	w.cfg.Stats.publish(&w.tr.Counters, &w.dp)
 	return v.N
@@ -247,8 +275,9 @@ func (w *Worker) Run(stop *atomic.Bool) {
 	w.tid.Store(int32(unix.Gettid()))
 	timeout := int(w.cfg.PollTimeout / time.Millisecond)
 	lastBusy := int64(0)
+	hk := int(HousekeepingEvery / time.Millisecond)
 	for !stop.Load() {
-		now := int64(time.Since(epoch))
+		now := Now()
 		if w.Step(now) > 0 {
 			lastBusy = now
 			continue
@@ -271,11 +300,29 @@ func (w *Worker) Run(stop *atomic.Bool) {
 		if w.kicksPending() {
 			t = min(t, 1) // frames wait on a TX ring for a kick
 		}
+		if w.cfg.NAT64 != nil {
+			// Housekeeping is due HousekeepingEvery after the last Translate.
+			t = max(1, min(t, hk-int((now-w.lastTranslate)/1e6)))
+		}
+		if h := w.cfg.Handoff; h != nil {
+			// Announce the sleep, then look again: a producer that pushed
+			// before it saw the flag is caught here, one after writes the
+			// eventfd.
+			h.sleep[w.cfg.Index].Store(true)
+			if h.pending(w.cfg.Index) || w.ctlReq.Load() != nil {
+				h.sleep[w.cfg.Index].Store(false)
+				continue
+			}
+		}
 		if _, err := unix.Poll(w.pfds[:w.npfds], t); err != nil && err != unix.EINTR {
 			w.dp[PollErrors]++
 		}
+		if h := w.cfg.Handoff; h != nil {
+			h.sleep[w.cfg.Index].Store(false)
+			w.drainWake()
+		}
 		w.cfg.Stats.publish(&w.tr.Counters, &w.dp)
-		lastBusy = int64(time.Since(epoch)) // spin a little after waking up
+		lastBusy = Now() // spin a little after waking up
 	}
 	w.cfg.Stats.publish(&w.tr.Counters, &w.dp)
 }

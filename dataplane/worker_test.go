@@ -256,7 +256,10 @@ type rig struct {
 	requests []neigh.Requests
 }
 
-func newRig(t testing.TB, shared, forward bool) *rig {
+func newRig(t testing.TB, shared, forward bool) *rig { return newRigWith(t, shared, forward, nil) }
+
+// newRigWith is newRig with a last word on the worker's configuration.
+func newRigWith(t testing.TB, shared, forward bool, edit func(*WorkerConfig)) *rig {
 	r := &rig{nb: &fakeNeigh{mac: macPeer}}
 	r.m6 = newFakeMem(1024, 2048)
 	r.m4 = r.m6
@@ -265,14 +268,18 @@ func newRig(t testing.TB, shared, forward bool) *rig {
 	}
 	r.p6 = newFakePort(r.m6, 128)
 	r.p4 = newFakePort(r.m4, 128)
-	r.w = NewWorker(WorkerConfig{
+	wc := WorkerConfig{
 		Six:         SideConfig{Port: r.p6, Mem: r.m6, Ifindex: 2, MAC: macBox6},
 		Four:        SideConfig{Port: r.p4, Mem: r.m4, Ifindex: 3, MAC: macBox4},
 		Config:      srcSource(t),
 		ForwardOnly: forward,
 		Neigh:       func() NextHops { return r.nb },
 		Resolve:     func(q neigh.Requests) { r.requests = append(r.requests, q) },
-	})
+	}
+	if edit != nil {
+		edit(&wc)
+	}
+	r.w = NewWorker(wc)
 	return r
 }
 
