@@ -147,6 +147,20 @@ func (d *Datapath) WithTables(fn func(worker int, t *nat64.Table, now int64), ti
 	return nil
 }
 
+// ErrNoWorker is returned by WithTable for a worker number out of range.
+var ErrNoWorker = errors.New("no such worker")
+
+// WithTable runs fn on worker i with its NAT64 table (Worker.WithTable).
+func (d *Datapath) WithTable(i int, fn TableFunc, timeout time.Duration) error {
+	if len(d.tables) == 0 {
+		return ErrNoNAT64
+	}
+	if i < 0 || i >= len(d.workers) {
+		return ErrNoWorker
+	}
+	return d.workers[i].WithTable(fn, timeout)
+}
+
 // NAT64 reports whether the workers have NAT64 tables.
 func (d *Datapath) NAT64() bool { return len(d.tables) > 0 }
 

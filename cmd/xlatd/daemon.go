@@ -21,6 +21,7 @@ import (
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/config"
 	"github.com/xlatd/xlatd/dataplane"
+	"github.com/xlatd/xlatd/nat64"
 	"github.com/xlatd/xlatd/neigh"
 )
 
@@ -86,6 +87,8 @@ type daemon struct {
 	reloadErrs atomic.Uint64
 
 	sd *systemd // sdnotify.go
+
+	nat *natRuntime // nat64.go; nil in SIIT mode
 }
 
 func daemonMain(path string, stderr io.Writer) int {
@@ -141,10 +144,23 @@ func (d *daemon) start(c *config.Config) (err error) {
 		return err
 	}
 	snap := d.mirror.Snapshot()
+	if err := d.startNAT64(c); err != nil {
+		return err
+	}
+	if d.nat != nil {
+		if l := dataplane.Pool4Local(c, snap); len(l) > 0 {
+			d.log.Warn("nat64.pool4 holds addresses of this box: traffic to them stays with the kernel, so mappings on them get no replies",
+				"pool4", l, "hint", "give pool4 addresses the box does not use itself")
+		}
+	}
 	if err := d.applyEnv(c, snap, true); err != nil {
 		return err
 	}
-	d.dp, err = dataplane.Start(dataplane.Options{Config: c, Mirror: d.mirror, Source: &d.src, Logger: d.log})
+	opts := dataplane.Options{Config: c, Mirror: d.mirror, Source: &d.src, Logger: d.log}
+	if d.nat != nil {
+		opts.NAT64, opts.NAT64Sink = d.nat.plan, d.nat.sink()
+	}
+	d.dp, err = dataplane.Start(opts)
 	if err != nil {
 		d.dp = nil
 		return explainStart(c, err)
@@ -195,7 +211,7 @@ func (d *daemon) applyEnv(c *config.Config, snap *neigh.Snapshot, force bool) er
 	if !force && env == d.env {
 		return nil
 	}
-	bc, err := c.BatchConfig(env)
+	bc, err := d.batchConfig(c, env)
 	if err != nil {
 		return err
 	}
@@ -238,16 +254,27 @@ func (d *daemon) reload() {
 	c, err := load(d.path)
 	if err == nil {
 		var bc *batch.Config
-		bc, err = c.BatchConfig(envOf(c, d.mirror.Snapshot()))
+		var plan *nat64.Plan
+		bc, err = d.batchConfig(c, envOf(c, d.mirror.Snapshot()))
+		if err == nil {
+			plan, err = d.reloadNAT64(old, c)
+		}
 		if err == nil {
 			if diff := restartOnly(old, c); len(diff) > 0 {
 				d.log.Warn("reload: these keys take effect only at the next start; keeping the running values", "keys", diff)
 				keepRestartOnly(old, c)
 			}
 			if err = d.dp.Update(c, d.mirror.Snapshot()); err == nil {
-				d.env = envOf(c, d.mirror.Snapshot())
-				d.src.Store(bc)
-				d.cfg.Store(c)
+				if err = d.applyPlan(plan); err == nil {
+					if plan != nil {
+						bc.NAT64 = plan
+					}
+					d.env = envOf(c, d.mirror.Snapshot())
+					d.src.Store(bc)
+					d.cfg.Store(c)
+				} else if uerr := d.dp.Update(old, d.mirror.Snapshot()); uerr != nil {
+					err = errors.Join(err, uerr)
+				}
 			}
 		}
 	}
@@ -313,6 +340,7 @@ func (d *daemon) shutdown() int {
 			code = 1
 		}
 	}
+	d.nat.stop() // after the workers: nobody writes mapping events any more
 	if d.stopMirror != nil {
 		d.stopMirror()
 	}

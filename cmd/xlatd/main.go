@@ -5,6 +5,8 @@
 //	xlatd -config FILE -check                    # validate the config, print what is wrong, exit 0/1
 //	xlatd stats [-json] [-explain] [-socket PATH | -config FILE] # counters of the running daemon
 //	xlatd reload [-pid PID] [-socket PATH | -config FILE]        # SIGHUP and wait for the outcome
+//	xlatd nat64 bib|sessions [-json] [-socket PATH | -config FILE] # NAT64 state of the running daemon
+//	xlatd nat64 lookup -config FILE [-json] [-at TIME -log FILE] ADDR4:PORT | ADDR6
 //	xlatd -version
 package main
 
@@ -83,6 +85,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "stats" {
 		return statsCmd(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "nat64" {
+		return nat64Cmd(args[1:], stdout, stderr) // nat64cmd.go
+	}
 	if len(args) > 0 && args[0] == "reload" {
 		return reloadCmd(args[1:], stdout, stderr) // reload.go
 	}
@@ -99,6 +104,10 @@ func run(args []string, stdout, stderr io.Writer) int {
                                 counters of the running daemon
   xlatd reload [-pid PID] [-socket PATH | -config FILE]
                                 SIGHUP the running daemon and wait: exit 0 reloaded, 1 refused
+  xlatd nat64 bib|sessions [-json] [-socket PATH | -config FILE]
+                                NAT64 BIB entries or sessions of the running daemon
+  xlatd nat64 lookup -config FILE [-json] [-at TIME -log FILE] ADDR4:PORT | ADDR6
+                                which subscriber held a pool4 port, or a subscriber's ports
   xlatd -version
 `)
 		fs.PrintDefaults()

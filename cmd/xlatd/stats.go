@@ -54,7 +54,8 @@ func (d *daemon) statsReply() StatsReply {
 	}
 }
 
-// serveControl answers one request line per connection: "stats".
+// serveControl answers one request line per connection: "stats",
+// "nat64 bib", "nat64 sessions", "nat64 lookup ARG" (nat64.go).
 func (d *daemon) serveControl(ln net.Listener) {
 	for {
 		conn, err := ln.Accept()
@@ -68,9 +69,13 @@ func (d *daemon) serveControl(ln net.Listener) {
 			if err != nil && line == "" {
 				return
 			}
-			switch strings.TrimSpace(line) {
-			case "stats":
+			req := strings.TrimSpace(line)
+			switch {
+			case req == "stats":
 				json.NewEncoder(conn).Encode(d.statsReply())
+			case strings.HasPrefix(req, "nat64 "):
+				conn.SetDeadline(time.Now().Add(time.Minute)) // a large table is copied page by page
+				json.NewEncoder(conn).Encode(d.nat64Request(strings.TrimPrefix(req, "nat64 ")))
 			default:
 				fmt.Fprintf(conn, "{\"error\":%q}\n", "unknown request "+strings.TrimSpace(line))
 			}
