@@ -52,6 +52,9 @@ type addrs46 struct {
 	inner      bool     // the packet inside an ICMPv4 error: it travelled the other way
 	first      bool     // holds the L4 header (fragment offset 0)
 	l4         []byte   // the L4 header and payload present (ports, ICMP id, TCP flags)
+	frag       bool     // a fragment (MF or offset): NAT64 matches the others to the first
+	fragID     uint16   // its Identification
+	nat        natAddrs // stateful NAT64: set by the address step (nat64.go)
 }
 
 // translate46 translates an IPv4 frame to IPv6 (RFC 7915 section 4): a
@@ -65,7 +68,15 @@ func (t *Translator) translate46(f *Frame) {
 		return
 	}
 	if r := t.addresses46(&x.addrs46); r != ReasonNone {
-		t.drop(f, r)
+		t.refuse46(f, &x, r)
+		return
+	}
+	if x.nat.handoff {
+		t.handoff(f, x.nat.owner)
+		return
+	}
+	if x.nat.hold != holdNone {
+		t.hold(f, &x.nat)
 		return
 	}
 	if !t.policy46(f, &x) {
@@ -94,6 +105,17 @@ func (t *Translator) translate46(f *Frame) {
 		}
 	}
 	t.count46()
+}
+
+// refuse46 drops an IPv4 packet the address step refused with r; a UDP or
+// ICMP packet no NAT64 mapping admits is answered with port unreachable,
+// as Jool does (graybox row icmp-error/bibless; RFC 6146 leaves it open).
+func (t *Translator) refuse46(f *Frame, x *pkt46, r Reason) {
+	if r == ReasonNAT64NoMapping && x.proto != header.ProtoTCP && !x.icmpErr {
+		t.error4(f, x, header.ICMPv4DstUnreachable, header.ICMPv4PortUnreachable, 0, r)
+		return
+	}
+	t.drop(f, r)
 }
 
 // parse46 checks the IPv4 header of f (version, IHL, total length against
@@ -143,6 +165,8 @@ func parse46(f *Frame, x *pkt46) Reason {
 	x.plen = x.tot - x.ihl
 	x.first = x.fragOff == 0
 	x.addrs46.l4 = b[x.l4off : x.l4off+x.plen]
+	x.frag = x.mf || x.fragOff != 0
+	x.fragID = x.id
 	x.icmpErr = x.proto == header.ProtoICMP && x.first && x.plen > 0 && header.ICMPv4Type(b[x.l4off]).IsError()
 	return ReasonNone
 }
@@ -160,6 +184,9 @@ func parse46(f *Frame, x *pkt46) Reason {
 func (t *Translator) addresses46(a *addrs46) Reason {
 	m := t.cfg.Map
 	if a.inner {
+		if a.nat.err {
+			return t.nat64Inner46(a)
+		}
 		// The packet in error travelled from the IPv6 side: its source
 		// is the IPv4 view of the IPv6 node the error goes back to.
 		if m == nil {
@@ -183,6 +210,9 @@ func (t *Translator) addresses46(a *addrs46) Reason {
 	// reach the IPv6 host, as Jool's graybox rows hat1/hat2 expect).
 	if martian4(a.dst4[0]) || !a.icmpErr && martian4(a.src4[0]) {
 		return ReasonMartian
+	}
+	if t.cfg.NAT64 != nil && t.cfg.NAT64.InPool4(a.dst4) {
+		return t.nat64In(a)
 	}
 	if m == nil {
 		return ReasonNoMapping4
@@ -350,14 +380,17 @@ func (t *Translator) l4Checksum46(x *pkt46, l4 []byte) {
 	switch x.proto {
 	case header.ProtoTCP:
 		if whole && isPartial(l4, header.TCPCsum, x.pseudo4(x.proto, len(l4))) {
+			x.nat.rewrite(x.proto, l4, false)
 			t.complete(l4, header.TCPCsum, x.pseudo6(x.nh, len(l4)))
 			return
 		}
+		x.nat.rewrite(x.proto, l4, true)
 		p := l4[header.TCPCsum : header.TCPCsum+2]
 		binary.BigEndian.PutUint16(p, x.swap(binary.BigEndian.Uint16(p)))
 	case header.ProtoUDP:
 		p := l4[header.UDPCsum : header.UDPCsum+2]
 		if x.amend {
+			x.nat.rewrite(x.proto, l4, false)
 			c := ^checksum.Checksum(l4, x.pseudo6(x.nh, len(l4)))
 			if c == 0 {
 				c = 0xffff
@@ -367,15 +400,18 @@ func (t *Translator) l4Checksum46(x *pkt46, l4 []byte) {
 			return
 		}
 		if whole && isPartial(l4, header.UDPCsum, x.pseudo4(x.proto, len(l4))) {
+			x.nat.rewrite(x.proto, l4, false)
 			t.complete(l4, header.UDPCsum, x.pseudo6(x.nh, len(l4)))
 			return
 		}
+		x.nat.rewrite(x.proto, l4, true)
 		c := x.swap(binary.BigEndian.Uint16(p))
 		if c == 0 {
 			c = 0xffff // 0 means "no checksum" in UDP
 		}
 		binary.BigEndian.PutUint16(p, c)
 	case header.ProtoICMP:
+		x.nat.rewrite(x.proto, l4, true)
 		echo46(l4, x.pseudo6(header.ProtoICMPv6, len(l4)))
 	}
 }

@@ -55,6 +55,9 @@ type addrs64 struct {
 	l4          []byte    // the upper layer as present
 	hairpin     bool      // set by the address step: RFC 7757 hairpinning (hairpin.go)
 	srcUnmapped bool      // set by the address step: the source has no mapping (answered 1/5)
+	frag        bool      // a fragment (MF or offset): NAT64 matches the others to the first
+	fragID      uint32    // its Fragment header's Identification
+	nat         natAddrs  // stateful NAT64: set by the address step (nat64.go)
 }
 
 // translate64 translates an IPv6 frame to IPv4 (RFC 7915 section 5): a
@@ -68,6 +71,14 @@ func (t *Translator) translate64(f *Frame) {
 	}
 	if r := t.addresses64(&x.addrs64); r != ReasonNone {
 		t.refuse64(f, &x, r)
+		return
+	}
+	if x.nat.handoff {
+		t.handoff(f, x.nat.owner)
+		return
+	}
+	if x.nat.hold != holdNone {
+		t.hold(f, &x.nat)
 		return
 	}
 	if !t.policy64(f, &x) {
@@ -123,6 +134,9 @@ func (t *Translator) tos64(ip []byte) uint8 {
 // refusals RFC 7915 section 5 answers with an ICMPv6 error get it, the
 // others are dropped.
 func (t *Translator) refuse64(f *Frame, x *pkt64, r Reason) {
+	if t.refuseNAT64(f, x, r) {
+		return
+	}
 	switch {
 	case r == ReasonSegmentsLeft:
 		t.icmp6Error(f, header.ICMPv6ParamProblem, header.ICMPv6ErroneousHeader, uint32(x.e.ptr), r, false)
@@ -174,6 +188,7 @@ func parse64(f *Frame, x *pkt64) Reason {
 	x.proto = e.proto
 	x.first = e.firstOrWhole()
 	x.l4 = ip[e.l4:]
+	x.frag, x.fragID = e.fragmented(), e.id
 
 	// ICMPv6: errors are translated elsewhere; informational messages
 	// other than echo are single-hop or unknown and dropped. RFC 7915
@@ -218,6 +233,9 @@ func (t *Translator) addresses64(a *addrs64) Reason {
 		return ReasonNoMapping6
 	}
 	if a.inner {
+		if a.nat.err {
+			return t.nat64Inner64(a)
+		}
 		if r := m.To4(a.src6, &a.src4); r != mapping.OK {
 			return mapReason6(r)
 		}
@@ -240,6 +258,9 @@ func (t *Translator) addresses64(a *addrs64) Reason {
 	// IPv4 host, from the RFC 6791 pool like an unmapped one.
 	if martian4(a.dst4[0]) {
 		return ReasonMartian
+	}
+	if t.stateful6(m, a.src6, a.dst6) {
+		return t.nat64Out(a)
 	}
 	r := m.To4(a.src6, &a.src4)
 	if r == mapping.OK && martian4(a.src4[0]) {
@@ -345,28 +366,35 @@ func (t *Translator) l4Checksum64(x *pkt64) {
 	switch x.proto {
 	case header.ProtoTCP:
 		if whole && isPartial(l4, header.TCPCsum, x.pseudo6(x.proto, len(l4))) {
+			x.nat.rewrite(x.proto, l4, false)
 			t.complete(l4, header.TCPCsum, x.pseudo4(x.proto, len(l4)))
 			return
 		}
+		x.nat.rewrite(x.proto, l4, true)
 		c := x.swap(binary.BigEndian.Uint16(l4[header.TCPCsum:]))
 		binary.BigEndian.PutUint16(l4[header.TCPCsum:], c)
 	case header.ProtoUDP:
 		old := binary.BigEndian.Uint16(l4[header.UDPCsum:])
 		switch {
 		case old == 0 && whole:
+			x.nat.rewrite(x.proto, l4, false)
 			t.udp6ZeroChecksum(l4, &x.addrs64)
 		case old == 0:
 			// A first fragment's 0 stays 0 (udp6ZeroChecksum).
+			x.nat.rewrite(x.proto, l4, false)
 		case whole && isPartial(l4, header.UDPCsum, x.pseudo6(x.proto, len(l4))):
+			x.nat.rewrite(x.proto, l4, false)
 			t.complete(l4, header.UDPCsum, x.pseudo4(x.proto, len(l4)))
 		default:
-			c := x.swap(old)
+			x.nat.rewrite(x.proto, l4, true)
+			c := x.swap(binary.BigEndian.Uint16(l4[header.UDPCsum:]))
 			if c == 0 {
 				c = 0xffff
 			}
 			binary.BigEndian.PutUint16(l4[header.UDPCsum:], c)
 		}
 	case header.ProtoICMPv6:
+		x.nat.rewrite(x.proto, l4, true)
 		echo64(l4, x.pseudo6(header.ProtoICMPv6, len(l4)))
 	}
 }

@@ -30,9 +30,20 @@ func hairpinnedEAMT(m *mapping.Table, a6 *[16]byte, a4 *[4]byte) bool {
 
 // hairpin64 sends the translated IPv4 frame f back through translate46.
 func (t *Translator) hairpin64(f *Frame) {
+	if hp := t.nat.hp; hp.handoff {
+		// NAT64 hairpinning whose destination's state is another
+		// worker's: that worker translates the IPv4 packet as if it had
+		// come from the IPv4 side (its source is a pool4 address, which
+		// RFC 6146 3.8 translates with pool6 like any other).
+		t.nat.hp = hairpinState{}
+		f.In = Side4
+		t.handoff(f, hp.owner)
+		return
+	}
 	t.hairpin = true
 	t.translate46(f)
 	t.hairpin = false
+	t.nat.hp = hairpinState{}
 	if f.Verdict == Back {
 		// An ICMPv4 error about our own intermediate IPv4 packet would
 		// go to an IPv4 address that is really an IPv6 node on the

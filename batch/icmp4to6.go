@@ -180,6 +180,7 @@ func parseInner46(p []byte, ipl4884 int, y *inner46) Reason {
 // y, where the quote holds it (first fragment only).
 func innerChecksum46(y *inner46) {
 	l4 := y.l4
+	y.nat.rewrite(y.proto, l4, true)
 	switch y.proto {
 	case header.ProtoTCP:
 		if len(l4) >= header.TCPCsum+2 {
@@ -238,11 +239,21 @@ func (t *Translator) icmpError46(f *Frame, x *pkt46) {
 	var y inner46
 	r := parseInner46(b[in:end:end], int(b[ic+header.ICMPLength4])*4, &y)
 	if r == ReasonNone {
+		y.nat.err = x.nat.err
 		r = t.addresses46(&y.addrs46)
 	}
 	if r != ReasonNone {
 		t.drop(f, r)
 		return
+	}
+	if x.nat.err {
+		// NAT64 (RFC 6146 3.5.4): the error goes to the IPv6 node the
+		// quoted packet came from.
+		if y.nat.handoff {
+			t.handoff(f, y.nat.owner)
+			return
+		}
+		x.dst6 = y.src6
 	}
 	if ptb {
 		rest = packetTooBig46(binary.BigEndian.Uint16(b[ic+header.ICMPNextHopMTU:]), y.tot, t.cfg.MTU4, t.cfg.MTU6)

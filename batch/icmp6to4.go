@@ -58,11 +58,21 @@ func (t *Translator) icmpError64(f *Frame, x *pkt64) {
 	var y pkt64
 	ilen, r := parseInner64(op, &y)
 	if r == ReasonNone {
+		y.nat.err = x.nat.err
 		r = t.addresses64(&y.addrs64)
 	}
 	if r != ReasonNone {
 		t.drop(f, r)
 		return
+	}
+	if x.nat.err {
+		// NAT64 (RFC 6146 3.5.4): the error comes from the pool4
+		// address the quoted packet was sent to.
+		if y.nat.handoff {
+			t.handoff(f, y.nat.owner)
+			return
+		}
+		x.src4 = y.dst4
 	}
 
 	if header.ICMPv6Type(icmp[header.ICMPType]) == header.ICMPv6PacketTooBig {
@@ -276,6 +286,7 @@ func parseInner64(op []byte, y *pkt64) (ilen int, r Reason) {
 // quote holds it.
 func innerChecksum64(y *pkt64, ilen int) {
 	il4 := y.l4
+	y.nat.rewrite(y.proto, il4, true)
 	switch y.proto {
 	case header.ProtoTCP:
 		if len(il4) >= header.TCPCsum+2 {

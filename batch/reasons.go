@@ -49,6 +49,22 @@ const (
 	// Added for hostile input (issue 7).
 	ReasonUDPBadLength // UDP length field below 8 or beyond the IP payload (first fragment: not beyond it)
 
+	// Stateful NAT64 (issue 9, nat64.go): one per nat64.Result that drops,
+	// and the store of held packets.
+	ReasonNAT64NoMapping     // no BIB entry or session admits the packet (UDP/ICMP from IPv4: answered 3/3)
+	ReasonNAT64Filtered      // address-dependent filtering refused an IPv4 packet
+	ReasonNAT64QuotaPorts    // the subscriber holds all its ports (RFC 6888 REQ-4), answered 1/3
+	ReasonNAT64QuotaSessions // the subscriber is at max_sessions_per_subscriber, answered 1/3
+	ReasonNAT64TableFull     // max_sessions reached, answered 1/3
+	ReasonNAT64PoolExhausted // no pool4 address has a free port block, answered 1/3
+	ReasonNAT64NotSubscriber // the source is outside nat64.subscribers, answered 1/5
+	ReasonNAT64Unsupported   // a protocol NAT64 keeps no state for (not TCP, UDP, ICMP echo)
+	ReasonNAT64FragUnmatched // a fragment of no known packet and no room to wait for its first fragment
+	ReasonNAT64FragExpired   // held fragments whose first fragment did not come within nat64.timeouts.fragment
+	ReasonNAT64Held          // copied into the held store (IPv4 SYN or early fragment): not lost, see event.nat64_*
+	ReasonNAT64HeldFull      // a packet to hold and the held store is full (or it is too big for a slot)
+	ReasonNAT64NoTable       // NAT64 is configured but the Translator has no table (SetNAT64)
+
 	NumReasons
 )
 
@@ -87,6 +103,19 @@ var reasons = [NumReasons]counterInfo{
 	ReasonICMPFragmented:     {"icmp_fragmented", "fragmented ICMP/ICMPv6 (any fragment): the checksum covers the whole message, which a stateless translator never sees"},
 	ReasonICMPBadChecksum:    {"icmp_bad_checksum", "ICMPv4 error with an invalid checksum (not turned into a valid ICMPv6 one)"},
 	ReasonUDPBadLength:       {"udp_bad_length", "UDP length field below 8 or beyond the IP payload (a first fragment's: not beyond it)"},
+	ReasonNAT64NoMapping:     {"nat64_no_mapping", "NAT64: no BIB entry or session admits the packet (IPv4 UDP/ICMP answered with port unreachable; an IPv6 TCP non-SYN without session)"},
+	ReasonNAT64Filtered:      {"nat64_filtered", "NAT64: address-dependent filtering refused an IPv4 packet (RFC 6146 3.5.2, RFC 4787 REQ-8)"},
+	ReasonNAT64QuotaPorts:    {"nat64_quota_ports", "NAT64: the subscriber holds all the ports it may (RFC 6888 REQ-4); answered with ICMPv6 1/3"},
+	ReasonNAT64QuotaSessions: {"nat64_quota_sessions", "NAT64: the subscriber is at nat64.max_sessions_per_subscriber; answered with ICMPv6 1/3"},
+	ReasonNAT64TableFull:     {"nat64_table_full", "NAT64: the worker's table is at nat64.max_sessions; answered with ICMPv6 1/3"},
+	ReasonNAT64PoolExhausted: {"nat64_pool_exhausted", "NAT64: no pool4 address has a free port block for a new subscriber; answered with ICMPv6 1/3"},
+	ReasonNAT64NotSubscriber: {"nat64_not_subscriber", "NAT64: the IPv6 source is outside nat64.subscribers; answered with ICMPv6 1/5"},
+	ReasonNAT64Unsupported:   {"nat64_unsupported", "NAT64: a protocol without state (only TCP, UDP and ICMP echo are translated statefully)"},
+	ReasonNAT64FragUnmatched: {"nat64_frag_unmatched", "NAT64: a fragment of no known packet, with no room to wait for its first fragment"},
+	ReasonNAT64FragExpired:   {"nat64_frag_expired", "NAT64: held fragments whose first fragment did not come within nat64.timeouts.fragment"},
+	ReasonNAT64Held:          {"nat64_held", "NAT64: copied into the held store (an IPv4 SYN without mapping, a fragment before its first); not a loss: each ends as event.nat64_held_released, an ICMP error or drop.nat64_frag_expired"},
+	ReasonNAT64HeldFull:      {"nat64_held_full", "NAT64: a packet was to be held and the held store had no free slot (or the packet exceeds a slot)"},
+	ReasonNAT64NoTable:       {"nat64_no_table", "NAT64 is configured but this worker has no table (datapath bug)"},
 }
 
 // counterInfo names one counter of a family and says what it counts.

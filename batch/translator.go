@@ -18,6 +18,9 @@ const (
 	EvRFC6791Source                     // ICMP errors whose source came from the RFC 6791 pool
 	EvPartialChecksum                   // TCP/UDP checksums left for offload (CHECKSUM_PARTIAL) completed
 	EvUDP6ChecksumComputed              // IPv6 UDP zero checksums computed (RFC 8200 8.1, RFC 6936)
+	EvNAT64HeldReleased                 // held fragments translated once their first fragment came
+	EvNAT64SYNUnreachable               // held IPv4 SYNs answered with port unreachable after tcp_incoming_syn
+	EvNAT64SYNDiscarded                 // held IPv4 SYNs dropped silently: the IPv6 side opened the connection (simultaneous open)
 	NumEvents
 )
 
@@ -36,6 +39,9 @@ var events = [NumEvents]counterInfo{
 		"(only the pseudo-header sum, e.g. a veth peer with tx-checksumming on) that xlatd completed"},
 	EvUDP6ChecksumComputed: {"udp6_checksum_computed", "IPv6 UDP datagrams without a checksum (0, RFC 6935 tunnels) " +
 		"whose IPv4 checksum xlatd computed (RFC 8200 8.1, RFC 6936 5)"},
+	EvNAT64HeldReleased:   {"nat64_held_released", "NAT64: held fragments translated once their first fragment came"},
+	EvNAT64SYNUnreachable: {"nat64_syn_unreachable", "NAT64: held IPv4 SYNs answered with ICMP port unreachable after nat64.timeouts.tcp_incoming_syn (RFC 6146 3.5.2.2)"},
+	EvNAT64SYNDiscarded:   {"nat64_syn_discarded", "NAT64: held IPv4 SYNs dropped silently because the IPv6 side opened the same connection (simultaneous open, RFC 5382 REQ-4)"},
 }
 
 // String returns the event's counter name.
@@ -127,6 +133,12 @@ func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 	for i := 0; i < v.N; i++ {
 		f := &v.Frames[i]
 		t.translate(f)
+		if t.nat.nrel != 0 {
+			t.releaseHeld()
+		}
+	}
+	if t.cfg.NAT64 != nil && t.nat.tab != nil {
+		t.housekeeping64()
 	}
 	for i := 0; i < v.NExtra; i++ {
 		e := &v.Extra[i]
@@ -138,6 +150,16 @@ func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 }
 
 func (t *Translator) translate(f *Frame) {
+	t.dispatch(f)
+	t.Counters.Verdicts[f.Verdict]++
+	if f.Verdict == Drop {
+		t.Counters.Drops[f.Reason]++
+	}
+}
+
+// dispatch translates f by its Ethernet type and sets its verdict; the
+// caller counts it.
+func (t *Translator) dispatch(f *Frame) {
 	f.Reason = ReasonNone
 	if f.Len < header.EthernetLen || f.Off < 0 || f.Off+f.Len > len(f.Buf) {
 		t.drop(f, ReasonTruncated)
@@ -150,10 +172,6 @@ func (t *Translator) translate(f *Frame) {
 		t.translate64(f)
 	default:
 		f.Verdict = Pass
-	}
-	t.Counters.Verdicts[f.Verdict]++
-	if f.Verdict == Drop {
-		t.Counters.Drops[f.Reason]++
 	}
 }
 

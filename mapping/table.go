@@ -255,3 +255,14 @@ func (t *Table) Prefixes4() []netip.Prefix {
 	}
 	return out
 }
+
+// WithoutWKPRule returns a copy of t that translates non-global IPv4
+// addresses under the Well-Known Prefix too, ignoring RFC 6052 section 3.1.
+// It exists for replaying Jool's graybox corpus, whose NAT64 half uses
+// 64:ff9b::/96 with documentation addresses (192.0.2.0/24, 203.0.113.0/24);
+// the daemon never uses it.
+func (t *Table) WithoutWKPRule() *Table {
+	c := *t
+	c.wkp = false
+	return &c
+}

@@ -1,0 +1,540 @@
+package batch_test
+
+// Stateful NAT64 through batch (issue 9): the address step of each
+// direction with a nat64.Table behind it.
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/xlatd/xlatd/batch"
+	"github.com/xlatd/xlatd/config/nat64conf"
+	"github.com/xlatd/xlatd/internal/pktbuild"
+	"github.com/xlatd/xlatd/mapping"
+	"github.com/xlatd/xlatd/nat64"
+)
+
+// Lab addresses: the IPv6 subscribers, pool6 (a network-specific prefix,
+// so documentation IPv4 addresses are allowed), pool4 and an IPv4 server.
+var (
+	natPool6   = netip.MustParsePrefix("2001:db8:64::/96")
+	natPool4   = netip.MustParseAddr("192.0.2.1")
+	natHost6   = netip.MustParseAddr("2001:db8::5")
+	natHost6b  = netip.MustParseAddr("2001:db8::6")
+	natServer4 = netip.MustParseAddr("198.51.100.7")
+	natOther4  = netip.MustParseAddr("198.51.100.8")
+	natT0      = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC).UnixNano()
+)
+
+// embed6 is v4 under natPool6.
+func embed6(v4 netip.Addr) netip.Addr {
+	a, err := mapping.Embed(natPool6, v4)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// natConf is the [nat64] table of the tests: one pool4 address, ports
+// 1024-2047 in blocks of 64, a static UDP and ICMP entry.
+func natConf() nat64conf.NAT64 {
+	c := nat64conf.Default()
+	c.Pool4 = []netip.Prefix{netip.PrefixFrom(natPool4, 32)}
+	c.Ports = nat64conf.PortRange{Lo: 1024, Hi: 2047}
+	c.PortBlockSize = 64
+	c.MaxBlocksPerSubscriber = 2
+	c.Static = []nat64conf.Static{
+		{Protocol: "udp", IPv6: natHost6, Port6: 53, IPv4: natPool4, Port4: 53},
+		{Protocol: "icmp", IPv6: natHost6, Port6: 7, IPv4: natPool4, Port4: 7},
+	}
+	return c
+}
+
+// natFixture is a Translator in NAT64 mode with a fake clock.
+type natFixture struct {
+	tb    testing.TB
+	cfg   *batch.Config
+	plan  *nat64.Plan
+	tab   *nat64.Table
+	tr    *batch.Translator
+	now   int64
+	alloc *heapAlloc
+	v     batch.Vector
+}
+
+func newNATFixture(tb testing.TB, mod func(*nat64conf.NAT64, *nat64.Options)) *natFixture {
+	tb.Helper()
+	c := natConf()
+	o := nat64.Options{Workers: 1}
+	if mod != nil {
+		mod(&c, &o)
+	}
+	plan, err := nat64.NewPlan(&c, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := mapping.NewTable(natPool6, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := batch.DefaultConfig()
+	cfg.Map = m
+	cfg.NAT64 = plan
+	cfg.ICMPv4Source = netip.MustParseAddr("192.0.2.254")
+	cfg.ICMPv6Source = netip.MustParseAddr("2001:db8::1")
+	cfg.ICMPErrorsPerSecond = -1
+	fx := &natFixture{tb: tb, cfg: &cfg, plan: plan, now: natT0, alloc: &heapAlloc{}}
+	fx.tab = nat64.NewTable(plan, 0, natT0, nil)
+	tb.Cleanup(fx.tab.Close)
+	fx.tr = newTranslator(&cfg)
+	fx.tr.SetNAT64(fx.tab, 0)
+	return fx
+}
+
+// send translates the IP packets ips as one vector and returns the
+// vector's frames (Frames then Extra).
+func (fx *natFixture) send(ips ...[]byte) []*batch.Frame {
+	fx.v.Reset()
+	for _, ip := range ips {
+		buf, n := newFrame(ip)
+		fx.v.Add(buf, batch.Headroom, n, sideOf(ip))
+	}
+	fx.tr.Translate(&fx.v, fx.now, fx.alloc)
+	var out []*batch.Frame
+	for i := 0; i < fx.v.N; i++ {
+		out = append(out, &fx.v.Frames[i])
+	}
+	for i := 0; i < fx.v.NExtra; i++ {
+		out = append(out, &fx.v.Extra[i])
+	}
+	return out
+}
+
+// one sends one packet and returns its frame, checking the verdict.
+func (fx *natFixture) one(ip []byte, want batch.Verdict) *batch.Frame {
+	fx.tb.Helper()
+	out := fx.send(ip)
+	f := out[0]
+	if f.Verdict != want {
+		fx.tb.Fatalf("verdict %v (%v), want %v\n%s", f.Verdict, f.Reason, want, describe(ipOf(f)))
+	}
+	if want != batch.Drop && want != batch.Handoff {
+		if msg := checkFrame(f); msg != "" {
+			fx.tb.Fatalf("%s\n%s", msg, describe(ipOf(f)))
+		}
+	}
+	return f
+}
+
+// idle runs Translate with an empty vector after advancing the clock.
+func (fx *natFixture) idle(d time.Duration) []*batch.Frame {
+	fx.now += int64(d)
+	return fx.send()
+}
+
+func natUDP6(src netip.Addr, sport uint16, dst netip.Addr, dport uint16) []byte {
+	return pktbuild.IPv6{Src: src, Dst: dst, NextHeader: pktbuild.ProtoUDP}.Build(pktbuild.UDP(sport, dport, pktbuild.Payload(20)))
+}
+
+func natUDP4(src netip.Addr, sport uint16, dst netip.Addr, dport uint16) []byte {
+	return pktbuild.IPv4{Src: src, Dst: dst, Proto: pktbuild.ProtoUDP}.Build(pktbuild.UDP(sport, dport, pktbuild.Payload(20)))
+}
+
+func natTCP6(src netip.Addr, sport uint16, dst netip.Addr, dport uint16, flags uint8) []byte {
+	return pktbuild.IPv6{Src: src, Dst: dst, NextHeader: pktbuild.ProtoTCP}.Build(pktbuild.TCP(sport, dport, 1, 0, flags, pktbuild.Payload(8)))
+}
+
+func natTCP4(src netip.Addr, sport uint16, dst netip.Addr, dport uint16, flags uint8) []byte {
+	return pktbuild.IPv4{Src: src, Dst: dst, Proto: pktbuild.ProtoTCP}.Build(pktbuild.TCP(sport, dport, 1, 0, flags, pktbuild.Payload(8)))
+}
+
+const (
+	tcpSYN = 0x02
+	tcpACK = 0x10
+)
+
+// ports4 returns the addresses and ports of an IPv4 packet.
+func ports4(ip []byte) (src, dst netip.Addr, sport, dport uint16) {
+	hl := int(ip[0]&0xf) * 4
+	src, _ = netip.AddrFromSlice(ip[12:16])
+	dst, _ = netip.AddrFromSlice(ip[16:20])
+	return src, dst, binary.BigEndian.Uint16(ip[hl:]), binary.BigEndian.Uint16(ip[hl+2:])
+}
+
+// ports6 returns the addresses and ports of an IPv6 packet without
+// extension headers.
+func ports6(ip []byte) (src, dst netip.Addr, sport, dport uint16) {
+	src, _ = netip.AddrFromSlice(ip[8:24])
+	dst, _ = netip.AddrFromSlice(ip[24:40])
+	return src, dst, binary.BigEndian.Uint16(ip[40:]), binary.BigEndian.Uint16(ip[42:])
+}
+
+func TestNAT64UDPBothWays(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	f := fx.one(natUDP6(natHost6, 40000, embed6(natServer4), 80), batch.To4)
+	ip := ipOf(f)
+	src, dst, sport, dport := ports4(ip)
+	if src != natPool4 || dst != natServer4 || dport != 80 || sport < 1024 || sport > 2047 {
+		t.Fatalf("6->4: %v:%d -> %v:%d", src, sport, dst, dport)
+	}
+	if !pktbuild.ValidL4Checksum4(ip) {
+		t.Fatal("6->4 UDP checksum invalid")
+	}
+	if s, b, _, _ := fx.tab.Len(); s != 1 || b != 3 { // 2 static BIB entries + 1
+		t.Fatalf("sessions %d bib %d", s, b)
+	}
+	// The reply comes back to the mapping.
+	f = fx.one(natUDP4(natServer4, 80, natPool4, sport), batch.To6)
+	ip = ipOf(f)
+	s6, d6, sp, dp := ports6(ip)
+	if s6 != embed6(natServer4) || d6 != natHost6 || sp != 80 || dp != 40000 {
+		t.Fatalf("4->6: %v:%d -> %v:%d", s6, sp, d6, dp)
+	}
+	if !pktbuild.ValidL4Checksum6(ip, 40, pktbuild.ProtoUDP) {
+		t.Fatal("4->6 UDP checksum invalid")
+	}
+	// Endpoint-independent mapping: another destination, the same port.
+	f = fx.one(natUDP6(natHost6, 40000, embed6(natOther4), 443), batch.To4)
+	if _, _, sp2, _ := ports4(ipOf(f)); sp2 != sport {
+		t.Fatalf("EIM: port %d then %d", sport, sp2)
+	}
+}
+
+// A wrong checksum stays wrong by the same amount: the port change is
+// folded into the incremental update (RFC 1624), never recomputed.
+func TestNAT64BadChecksumStaysBad(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	onesAdd := func(a, b uint16) uint16 { s := uint32(a) + uint32(b); return uint16(s + s>>16) }
+	for _, proto := range []uint8{pktbuild.ProtoUDP, pktbuild.ProtoTCP} {
+		l4 := pktbuild.UDP(41000, 80, pktbuild.Payload(20))
+		co := 6
+		if proto == pktbuild.ProtoTCP {
+			l4, co = pktbuild.TCP(41000, 80, 1, 0, tcpSYN, pktbuild.Payload(20)), 16
+		}
+		good := pktbuild.IPv6{Src: natHost6, Dst: embed6(natServer4), NextHeader: proto}.Build(l4)
+		bad := append([]byte(nil), good...)
+		c := binary.BigEndian.Uint16(bad[40+co:])
+		binary.BigEndian.PutUint16(bad[40+co:], onesAdd(c, 0x1234))
+		gOut := append([]byte(nil), ipOf(fx.one(good, batch.To4))...)
+		bOut := ipOf(fx.one(bad, batch.To4))
+		if pktbuild.ValidL4Checksum4(bOut) || !pktbuild.ValidL4Checksum4(gOut) {
+			t.Fatalf("proto %d: valid good %v, bad %v", proto, pktbuild.ValidL4Checksum4(gOut), pktbuild.ValidL4Checksum4(bOut))
+		}
+		g, b := binary.BigEndian.Uint16(gOut[20+co:]), binary.BigEndian.Uint16(bOut[20+co:])
+		if onesAdd(g, 0x1234) != b {
+			t.Fatalf("proto %d: good %#04x, bad %#04x: not off by the same amount", proto, g, b)
+		}
+	}
+}
+
+func TestNAT64TCPBothWaysAndNonSYN(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	// A TCP segment that is not a SYN opens nothing (RFC 6146 3.5.2.2).
+	f := fx.one(natTCP6(natHost6, 40001, embed6(natServer4), 80, tcpACK), batch.Drop)
+	if f.Reason != batch.ReasonNAT64NoMapping {
+		t.Fatal(f.Reason)
+	}
+	f = fx.one(natTCP6(natHost6, 40001, embed6(natServer4), 80, tcpSYN), batch.To4)
+	_, _, sport, _ := ports4(ipOf(f))
+	f = fx.one(natTCP4(natServer4, 80, natPool4, sport, tcpSYN|tcpACK), batch.To6)
+	if _, d6, _, dp := ports6(ipOf(f)); d6 != natHost6 || dp != 40001 {
+		t.Fatalf("SYN/ACK to %v:%d", d6, dp)
+	}
+	if !pktbuild.ValidL4Checksum6(ipOf(f), 40, pktbuild.ProtoTCP) {
+		t.Fatal("4->6 TCP checksum invalid")
+	}
+}
+
+func TestNAT64ICMPEcho(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	ip := pktbuild.IPv6{Src: natHost6b, Dst: embed6(natServer4), NextHeader: pktbuild.ProtoICMPv6}.Build(pktbuild.Echo(128, 0x1234, 1, pktbuild.Payload(16)))
+	f := fx.one(ip, batch.To4)
+	out := ipOf(f)
+	id := binary.BigEndian.Uint16(out[24:])
+	if out[20] != 8 || !pktbuild.ValidL4Checksum4(out) {
+		t.Fatalf("echo: type %d, checksum valid %v", out[20], pktbuild.ValidL4Checksum4(out))
+	}
+	rep := pktbuild.IPv4{Src: natServer4, Dst: natPool4, Proto: pktbuild.ProtoICMP}.Build(pktbuild.Echo(0, id, 1, pktbuild.Payload(16)))
+	f = fx.one(rep, batch.To6)
+	out = ipOf(f)
+	if _, d6, _, _ := ports6(out); d6 != natHost6b || binary.BigEndian.Uint16(out[44:]) != 0x1234 || out[40] != 129 {
+		t.Fatalf("reply to %v id %#x type %d", d6, binary.BigEndian.Uint16(out[44:]), out[40])
+	}
+	if !pktbuild.ValidL4Checksum6(out, 40, pktbuild.ProtoICMPv6) {
+		t.Fatal("echo reply checksum invalid")
+	}
+	// Static ICMP entry: identifier 7 both ways, an IPv4 ping reaches the host.
+	ping := pktbuild.IPv4{Src: natServer4, Dst: natPool4, Proto: pktbuild.ProtoICMP}.Build(pktbuild.Echo(8, 7, 1, nil))
+	f = fx.one(ping, batch.To6)
+	if _, d6, _, _ := ports6(ipOf(f)); d6 != natHost6 {
+		t.Fatal(d6)
+	}
+}
+
+// IPv4 packets without a mapping: UDP and ICMP are answered with port
+// unreachable as Jool does; nothing is created.
+func TestNAT64InboundNoMapping(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	f := fx.one(natUDP4(natServer4, 80, natPool4, 1500), batch.Back)
+	out := ipOf(f)
+	if f.Reason != batch.ReasonNAT64NoMapping || out[20] != 3 || out[21] != 3 {
+		t.Fatalf("%v type %d code %d", f.Reason, out[20], out[21])
+	}
+	if s, b, _, _ := fx.tab.Len(); s != 0 || b != 2 {
+		t.Fatalf("state created: %d sessions, %d BIB", s, b)
+	}
+}
+
+// An unsolicited IPv4 SYN is held for tcp_incoming_syn and then answered
+// with port unreachable quoting it (RFC 6146 3.5.2.2, graybox so/46).
+func TestNAT64HeldSYNAnsweredAfterTimeout(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	syn := natTCP4(natServer4, 50000, natPool4, 1500, tcpSYN)
+	f := fx.one(syn, batch.Drop)
+	if f.Reason != batch.ReasonNAT64Held || fx.tr.HeldPackets() != 1 {
+		t.Fatalf("%v, %d held", f.Reason, fx.tr.HeldPackets())
+	}
+	if out := fx.idle(5 * time.Second); len(out) != 0 {
+		t.Fatalf("answered after 5 s: %d frames", len(out))
+	}
+	out := fx.idle(1100 * time.Millisecond)
+	if len(out) != 1 || out[0].Verdict != batch.Back {
+		t.Fatalf("after 6 s: %d frames", len(out))
+	}
+	e := ipOf(out[0])
+	if e[20] != 3 || e[21] != 3 || string(e[28:28+len(syn)]) != string(syn) {
+		t.Fatalf("not port unreachable quoting the SYN:\n%s", describe(e))
+	}
+	if fx.tr.HeldPackets() != 0 || fx.tr.Counters.Events[batch.EvNAT64SYNUnreachable] != 1 {
+		t.Fatal("store or counter")
+	}
+}
+
+// Simultaneous open: the IPv4 SYN is held, the IPv6 SYN of the same
+// connection goes out and the held one is dropped silently (RFC 5382
+// REQ-4). A static entry fixes the pool4 port, as in graybox so/success.
+func TestNAT64SimultaneousOpen(t *testing.T) {
+	fx := newNATFixture(t, func(c *nat64conf.NAT64, _ *nat64.Options) {
+		c.Static = append(c.Static, nat64conf.Static{Protocol: "tcp", IPv6: natHost6, Port6: 2600, IPv4: natPool4, Port4: 2600})
+		c.Filtering = "address-dependent"
+	})
+	fx.one(natTCP4(natServer4, 2601, natPool4, 2600, tcpSYN), batch.Drop)
+	if fx.tr.HeldPackets() != 1 {
+		t.Fatal("SYN not held")
+	}
+	out := fx.send(natTCP6(natHost6, 2600, embed6(natServer4), 2601, tcpSYN))
+	if out[0].Verdict != batch.To4 {
+		t.Fatal(out[0].Verdict, out[0].Reason)
+	}
+	if fx.tr.HeldPackets() != 0 || fx.tr.Counters.Events[batch.EvNAT64SYNDiscarded] != 1 {
+		t.Fatalf("held %d", fx.tr.HeldPackets())
+	}
+	if out := fx.idle(10 * time.Second); len(out) != 0 {
+		t.Fatal("a discarded SYN was answered")
+	}
+}
+
+// Endpoint-independent filtering admits anyone to a mapping;
+// address-dependent only the addresses the mapping has sessions with.
+func TestNAT64Filtering(t *testing.T) {
+	for _, adf := range []bool{false, true} {
+		fx := newNATFixture(t, func(c *nat64conf.NAT64, _ *nat64.Options) {
+			if adf {
+				c.Filtering = "address-dependent"
+			}
+		})
+		f := fx.one(natUDP6(natHost6, 40000, embed6(natServer4), 80), batch.To4)
+		_, _, sport, _ := ports4(ipOf(f))
+		want := batch.To6
+		if adf {
+			want = batch.Drop
+		}
+		f = fx.one(natUDP4(natOther4, 80, natPool4, sport), want)
+		if adf && f.Reason != batch.ReasonNAT64Filtered {
+			t.Fatal(f.Reason)
+		}
+	}
+}
+
+// A subscriber at its port quota gets ICMPv6 1/3 and a counter, and
+// nobody else loses anything (RFC 6888 REQ-4).
+func TestNAT64QuotaRefusal(t *testing.T) {
+	fx := newNATFixture(t, func(c *nat64conf.NAT64, _ *nat64.Options) {
+		c.MaxBlocksPerSubscriber = 1
+	})
+	for i := 0; i < 64; i++ {
+		fx.one(natUDP6(natHost6b, uint16(30000+i), embed6(natServer4), 80), batch.To4)
+	}
+	f := fx.one(natUDP6(natHost6b, 31000, embed6(natServer4), 80), batch.Back)
+	out := ipOf(f)
+	if f.Reason != batch.ReasonNAT64QuotaPorts || out[40] != 1 || out[41] != 3 {
+		t.Fatalf("%v type %d code %d", f.Reason, out[40], out[41])
+	}
+	if d, _, _, _ := ports6(out); d != netip.MustParseAddr("2001:db8::1") {
+		t.Fatal(d)
+	}
+	if fx.tr.Counters.Drops[batch.ReasonNAT64QuotaPorts] != 1 {
+		t.Fatal("counter")
+	}
+	// Another subscriber still gets a mapping.
+	fx.one(natUDP6(natHost6, 31000, embed6(natServer4), 80), batch.To4)
+}
+
+// ICMP errors travel through the sessions both ways and create nothing.
+func TestNAT64ICMPErrors(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	req := natUDP6(natHost6, 40000, embed6(natServer4), 80)
+	f := fx.one(req, batch.To4)
+	sent := append([]byte(nil), ipOf(f)...)
+	_, _, sport, _ := ports4(sent)
+	s0, b0, _, _ := fx.tab.Len()
+
+	// 4 -> 6: a router says the server's port is unreachable.
+	router := netip.MustParseAddr("203.0.113.9")
+	e4 := pktbuild.IPv4{Src: router, Dst: natPool4, Proto: pktbuild.ProtoICMP}.Build(pktbuild.ICMP(3, 3, 0, sent))
+	f = fx.one(e4, batch.To6)
+	out := ipOf(f)
+	s6, d6, _, _ := ports6(out)
+	if s6 != embed6(router) || d6 != natHost6 || out[40] != 1 || out[41] != 4 {
+		t.Fatalf("error to %v from %v type %d/%d", d6, s6, out[40], out[41])
+	}
+	// The quoted packet is the host's own, ports and all.
+	is, id, isp, idp := ports6(out[48:])
+	if is != natHost6 || id != embed6(natServer4) || isp != 40000 || idp != 80 {
+		t.Fatalf("inner %v:%d -> %v:%d", is, isp, id, idp)
+	}
+
+	// 6 -> 4: the host says the server's reply could not be delivered.
+	reply := natUDP6(embed6(natServer4), 80, natHost6, 40000)
+	e6 := pktbuild.IPv6{Src: natHost6, Dst: embed6(natServer4), NextHeader: pktbuild.ProtoICMPv6}.Build(pktbuild.ICMP(1, 4, 0, reply))
+	f = fx.one(e6, batch.To4)
+	out = ipOf(f)
+	src, dst, _, _ := ports4(out)
+	if src != natPool4 || dst != natServer4 || out[20] != 3 || out[21] != 3 {
+		t.Fatalf("error %v -> %v type %d/%d", src, dst, out[20], out[21])
+	}
+	if _, _, isp, idp := ports4(out[28:]); isp != 80 || idp != sport {
+		t.Fatalf("inner ports %d -> %d, want 80 -> %d", isp, idp, sport)
+	}
+	if s, b, _, _ := fx.tab.Len(); s != s0 || b != b0 {
+		t.Fatal("an ICMP error created state")
+	}
+	// An error about a flow the table does not know is dropped.
+	e4 = pktbuild.IPv4{Src: router, Dst: natPool4, Proto: pktbuild.ProtoICMP}.Build(pktbuild.ICMP(3, 3, 0, natUDP4(natPool4, 1999, natServer4, 80)))
+	if f = fx.one(e4, batch.Drop); f.Reason != batch.ReasonNAT64NoMapping {
+		t.Fatal(f.Reason)
+	}
+}
+
+// Fragments: the first creates or uses the state, the others follow it;
+// fragments before the first are held until it comes, or dropped at the
+// fragment timeout.
+func TestNAT64Fragments(t *testing.T) {
+	for _, order := range []string{"in order", "reversed"} {
+		fx := newNATFixture(t, nil)
+		h := pktbuild.IPv6{Src: natHost6, Dst: embed6(natServer4), NextHeader: pktbuild.ProtoUDP}
+		frags := h.Fragments(pktbuild.UDP(40000, 80, pktbuild.Payload(300)), 128, 77)
+		if order == "reversed" {
+			for i, j := 0, len(frags)-1; i < j; i, j = i+1, j-1 {
+				frags[i], frags[j] = frags[j], frags[i]
+			}
+		}
+		var got [][]byte
+		for _, fr := range frags {
+			for _, f := range fx.send(fr) {
+				if f.Verdict == batch.To4 {
+					got = append(got, append([]byte(nil), ipOf(f)...))
+				}
+			}
+		}
+		if len(got) != len(frags) {
+			t.Fatalf("%s: %d of %d fragments out", order, len(got), len(frags))
+		}
+		for _, g := range got {
+			if s, _ := netip.AddrFromSlice(g[12:16]); s != natPool4 {
+				t.Fatalf("%s: fragment from %v", order, s)
+			}
+		}
+		if order == "reversed" && fx.tr.Counters.Events[batch.EvNAT64HeldReleased] != uint64(len(frags)-1) {
+			t.Fatalf("released %d", fx.tr.Counters.Events[batch.EvNAT64HeldReleased])
+		}
+	}
+	// Fragments whose first never comes are dropped at the timeout.
+	fx := newNATFixture(t, nil)
+	h := pktbuild.IPv4{Src: natServer4, Dst: natPool4, Proto: pktbuild.ProtoUDP, ID: 9}
+	frags := h.Fragments(pktbuild.UDP(80, 53, pktbuild.Payload(300)), 128)
+	fx.one(frags[1], batch.Drop)
+	fx.idle(3 * time.Second)
+	if fx.tr.HeldPackets() != 0 || fx.tr.Counters.Drops[batch.ReasonNAT64FragExpired] != 1 {
+		t.Fatalf("held %d, expired %d", fx.tr.HeldPackets(), fx.tr.Counters.Drops[batch.ReasonNAT64FragExpired])
+	}
+	// IPv4 fragments to the static entry, out of order.
+	var got int
+	for _, i := range []int{2, 0, 1} {
+		for _, f := range fx.send(frags[i]) {
+			if f.Verdict == batch.To6 {
+				got++
+				if _, d6, _, _ := ports6(ipOf(f)); d6 != natHost6 {
+					t.Fatal(d6)
+				}
+			}
+		}
+	}
+	if got != 3 {
+		t.Fatalf("%d of 3 IPv4 fragments out", got)
+	}
+}
+
+// Hairpinning (RFC 6146 3.8): an IPv6 host reaches another through the
+// pool4 address of its mapping.
+func TestNAT64Hairpin(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	// natHost6's static UDP entry is pool4#53; natHost6b sends to it.
+	f := fx.one(natUDP6(natHost6b, 40000, embed6(natPool4), 53), batch.To6)
+	out := ipOf(f)
+	s6, d6, sp, dp := ports6(out)
+	if d6 != natHost6 || dp != 53 || s6 != embed6(natPool4) || sp < 1024 {
+		t.Fatalf("hairpin %v:%d -> %v:%d", s6, sp, d6, dp)
+	}
+	if !pktbuild.ValidL4Checksum6(out, 40, pktbuild.ProtoUDP) {
+		t.Fatal("hairpinned checksum invalid")
+	}
+	// And back, to natHost6b's mapping.
+	f = fx.one(natUDP6(natHost6, 53, embed6(natPool4), sp), batch.To6)
+	if _, d6, _, dp := ports6(ipOf(f)); d6 != natHost6b || dp != 40000 {
+		t.Fatalf("back to %v:%d", d6, dp)
+	}
+}
+
+// A packet whose state another worker owns is handed over untouched.
+func TestNAT64Handoff(t *testing.T) {
+	fx := newNATFixture(t, func(_ *nat64conf.NAT64, o *nat64.Options) { o.Workers = 4 })
+	var src netip.Addr
+	for i := 1; i < 200; i++ {
+		a := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i)})
+		if fx.plan.Owner6(a.As16()) != 0 {
+			src = a
+			break
+		}
+	}
+	ip := natUDP6(src, 40000, embed6(natServer4), 80)
+	f := fx.one(ip, batch.Handoff)
+	if int(f.Owner) != fx.plan.Owner6(src.As16()) || string(ipOf(f)) != string(ip) {
+		t.Fatalf("owner %d, frame changed %v", f.Owner, string(ipOf(f)) != string(ip))
+	}
+	if s, _, _, _ := fx.tab.Len(); s != 0 {
+		t.Fatal("state created for another worker's flow")
+	}
+	// The IPv4 side: a port in a block of another worker.
+	for p := uint16(1024); p < 2048; p += 64 {
+		if o := fx.plan.Owner4(nat64.ProtoUDP, natPool4.As4(), p); o != 0 {
+			f = fx.one(natUDP4(natServer4, 80, natPool4, p), batch.Handoff)
+			if int(f.Owner) != o {
+				t.Fatal(f.Owner, o)
+			}
+			break
+		}
+	}
+}
