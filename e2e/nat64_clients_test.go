@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,24 +126,27 @@ func TestNAT64Clients(t *testing.T) {
 		}
 		var out string
 		var err error
+		var m map[string]any
 		for try := 0; try < 10; try++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			b, e := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h6, "iperf3"}, args...)...).Output()
 			cancel()
 			out, err = string(b), e
+			m = nil
 			if err == nil {
-				break
+				err = json.Unmarshal(b, &m)
+			}
+			if err == nil && m["error"] != nil {
+				// e.g. the server is not listening yet.
+				err = fmt.Errorf("iperf3: %v", m["error"])
+			}
+			if err == nil {
+				return m
 			}
 			time.Sleep(300 * time.Millisecond)
 		}
-		if err != nil {
-			t.Fatalf("iperf3 %v: %v\n%s", args, err, out)
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(out), &m); err != nil {
-			t.Fatalf("iperf3 -J: %v", err)
-		}
-		return m
+		t.Fatalf("iperf3 %v: %v\n%s", args, err, out)
+		return nil
 	}
 	sum := func(m map[string]any, key string) map[string]any {
 		end, _ := m["end"].(map[string]any)
@@ -157,12 +162,52 @@ func TestNAT64Clients(t *testing.T) {
 		}
 	})
 	t.Run("iperf3_udp", func(t *testing.T) {
+		// On the 2-core box the receiving iperf3 is often starved: what its
+		// socket buffer overflows with (the IPv4 host's UDP RcvbufErrors)
+		// is not the translator's loss.
+		rb0 := udpRcvbufErrors(t, h4)
 		s := sum(iperf(t, true), "sum")
+		rb := udpRcvbufErrors(t, h4) - rb0
+		lostN, _ := s["lost_packets"].(float64)
 		lost, _ := s["lost_percent"].(float64)
 		pk, _ := s["packets"].(float64)
-		t.Logf("iperf3 UDP 6->4 through NAT64, 20 Mbit/s: %.0f packets, %.2f%% lost", pk, lost)
-		if pk == 0 || lost > 5 {
-			t.Errorf("iperf3 UDP: %.0f packets, %.2f%% lost (want < 5%%)", pk, lost)
+		t.Logf("iperf3 UDP 6->4 through NAT64, 20 Mbit/s: %.0f packets, %.0f (%.2f%%) lost; the receiver's socket buffer overflowed %d times", pk, lostN, lost, rb)
+		if pk == 0 || (lostN-float64(rb))/pk > 0.01 {
+			t.Errorf("iperf3 UDP: %.0f packets, %.0f lost, only %d of them in the receiver's socket buffer (want the rest < 1%%)", pk, lostN, rb)
 		}
 	})
+}
+
+// udpRcvbufErrors is the UDP RcvbufErrors counter of namespace ns.
+func udpRcvbufErrors(t *testing.T, ns string) int {
+	t.Helper()
+	var v int
+	err := inNS(ns, func() error {
+		b, err := os.ReadFile("/proc/thread-self/net/snmp") // this thread's namespace
+		if err != nil {
+			return err
+		}
+		var head []string
+		for _, l := range strings.Split(string(b), "\n") {
+			f := strings.Fields(l)
+			if len(f) == 0 || f[0] != "Udp:" {
+				continue
+			}
+			if head == nil {
+				head = f
+				continue
+			}
+			for i, k := range head {
+				if k == "RcvbufErrors" && i < len(f) {
+					v, err = strconv.Atoi(f[i])
+					return err
+				}
+			}
+		}
+		return fmt.Errorf("no Udp RcvbufErrors in /proc/net/snmp")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
