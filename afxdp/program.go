@@ -34,6 +34,7 @@ var counterNames = [...]string{
 	"pass_nd",
 	"pass_nomatch6",
 	"pass_deny6",
+	"redirected4_shared",
 }
 
 // CounterNames lists the keys of Program.Counters, in a stable order.
@@ -78,6 +79,13 @@ type ProgramOptions struct {
 	// Deny4, Deny6: never capture (the box's own addresses, a denylist).
 	Deny4 []netip.Prefix
 	Deny6 []netip.Prefix
+	// Shared4: addresses of Deny4 (the box's own) that are NAT64 pool4
+	// addresses too: packets to them whose TCP/UDP destination port, ICMP
+	// echo reply identifier or quoted source port lies in SharedPorts
+	// (lo, hi) are redirected, everything else stays with the kernel.
+	// (Addition.)
+	Shared4     []netip.Prefix
+	SharedPorts [2]uint16
 }
 
 // String names the mode.
@@ -293,8 +301,9 @@ func (p *Program) Close() error {
 
 // prefixSets are the validated, masked map contents.
 type prefixSets struct {
-	pool6, deny6    []xlatdLpm6
-	capture4, deny4 []xlatdLpm4
+	pool6, deny6             []xlatdLpm6
+	capture4, deny4, shared4 []xlatdLpm4
+	sharedPorts              [2]uint16
 }
 
 func compile(o ProgramOptions) (prefixSets, error) {
@@ -312,6 +321,13 @@ func compile(o ProgramOptions) (prefixSets, error) {
 	if s.deny4, err = keys4("Deny4", o.Deny4); err != nil {
 		return s, err
 	}
+	if s.shared4, err = keys4("Shared4", o.Shared4); err != nil {
+		return s, err
+	}
+	if len(o.Shared4) > 0 && (o.SharedPorts[0] == 0 || o.SharedPorts[0] > o.SharedPorts[1]) {
+		return s, fmt.Errorf("afxdp: SharedPorts %d-%d is not a port range", o.SharedPorts[0], o.SharedPorts[1])
+	}
+	s.sharedPorts = o.SharedPorts
 	return s, nil
 }
 
@@ -348,6 +364,14 @@ func keys4(what string, ps []netip.Prefix) ([]xlatdLpm4, error) {
 func (p *Program) apply(s prefixSets) error {
 	if err := sync6(p.objs.Deny6, s.deny6); err != nil {
 		return fmt.Errorf("afxdp: deny6: %w", err)
+	}
+	// The shared exceptions before the deny list that they are
+	// exceptions of.
+	if err := p.objs.Shared4Ports.Update(uint32(0), xlatdPortRange{Lo: s.sharedPorts[0], Hi: s.sharedPorts[1]}, ebpf.UpdateAny); err != nil {
+		return fmt.Errorf("afxdp: shared4_ports: %w", err)
+	}
+	if err := sync4(p.objs.Shared4, s.shared4); err != nil {
+		return fmt.Errorf("afxdp: shared4: %w", err)
 	}
 	if err := sync4(p.objs.Deny4, s.deny4); err != nil {
 		return fmt.Errorf("afxdp: deny4: %w", err)

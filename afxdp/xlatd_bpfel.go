@@ -25,17 +25,25 @@ type xlatdLpm6 struct {
 	Addr      [16]uint8
 }
 
+type xlatdPortRange struct {
+	_  structs.HostLayout
+	Lo uint16
+	Hi uint16
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	xlatdMapCapture4  = "capture4"
-	xlatdMapCounters  = "counters"
-	xlatdMapDeny4     = "deny4"
-	xlatdMapDeny6     = "deny6"
-	xlatdMapPool6     = "pool6"
-	xlatdMapXsksMap   = "xsks_map"
-	xlatdProgXlatdXdp = "xlatd_xdp"
+	xlatdMapCapture4     = "capture4"
+	xlatdMapCounters     = "counters"
+	xlatdMapDeny4        = "deny4"
+	xlatdMapDeny6        = "deny6"
+	xlatdMapPool6        = "pool6"
+	xlatdMapShared4      = "shared4"
+	xlatdMapShared4Ports = "shared4_ports"
+	xlatdMapXsksMap      = "xsks_map"
+	xlatdProgXlatdXdp    = "xlatd_xdp"
 )
 
 // loadXlatd returns the embedded CollectionSpec for xlatd.
@@ -87,12 +95,14 @@ type xlatdProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type xlatdMapSpecs struct {
-	Capture4 *ebpf.MapSpec `ebpf:"capture4"`
-	Counters *ebpf.MapSpec `ebpf:"counters"`
-	Deny4    *ebpf.MapSpec `ebpf:"deny4"`
-	Deny6    *ebpf.MapSpec `ebpf:"deny6"`
-	Pool6    *ebpf.MapSpec `ebpf:"pool6"`
-	XsksMap  *ebpf.MapSpec `ebpf:"xsks_map"`
+	Capture4     *ebpf.MapSpec `ebpf:"capture4"`
+	Counters     *ebpf.MapSpec `ebpf:"counters"`
+	Deny4        *ebpf.MapSpec `ebpf:"deny4"`
+	Deny6        *ebpf.MapSpec `ebpf:"deny6"`
+	Pool6        *ebpf.MapSpec `ebpf:"pool6"`
+	Shared4      *ebpf.MapSpec `ebpf:"shared4"`
+	Shared4Ports *ebpf.MapSpec `ebpf:"shared4_ports"`
+	XsksMap      *ebpf.MapSpec `ebpf:"xsks_map"`
 }
 
 // xlatdVariableSpecs contains global variables before they are loaded into the kernel.
@@ -121,12 +131,14 @@ func (o *xlatdObjects) Close() error {
 //
 // It can be passed to loadXlatdObjects or ebpf.CollectionSpec.LoadAndAssign.
 type xlatdMaps struct {
-	Capture4 *ebpf.Map `ebpf:"capture4"`
-	Counters *ebpf.Map `ebpf:"counters"`
-	Deny4    *ebpf.Map `ebpf:"deny4"`
-	Deny6    *ebpf.Map `ebpf:"deny6"`
-	Pool6    *ebpf.Map `ebpf:"pool6"`
-	XsksMap  *ebpf.Map `ebpf:"xsks_map"`
+	Capture4     *ebpf.Map `ebpf:"capture4"`
+	Counters     *ebpf.Map `ebpf:"counters"`
+	Deny4        *ebpf.Map `ebpf:"deny4"`
+	Deny6        *ebpf.Map `ebpf:"deny6"`
+	Pool6        *ebpf.Map `ebpf:"pool6"`
+	Shared4      *ebpf.Map `ebpf:"shared4"`
+	Shared4Ports *ebpf.Map `ebpf:"shared4_ports"`
+	XsksMap      *ebpf.Map `ebpf:"xsks_map"`
 }
 
 func (m *xlatdMaps) Close() error {
@@ -136,6 +148,8 @@ func (m *xlatdMaps) Close() error {
 		m.Deny4,
 		m.Deny6,
 		m.Pool6,
+		m.Shared4,
+		m.Shared4Ports,
 		m.XsksMap,
 	)
 }

@@ -109,9 +109,11 @@ func (t *Translator) translate46(f *Frame) {
 
 // refuse46 drops an IPv4 packet the address step refused with r; a UDP or
 // ICMP packet no NAT64 mapping admits is answered with port unreachable,
-// as Jool does (graybox row icmp-error/bibless; RFC 6146 leaves it open).
+// as Jool does (graybox row icmp-error/bibless), unless it comes from a
+// pool4 address (a hairpin handed over by another worker: its sender is
+// an IPv6 node).
 func (t *Translator) refuse46(f *Frame, x *pkt46, r Reason) {
-	if r == ReasonNAT64NoMapping && x.proto != header.ProtoTCP && !x.icmpErr {
+	if r == ReasonNAT64NoMapping && x.proto != header.ProtoTCP && !x.icmpErr && !t.cfg.NAT64.InPool4(x.src4) {
 		t.error4(f, x, header.ICMPv4DstUnreachable, header.ICMPv4PortUnreachable, 0, r)
 		return
 	}

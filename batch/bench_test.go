@@ -51,6 +51,28 @@ func BenchmarkTranslate(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/pkts-restore, "xlat-cpu-ns/pkt")
 		})
 	}
+	for _, sc := range natScenarios(b) {
+		b.Run(sc.name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			fx := newVecFixtureWith(b, sc.tr, sc.ips, sc.restoreN)
+			fx.expect(b, sc.verdict, 0)
+			restore := restoreCPU(fx)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(sc.ips[0])) * 64)
+			b.ResetTimer()
+			cpu0 := threadCPU()
+			for b.Loop() {
+				fx.run()
+			}
+			cpu := threadCPU() - cpu0
+			pkts := float64(b.N) * 64
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/pkts, "ns/pkt")
+			b.ReportMetric(float64(cpu.Nanoseconds())/pkts, "cpu-ns/pkt")
+			b.ReportMetric(restore, "restore-cpu-ns/pkt")
+			b.ReportMetric(float64(cpu.Nanoseconds())/pkts-restore, "xlat-cpu-ns/pkt")
+		})
+	}
 	b.Run("Baseline/restore-UDP", func(b *testing.B) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()

@@ -38,6 +38,9 @@ import (
 
 // rowVerdict returns the verdict a row expects for every output frame.
 func rowVerdict(r *graybox.Row) batch.Verdict {
+	if r.Router4 != "" {
+		return batch.To6 // the IPv4 network's answer, translated back
+	}
 	switch r.Dir {
 	case "64":
 		return batch.To4

@@ -31,7 +31,7 @@ const (
 	heldSlotSize = 2048 // an Ethernet frame of a 1500-byte packet and more
 	maxRelease   = 8    // fragment keys released per frame
 	expireBudget = 128  // sessions and slots Expire visits per vector
-	maxNotices   = 256
+	maxNotices   = 1024 // notices kept between calls without allocating
 )
 
 // Kinds of held packets.
@@ -50,9 +50,7 @@ type natAddrs struct {
 	port    uint16 // the translated port (or identifier)
 	handoff bool   // another worker's table owns the packet (owner)
 	owner   uint16
-	hold    uint8 // holdSYN, holdHairpinSYN, holdFrag: keep the frame (tuple or key)
-	tuple   nat64.Tuple4
-	key     nat64.FragKey
+	hold    uint8 // holdSYN, holdHairpinSYN, holdFrag: keep the frame (its tuple or key in natState.pend)
 }
 
 // heldPkt describes one slot of the held store.
@@ -86,6 +84,7 @@ type natState struct {
 	release [maxRelease]nat64.FragKey
 	nrel    int
 	hp      hairpinState
+	pend    heldPkt // the tuple or key of the packet the address step decided to hold
 }
 
 // SetNAT64 gives the Translator its worker's NAT64 table and worker index
@@ -222,9 +221,19 @@ func (t *Translator) stateful6(m *mapping.Table, src6, dst6 *[16]byte) bool {
 }
 
 // checkL4 refuses, before any state is created, a first fragment or whole
-// packet whose transport header NAT64 reads is missing or malformed (the
-// policy steps would drop it later, but the state would already hold it).
-func checkL4(proto uint8, l4 []byte, more bool) Reason {
+// packet whose transport header NAT64 reads is missing or malformed, or
+// that the policy step would drop anyway (a fragmented ICMP message; an
+// IPv4 first fragment that is not a multiple of 8 bytes): the state must
+// not keep what never goes through. more: a first fragment (MF set).
+func checkL4(proto uint8, l4 []byte, more, v4 bool) Reason {
+	if more {
+		if proto == header.ProtoICMP || proto == header.ProtoICMPv6 {
+			return ReasonICMPFragmented
+		}
+		if v4 && len(l4)&7 != 0 {
+			return ReasonBadFragment
+		}
+	}
 	switch proto {
 	case header.ProtoTCP:
 		if len(l4) < header.TCPMinLen {
@@ -293,12 +302,12 @@ func (t *Translator) nat64Out(a *addrs64) Reason {
 			}
 			return ReasonNone
 		case nat64.HoldFrag:
-			a.nat.hold, a.nat.key = holdFrag, k
+			a.nat.hold, t.nat.pend.key = holdFrag, k
 			return ReasonNone
 		}
 		return natReason(r)
 	}
-	if r := checkL4(a.proto, a.l4, a.frag); r != ReasonNone {
+	if r := checkL4(a.proto, a.l4, a.frag, false); r != ReasonNone {
 		return r
 	}
 	sport, dport, flags, _ := natPorts(a.proto, a.l4)
@@ -347,7 +356,7 @@ func (t *Translator) hairpinOut(a *addrs64, p nat64.Proto, sport4, dport uint16,
 		return ReasonNone
 	case nat64.HoldSYN:
 		a.nat.hold = holdHairpinSYN
-		a.nat.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport4, DstPort: dport}
+		t.nat.pend.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport4, DstPort: dport}
 		return ReasonNone
 	}
 	return natReason(r)
@@ -432,12 +441,12 @@ func (t *Translator) nat64In(a *addrs46) Reason {
 			a.dst6 = addr
 			return ReasonNone
 		case nat64.HoldFrag:
-			a.nat.hold, a.nat.key = holdFrag, k
+			a.nat.hold, t.nat.pend.key = holdFrag, k
 			return ReasonNone
 		}
 		return natReason(r)
 	}
-	if r := checkL4(a.proto, a.l4, a.frag); r != ReasonNone {
+	if r := checkL4(a.proto, a.l4, a.frag, true); r != ReasonNone {
 		return r
 	}
 	sport, dport, flags, _ := natPorts(a.proto, a.l4)
@@ -449,8 +458,14 @@ func (t *Translator) nat64In(a *addrs46) Reason {
 	switch r {
 	case nat64.OK:
 	case nat64.HoldSYN:
+		if t.cfg.NAT64.InPool4(a.src4) {
+			// The second half of a hairpin another worker handed over
+			// (hairpin64): its sender is on the IPv6 side, behind that
+			// worker, and there is no IPv4 host to answer later.
+			return ReasonNAT64NoMapping
+		}
 		a.nat.hold = holdSYN
-		a.nat.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport, DstPort: dport}
+		t.nat.pend.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport, DstPort: dport}
 		return ReasonNone
 	default:
 		return natReason(r)
@@ -525,10 +540,11 @@ func (t *Translator) handoff(f *Frame, owner uint16) {
 	f.Owner = owner
 }
 
-// hold copies f into the held store (the table holds its tuple or key) and
-// marks it dropped with ReasonNAT64Held; a retransmitted SYN replaces the
-// bytes kept for it.
+// hold copies f into the held store (the table holds its tuple or key,
+// t.nat.pend) and marks it dropped with ReasonNAT64Held; a retransmitted
+// SYN replaces the bytes kept for it.
 func (t *Translator) hold(f *Frame, n *natAddrs) {
+	p := &t.nat.pend
 	s := t.nat.held
 	free := -1
 	for i := range s {
@@ -538,7 +554,7 @@ func (t *Translator) hold(f *Frame, n *natAddrs) {
 			}
 			continue
 		}
-		if n.hold != holdFrag && s[i].kind == n.hold && s[i].tuple == n.tuple {
+		if n.hold != holdFrag && s[i].kind == n.hold && s[i].tuple == p.tuple {
 			free = i
 			break
 		}
@@ -550,7 +566,7 @@ func (t *Translator) hold(f *Frame, n *natAddrs) {
 	if s[free].kind == holdNone {
 		t.nat.nheld++
 	}
-	s[free] = heldPkt{kind: n.hold, in: f.In, n: f.Len, tuple: n.tuple, key: n.key}
+	s[free] = heldPkt{kind: n.hold, in: f.In, n: f.Len, tuple: p.tuple, key: p.key}
 	copy(t.nat.bytes[free*heldSlotSize:], f.Bytes())
 	t.drop(f, ReasonNAT64Held)
 }
@@ -609,20 +625,26 @@ func (t *Translator) unhold(i int) *Frame {
 // housekeeping64 runs once per Translate call in NAT64 mode: the table's
 // expiry (a bounded amount of work) and the notices that end held
 // packets. Held SYNs whose time ran out are answered with ICMPv4 port
-// unreachable (RFC 6146 3.5.2.2: "If the NAT64 receives ... no packet ...
-// the NAT64 SHOULD send an ICMP Port Unreachable error (Type 3, Code 3)
-// containing the stored packet"), hairpinned ones with its ICMPv6
+// unreachable (RFC 6146 3.5.2.2: "If the lifetime expires, an ICMP Port
+// Unreachable error (Type 3, Code 3) containing the IPv4 SYN packet stored
+// is sent back to the source of the v4 SYN"), hairpinned ones with its ICMPv6
 // counterpart 1/4 to the IPv6 sender; SYNs met by an outbound SYN are
 // dropped silently; expired fragments are dropped.
 func (t *Translator) housekeeping64() {
 	tab := t.nat.tab
 	tab.Expire(t.now, expireBudget)
-	t.nat.notices = tab.Notices(t.nat.notices[:0])
-	for _, n := range t.nat.notices {
+	// Notices not handled last time (Extra was full) come first.
+	ns := tab.Notices(t.nat.notices)
+	i := 0
+	for ; i < len(ns); i++ {
+		n := &ns[i]
+		if n.Kind == nat64.SYNUnreachable && t.v.NExtra >= ExtraSize {
+			break // no room for the answer in this vector: next call
+		}
 		switch n.Kind {
 		case nat64.SYNUnreachable, nat64.SYNDiscard:
-			for i := range t.nat.held {
-				h := &t.nat.held[i]
+			for j := range t.nat.held {
+				h := &t.nat.held[j]
 				if (h.kind != holdSYN && h.kind != holdHairpinSYN) || h.tuple != n.Tuple4 {
 					continue
 				}
@@ -634,14 +656,14 @@ func (t *Translator) housekeeping64() {
 				}
 				hairpin := h.kind == holdHairpinSYN
 				t.Counters.Events[EvNAT64SYNUnreachable]++
-				if e := t.unhold(i); e != nil {
+				if e := t.unhold(j); e != nil {
 					t.answerSYN(e, hairpin)
 				}
 				break
 			}
 		case nat64.FragExpired:
-			for i := range t.nat.held {
-				h := &t.nat.held[i]
+			for j := range t.nat.held {
+				h := &t.nat.held[j]
 				if h.kind == holdFrag && h.key == n.Frag {
 					h.kind = holdNone
 					t.nat.nheld--
@@ -651,6 +673,7 @@ func (t *Translator) housekeeping64() {
 			}
 		}
 	}
+	t.nat.notices = ns[:copy(ns, ns[i:])]
 }
 
 // answerSYN turns the held SYN in e into its ICMP error: port unreachable

@@ -6,11 +6,14 @@ package batch_test
 import (
 	"encoding/binary"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/xlatd/xlatd/batch"
 	"github.com/xlatd/xlatd/config/nat64conf"
+	"github.com/xlatd/xlatd/internal/graybox"
 	"github.com/xlatd/xlatd/internal/pktbuild"
 	"github.com/xlatd/xlatd/mapping"
 	"github.com/xlatd/xlatd/nat64"
@@ -536,5 +539,266 @@ func TestNAT64Handoff(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// natScenario is a NAT64 packet shape for the alloc test and the
+// benchmarks: 64 different flows with established sessions, so every
+// frame of a vector takes the found-session path of the state.
+type natScenario struct {
+	name     string
+	ips      [][]byte
+	verdict  batch.Verdict
+	restoreN int
+	tr       *batch.Translator
+}
+
+// natScenarios builds a Translator in NAT64 mode (clock 1e9, as
+// vecFixture's), opens 64 UDP, TCP and ICMP flows from 64 IPv6 hosts, and
+// returns the packets of those flows in both directions.
+func natScenarios(tb testing.TB) []natScenario {
+	tb.Helper()
+	const now = 1e9
+	mk := func() (*batch.Translator, *natFixture) {
+		fx := newNATFixture(tb, func(c *nat64conf.NAT64, _ *nat64.Options) {
+			c.Ports = nat64conf.PortRange{Lo: 1024, Hi: 65535}
+			c.PortBlockSize = 128
+		})
+		fx.tab.Close()
+		fx.tab = nat64.NewTable(fx.plan, 0, now, nil)
+		tb.Cleanup(fx.tab.Close)
+		fx.now = now
+		fx.tr.SetNAT64(fx.tab, 0)
+		return fx.tr, fx
+	}
+	var out []natScenario
+	type shape struct {
+		name  string
+		out6  func(h netip.Addr, i int) []byte
+		in4   func(port uint16) []byte
+		restN int
+	}
+	shapes := []shape{
+		{"UDP", func(h netip.Addr, i int) []byte {
+			return pktbuild.IPv6{Src: h, Dst: embed6(natServer4), NextHeader: pktbuild.ProtoUDP}.Build(pktbuild.UDP(uint16(20000+i), 80, pktbuild.Payload(18)))
+		}, func(p uint16) []byte {
+			return pktbuild.IPv4{Src: natServer4, Dst: natPool4, Proto: pktbuild.ProtoUDP}.Build(pktbuild.UDP(80, p, pktbuild.Payload(18)))
+		}, 64},
+		{"TCP", func(h netip.Addr, i int) []byte {
+			return pktbuild.IPv6{Src: h, Dst: embed6(natServer4), NextHeader: pktbuild.ProtoTCP}.Build(pktbuild.TCP(uint16(20000+i), 80, 1, 2, tcpSYN, pktbuild.Payload(6)))
+		}, func(p uint16) []byte {
+			return pktbuild.IPv4{Src: natServer4, Dst: natPool4, Proto: pktbuild.ProtoTCP}.Build(pktbuild.TCP(80, p, 1, 2, tcpSYN|tcpACK, pktbuild.Payload(6)))
+		}, 96},
+		{"ICMP", func(h netip.Addr, i int) []byte {
+			return pktbuild.IPv6{Src: h, Dst: embed6(natServer4), NextHeader: pktbuild.ProtoICMPv6}.Build(pktbuild.Echo(128, uint16(20000+i), 1, pktbuild.Payload(18)))
+		}, func(p uint16) []byte {
+			return pktbuild.IPv4{Src: natServer4, Dst: natPool4, Proto: pktbuild.ProtoICMP}.Build(pktbuild.Echo(0, p, 1, pktbuild.Payload(18)))
+		}, 64},
+	}
+	for _, s := range shapes {
+		tr, fx := mk()
+		var v6, v4 [][]byte
+		for i := 0; i < batch.Size; i++ {
+			h := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 14: byte(i >> 8), 15: byte(i + 1)})
+			ip := s.out6(h, i)
+			f := fx.one(ip, batch.To4)
+			o := ipOf(f)
+			port := binary.BigEndian.Uint16(o[20:])
+			if s.name == "ICMP" {
+				port = binary.BigEndian.Uint16(o[24:])
+			}
+			v6 = append(v6, ip)
+			v4 = append(v4, s.in4(port))
+		}
+		if s.name == "TCP" {
+			// Established: the SYN/ACKs went through once.
+			for _, ip := range v4 {
+				fx.one(ip, batch.To6)
+			}
+		}
+		out = append(out,
+			natScenario{"NAT64/" + s.name + "/6to4", v6, batch.To4, s.restN, tr},
+			natScenario{"NAT64/" + s.name + "/4to6", v4, batch.To6, s.restN, tr})
+	}
+	return out
+}
+
+// TestTranslateAllocsNAT64: 0 allocations per vector in NAT64 mode, over
+// established sessions both ways.
+func TestTranslateAllocsNAT64(t *testing.T) {
+	for _, sc := range natScenarios(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			fx := newVecFixtureWith(t, sc.tr, sc.ips, sc.restoreN)
+			fx.expect(t, sc.verdict, 0)
+			if n := testing.AllocsPerRun(50, fx.run); n != 0 {
+				t.Errorf("%v allocations per 64-frame vector, want 0", n)
+			}
+		})
+	}
+}
+
+// FuzzNAT64 feeds up to 8 packets from either side through a Translator in
+// NAT64 mode (the graybox NAT64 setup, 1 or 2 workers) and checks: no
+// panic; outputs are valid frames; an IPv4 packet never creates a BIB
+// entry; a dropped packet creates no state (sessions and BIB entries,
+// through Table.Len; a held hairpinned IPv6 SYN legitimately opened its
+// outbound half); a handed-off frame is untouched; nothing stays held
+// beyond the timeouts.
+func FuzzNAT64(f *testing.F) {
+	var seeds [][]byte
+	if dir := grayboxDirOK(); dir != "" {
+		for _, r := range graybox.NAT64Rows {
+			for _, name := range append([]string{r.In}, r.Also...) {
+				if b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name))); err == nil {
+					seeds = append(seeds, b)
+				}
+			}
+		}
+	}
+	seeds = append(seeds,
+		natUDP6(netip.MustParseAddr("2001:db8::5"), 40000, netip.MustParseAddr("64:ff9b::c633:6407"), 80),
+		natTCP4(netip.MustParseAddr("198.51.100.7"), 80, netip.MustParseAddr("192.0.2.2"), 2000, tcpSYN))
+	for i := range seeds {
+		f.Add(joinPackets(seeds[i], seeds[(i+1)%len(seeds)], seeds[(i+2)%len(seeds)]), uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, knobs uint8) {
+		pkts := splitPackets(data, 8)
+		if len(pkts) == 0 {
+			return
+		}
+		plan, config := grayNAT64(t, 1+int(knobs&1))
+		now := natT0
+		tab := nat64.NewTable(plan, 0, now, nil)
+		defer tab.Close()
+		var src batch.ConfigSource
+		src.Store(config(graybox.Env{}))
+		tr := batch.New(&src)
+		tr.SetNAT64(tab, 0)
+		for i, p := range pkts {
+			s0, b0, _, _ := tab.Len()
+			buf, n := newFrame(p)
+			orig := append([]byte(nil), buf[batch.Headroom:batch.Headroom+n]...)
+			var v batch.Vector
+			v.Add(buf, batch.Headroom, n, sideOf(p))
+			tr.Translate(&v, now, &heapAlloc{})
+			fr := &v.Frames[0]
+			s1, b1, _, _ := tab.Len()
+			if sideOf(p) == batch.Side4 && b1 > b0 {
+				t.Fatalf("packet %d from the IPv4 side created a BIB entry\n%s", i, describe(p))
+			}
+			if fr.Verdict == batch.Drop && fr.Reason != batch.ReasonNAT64Held && (s1 != s0 || b1 != b0) {
+				t.Fatalf("packet %d dropped (%v) but created state: sessions %d -> %d, BIB %d -> %d\n%s", i, fr.Reason, s0, s1, b0, b1, describe(p))
+			}
+			if fr.Verdict == batch.Handoff && (fr.In == sideOf(p) && string(fr.Bytes()) != string(orig[:fr.Len])) {
+				t.Fatalf("packet %d handed off changed\n%s", i, describe(p))
+			}
+			for _, o := range outputs(&v) {
+				if o.Verdict == batch.Handoff {
+					continue
+				}
+				if msg := checkFrame(o); msg != "" {
+					t.Fatalf("packet %d: %s\n%s", i, msg, describe(p))
+				}
+			}
+			if knobs&2 != 0 {
+				now += int64(3 * time.Second)
+			}
+		}
+		// Everything held ends within the timeouts.
+		now += int64(10 * time.Second)
+		var v batch.Vector
+		tr.Translate(&v, now, &heapAlloc{})
+		if tr.HeldPackets() != 0 {
+			t.Fatalf("%d packets still held after 10 s", tr.HeldPackets())
+		}
+	})
+}
+
+// Hairpinning across workers: the destination's state is another
+// worker's, so the packet is handed over as the IPv4 packet of the first
+// half, and that worker finishes it as an IPv4 packet from a pool4 source.
+func TestNAT64HairpinHandoff(t *testing.T) {
+	host := func(i int) netip.Addr {
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 2, 14: byte(i >> 8), 15: byte(i)})
+	}
+	w0 := newNATFixture(t, func(c *nat64conf.NAT64, o *nat64.Options) {
+		o.Workers = 2
+		for i := 1; i <= 16; i++ {
+			c.Static = append(c.Static, nat64conf.Static{Protocol: "udp", IPv6: host(i), Port6: 5000, IPv4: natPool4, Port4: 900 + i})
+		}
+	})
+	// Worker 1: the same plan and configuration, its own table.
+	tab1 := nat64.NewTable(w0.plan, 1, natT0, nil)
+	defer tab1.Close()
+	tr1 := newTranslator(w0.cfg)
+	tr1.SetNAT64(tab1, 1)
+
+	var sender netip.Addr
+	dst := -1
+	for i := 1; i <= 16; i++ {
+		switch w0.plan.Owner6(host(i).As16()) {
+		case 0:
+			if !sender.IsValid() {
+				sender = host(i)
+			}
+		case 1:
+			if dst < 0 {
+				dst = i
+			}
+		}
+	}
+	if !sender.IsValid() || dst < 0 {
+		t.Skip("the owner hash put all 16 hosts on one worker")
+	}
+	f := w0.one(natUDP6(sender, 40000, embed6(natPool4), uint16(900+dst)), batch.Handoff)
+	if f.Owner != 1 || f.In != batch.Side4 {
+		t.Fatalf("owner %d in %v", f.Owner, f.In)
+	}
+	var v batch.Vector
+	v.Add(f.Buf, f.Off, f.Len, f.In)
+	tr1.Translate(&v, w0.now, w0.alloc)
+	g := &v.Frames[0]
+	if g.Verdict != batch.To6 {
+		t.Fatalf("worker 1: %v %v", g.Verdict, g.Reason)
+	}
+	if s6, d6, _, dp := ports6(ipOf(g)); d6 != host(dst) || dp != 5000 || s6 != embed6(natPool4) {
+		t.Fatalf("to %v:%d from %v", d6, dp, s6)
+	}
+}
+
+// The held store is bounded: beyond its slots a packet to hold is dropped
+// with its own counter, and the store stays usable.
+func TestNAT64HeldStoreBound(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	n := 0
+	for i := 0; ; i++ {
+		f := fx.one(natTCP4(natServer4, uint16(10000+i), natPool4, 1500, tcpSYN), batch.Drop)
+		if f.Reason == batch.ReasonNAT64HeldFull {
+			break
+		}
+		if f.Reason != batch.ReasonNAT64Held || i > 1000 {
+			t.Fatalf("SYN %d: %v", i, f.Reason)
+		}
+		n++
+	}
+	if n != fx.tr.HeldPackets() || n == 0 {
+		t.Fatalf("%d held, store says %d", n, fx.tr.HeldPackets())
+	}
+	// After the timeout every held SYN is answered, at most a vector's
+	// Extra at a time, and the store is empty.
+	answered := 0
+	for k := 0; k < 10 && answered < n; k++ {
+		d := time.Duration(0)
+		if k == 0 {
+			d = 7 * time.Second
+		}
+		for _, f := range fx.idle(d) {
+			if f.Verdict == batch.Back {
+				answered++
+			}
+		}
+	}
+	if answered != n || fx.tr.HeldPackets() != 0 {
+		t.Fatalf("%d of %d answered, %d still held", answered, n, fx.tr.HeldPackets())
 	}
 }

@@ -522,7 +522,14 @@ func newVecFixture(tb testing.TB, cfg *batch.Config, ip []byte, restoreN int) *v
 // newVecFixtureOf is newVecFixture where frame i carries ips[i%len(ips)].
 func newVecFixtureOf(tb testing.TB, cfg *batch.Config, ips [][]byte, restoreN int) *vecFixture {
 	tb.Helper()
-	fx := &vecFixture{tr: newTranslator(cfg), alloc: newPoolAlloc(batch.ExtraSize + 8), now: 1e9}
+	return newVecFixtureWith(tb, newTranslator(cfg), ips, restoreN)
+}
+
+// newVecFixtureWith is newVecFixtureOf with a Translator of the caller's
+// (e.g. one in NAT64 mode). The clock is 1e9.
+func newVecFixtureWith(tb testing.TB, tr *batch.Translator, ips [][]byte, restoreN int) *vecFixture {
+	tb.Helper()
+	fx := &vecFixture{tr: tr, alloc: newPoolAlloc(batch.ExtraSize + 8), now: 1e9}
 	for i := range fx.bufs {
 		ip := ips[i%len(ips)]
 		p := make([]byte, header.EthernetLen+len(ip))

@@ -178,11 +178,24 @@ func ProgramPrefixes(c *config.Config, snap *neigh.Snapshot) (prog6, prog4 afxdp
 		capture4 = append(capture4, e.IPv4)
 	}
 	capture4 = append(capture4, c.Interfaces.Capture4...)
+	var shared4 []netip.Prefix
+	var sharedPorts [2]uint16
 	if c.Translate.Mode == "nat64" {
 		// Replies to the state's mappings. A pool4 address that is also
-		// one of the box's own stays with the kernel (deny4 wins):
-		// -check and the start-up log say so (Pool4Local).
+		// one of the box's own stays in deny4 (the kernel keeps it) with
+		// an exception for the pool4 ports (shared4; Pool4Local).
 		capture4 = append(capture4, c.NAT64.Pool4...)
+		for _, l := range local4 {
+			for _, p := range c.NAT64.Pool4 {
+				if p.Overlaps(l) {
+					shared4 = append(shared4, l)
+					break
+				}
+			}
+		}
+		if len(shared4) > 0 {
+			sharedPorts = [2]uint16{c.NAT64.Ports.Lo, c.NAT64.Ports.Hi}
+		}
 	}
 	if !c.Interfaces.OneArmed() && len(c.Interfaces.Capture4) == 0 {
 		// Jool's SIIT on a dedicated IPv4 interface: everything but the
@@ -192,15 +205,18 @@ func ProgramPrefixes(c *config.Config, snap *neigh.Snapshot) (prog6, prog4 afxdp
 	deny4 := append(append([]netip.Prefix(nil), local4...), c.Interfaces.Deny4...)
 	mode := xdpMode(c.Interfaces.XDPMode)
 	if c.Interfaces.OneArmed() {
-		return afxdp.ProgramOptions{Mode: mode, Pool6: pool6, Capture4: capture4, Deny4: deny4, Deny6: local6}, afxdp.ProgramOptions{}
+		return afxdp.ProgramOptions{Mode: mode, Pool6: pool6, Capture4: capture4, Deny4: deny4, Deny6: local6, Shared4: shared4, SharedPorts: sharedPorts},
+			afxdp.ProgramOptions{}
 	}
 	return afxdp.ProgramOptions{Mode: mode, Pool6: pool6, Deny6: local6},
-		afxdp.ProgramOptions{Mode: mode, Capture4: capture4, Deny4: deny4}
+		afxdp.ProgramOptions{Mode: mode, Capture4: capture4, Deny4: deny4, Shared4: shared4, SharedPorts: sharedPorts}
 }
 
 // Pool4Local lists the pool4 prefixes that hold one of the box's own IPv4
-// addresses: traffic to those addresses stays with the kernel, so NAT64
-// mappings on them get no replies.
+// addresses: to those addresses the XDP program captures only what
+// belongs to nat64.ports (TCP/UDP destination ports, ICMP identifiers),
+// the rest stays with the kernel, whose own connections must then use
+// ports outside nat64.ports.
 func Pool4Local(c *config.Config, snap *neigh.Snapshot) []netip.Prefix {
 	if c.Translate.Mode != "nat64" {
 		return nil

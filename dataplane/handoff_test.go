@@ -204,3 +204,46 @@ func TestHousekeepingAndRequests(t *testing.T) {
 		t.Fatalf("WithTable: %v, sessions %d", err, sessions)
 	}
 }
+
+// TestHandoffWakesSleeper: a worker asleep in poll(2) (long timeout) takes
+// a handed-off frame at once: the producer's wake-up reaches it through
+// its eventfd.
+func TestHandoffWakesSleeper(t *testing.T) {
+	h, err := NewHandoffs(2, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	r := newRigWith(t, true, false, func(wc *WorkerConfig) {
+		wc.Index, wc.Handoff, wc.PollTimeout = 1, h, 10*time.Second
+	})
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() { defer close(done); r.w.Run(&stop) }()
+	defer func() {
+		stop.Store(true)
+		h.wakeUp(1)
+		h.sleep[1].Store(true)
+		h.wakeUp(1)
+		<-done
+	}()
+	// Wait until it sleeps.
+	deadline := time.Now().Add(5 * time.Second)
+	for !h.sleep[1].Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never went to sleep")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	if !h.ring(0, 1).push(udp6(h6, h4as6, 100), afxdp.Headroom, batch.Side6) {
+		t.Fatal("push")
+	}
+	h.wakeUp(1)
+	for r.w.Stats().DP[HandoffReceived].Load() == 0 {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the sleeping worker did not take the frame within 5 s (its poll timeout is 10 s)")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -135,3 +135,20 @@ func (t *Table) FreeBlocks(dst []int) []int {
 	}
 	return dst
 }
+
+// BIBCounts counts the BIB entries by protocol; it visits every entry in
+// use once.
+func (t *Table) BIBCounts(add func(p Proto, n int)) {
+	var n [4]int
+	for i := uint32(0); i < t.bibHigh; i++ {
+		if e := &t.bib[i]; e.used {
+			n[pidx(e.proto)]++
+		}
+	}
+	for _, p := range []Proto{ProtoTCP, ProtoUDP, ProtoICMP} {
+		add(p, n[pidx(p)])
+	}
+}
+
+// NumResults is the number of Result values (for tables of counters).
+const NumResults = numResults

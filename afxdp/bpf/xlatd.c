@@ -7,6 +7,12 @@
 //         deny6; never multicast, link-local or Neighbour Discovery.
 //   IPv4: destination in capture4 and not in deny4 (the box's own
 //         addresses); never multicast, broadcast, loopback or link-local.
+//         Exception: a destination in deny4 that is also in shared4 (a
+//         NAT64 pool4 address the box uses itself) is redirected when the
+//         packet belongs to the pool4 port range shared4_ports: TCP/UDP
+//         destination port, ICMP echo reply identifier, or the quoted
+//         packet's source port/identifier of an ICMP error. Non-first
+//         fragments to such an address stay with the kernel.
 //         Every IPv4 fragment carries the destination, so fragments follow
 //         their first fragment.
 //   ARP, VLAN-tagged frames, L2 multicast/broadcast and other EtherTypes:
@@ -56,6 +62,7 @@ enum counter {
 	C_PASS_ND,       // ICMPv6 router/neighbour discovery and redirect
 	C_PASS_NOMATCH6, // not in pool6
 	C_PASS_DENY6,    // in deny6
+	C_REDIRECT4_SHARED, // to a shared4 address, in the pool4 port range
 	C_MAX,
 };
 
@@ -137,6 +144,27 @@ struct {
 	__type(value, __u8);
 } deny4 SEC(".maps");
 
+/* NAT64 pool4 addresses that are also the box's own (see the top). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm4);
+	__type(value, __u8);
+} shared4 SEC(".maps");
+
+struct port_range {
+	__u16 lo;
+	__u16 hi;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct port_range);
+} shared4_ports SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, C_MAX);
@@ -190,6 +218,69 @@ static __always_inline int do_ip6(struct xdp_md *ctx, void *p, void *end)
 	return redirect(ctx, C_REDIRECT6);
 }
 
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+
+static __always_inline int in_range(__u8 *p, void *end, struct port_range *r)
+{
+	__u16 v;
+
+	if ((void *)(p + 2) > end)
+		return 0;
+	v = ((__u16)p[0] << 8) | p[1];
+	return v >= r->lo && v <= r->hi;
+}
+
+/* shared_match: does this IPv4 packet to a shared4 address belong to
+ * NAT64 (its port, or the port its ICMP error quotes, is in the pool4
+ * range)? */
+static __always_inline int shared_match(struct ip4 *ip, void *end)
+{
+	__u32 zero = 0;
+	struct port_range *r = bpf_map_lookup_elem(&shared4_ports, &zero);
+	__u8 *l4, *in4;
+	struct ip4 *in;
+	__u32 ihl;
+
+	if (!r || (ip->frag & bpf_htons(0x1fff)))
+		return 0;
+	ihl = (ip->vihl & 0xf) * 4;
+	l4 = (__u8 *)ip + ihl;
+	if ((void *)(l4 + 8) > end)
+		return 0;
+	switch (ip->proto) {
+	case IPPROTO_TCP_:
+	case IPPROTO_UDP_:
+		return in_range(l4 + 2, end, r);
+	case IPPROTO_ICMP_:
+		break;
+	default:
+		return 0;
+	}
+	if (l4[0] == 0) // echo reply: the identifier
+		return in_range(l4 + 4, end, r);
+	if (l4[0] != 3 && l4[0] != 4 && l4[0] != 11 && l4[0] != 12)
+		return 0;
+	// An error quoting a packet the pool4 address sent: its source port
+	// (TCP/UDP) or echo request identifier.
+	in = (struct ip4 *)(l4 + 8);
+	if ((void *)(in + 1) > end)
+		return 0;
+	ihl = (in->vihl & 0xf) * 4;
+	in4 = (__u8 *)in + ihl;
+	if ((void *)(in4 + 8) > end)
+		return 0;
+	switch (in->proto) {
+	case IPPROTO_TCP_:
+	case IPPROTO_UDP_:
+		return in_range(in4, end, r);
+	case IPPROTO_ICMP_:
+		return in4[0] == 8 && in_range(in4 + 4, end, r);
+	}
+	return 0;
+}
+
 static __always_inline int do_ip4(struct xdp_md *ctx, void *p, void *end)
 {
 	struct ip4 *ip = p;
@@ -210,8 +301,11 @@ static __always_inline int do_ip4(struct xdp_md *ctx, void *p, void *end)
 	__builtin_memcpy(key.addr, ip->daddr, 4);
 	if (!bpf_map_lookup_elem(&capture4, &key))
 		return count(C_PASS_NOMATCH4, XDP_PASS);
-	if (bpf_map_lookup_elem(&deny4, &key))
+	if (bpf_map_lookup_elem(&deny4, &key)) {
+		if (bpf_map_lookup_elem(&shared4, &key) && shared_match(ip, end))
+			return redirect(ctx, C_REDIRECT4_SHARED);
 		return count(C_PASS_DENY4, XDP_PASS);
+	}
 	return redirect(ctx, C_REDIRECT4);
 }
 

@@ -149,8 +149,13 @@ func (d *daemon) start(c *config.Config) (err error) {
 	}
 	if d.nat != nil {
 		if l := dataplane.Pool4Local(c, snap); len(l) > 0 {
-			d.log.Warn("nat64.pool4 holds addresses of this box: traffic to them stays with the kernel, so mappings on them get no replies",
-				"pool4", l, "hint", "give pool4 addresses the box does not use itself")
+			d.log.Info("nat64.pool4 holds addresses of this box: xlatd takes only TCP/UDP ports and ICMP identifiers of nat64.ports to them, the kernel keeps the rest",
+				"pool4", l, "ports", fmt.Sprintf("%d-%d", c.NAT64.Ports.Lo, c.NAT64.Ports.Hi))
+			if lo, hi, ok := localPortRange(); ok && int(lo) <= int(c.NAT64.Ports.Hi) && int(hi) >= int(c.NAT64.Ports.Lo) {
+				d.log.Warn("the kernel's ephemeral ports overlap nat64.ports on a shared pool4 address: replies to the box's own connections from those ports would go to xlatd",
+					"ip_local_port_range", fmt.Sprintf("%d-%d", lo, hi), "nat64.ports", fmt.Sprintf("%d-%d", c.NAT64.Ports.Lo, c.NAT64.Ports.Hi),
+					"hint", "set net.ipv4.ip_local_port_range outside nat64.ports (or shrink nat64.ports)")
+			}
 		}
 	}
 	if err := d.applyEnv(c, snap, true); err != nil {

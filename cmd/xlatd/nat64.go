@@ -412,3 +412,19 @@ func (d *daemon) lookupRunning(arg string) ([]LookupJSON, error) {
 	}
 	return out, err
 }
+
+// localPortRange reads the kernel's ephemeral port range
+// (net.ipv4.ip_local_port_range) of this network namespace.
+func localPortRange() (lo, hi uint16, ok bool) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0, false
+	}
+	l, err1 := strconv.ParseUint(f[0], 10, 16)
+	h, err2 := strconv.ParseUint(f[1], 10, 16)
+	return uint16(l), uint16(h), err1 == nil && err2 == nil
+}

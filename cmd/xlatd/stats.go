@@ -184,20 +184,35 @@ func metricOf(name string) (family, label, value string) {
 		return "xlatd_neighbour_total", "counter", n
 	case "config":
 		return "xlatd_config_total", "counter", n
+	case "nat64":
+		return "xlatd_nat64", "item", n
+	case "nat64_sessions":
+		return "xlatd_nat64_sessions", "state", n
+	case "nat64_bib":
+		return "xlatd_nat64_bib_entries", "protocol", n
+	case "nat64_pool4":
+		return "xlatd_nat64_pool4_blocks_in_use", "address", n
+	case "nat64_events":
+		return "xlatd_nat64_events_total", "event", n
 	}
 	return "xlatd_other_total", "counter", name
 }
 
 var familyHelp = map[string]string{
-	"xlatd_verdicts_total":    "Frames by translator verdict (xlatd stats -explain describes each).",
-	"xlatd_drops_total":       "Frames dropped by the translator, by reason.",
-	"xlatd_events_total":      "Translator events.",
-	"xlatd_datapath_total":    dataplane.FamilyHelp,
-	"xlatd_xdp_program_total": "XDP program counters (what was steered to xlatd or left to the kernel).",
-	"xlatd_xdp_socket_total":  "AF_XDP socket statistics (XDP_STATISTICS).",
-	"xlatd_neighbour_total":   "Neighbour and route mirror counters.",
-	"xlatd_config_total":      "Configuration reloads.",
-	"xlatd_other_total":       "Other counters.",
+	"xlatd_verdicts_total":            "Frames by translator verdict (xlatd stats -explain describes each).",
+	"xlatd_drops_total":               "Frames dropped by the translator, by reason.",
+	"xlatd_events_total":              "Translator events.",
+	"xlatd_datapath_total":            dataplane.FamilyHelp,
+	"xlatd_xdp_program_total":         "XDP program counters (what was steered to xlatd or left to the kernel).",
+	"xlatd_xdp_socket_total":          "AF_XDP socket statistics (XDP_STATISTICS).",
+	"xlatd_neighbour_total":           "Neighbour and route mirror counters.",
+	"xlatd_config_total":              "Configuration reloads.",
+	"xlatd_other_total":               "Other counters.",
+	"xlatd_nat64":                     "NAT64 state now (sessions, bib_entries, subscribers, blocks_in_use, blocks, blocks_per_address, held_syns).",
+	"xlatd_nat64_sessions":            nat64Help["nat64_sessions"] + ".",
+	"xlatd_nat64_bib_entries":         nat64Help["nat64_bib"] + ".",
+	"xlatd_nat64_pool4_blocks_in_use": nat64Help["nat64_pool4"] + ".",
+	"xlatd_nat64_events_total":        "NAT64 state events: results (refusals by quota and capacity), sessions and blocks, mapping-log and IPFIX drops.",
 }
 
 // Describe sends nothing: the collector is unchecked (its counters are
@@ -217,7 +232,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			desc = prometheus.NewDesc(f, familyHelp[f], []string{l}, nil)
 			descs[f] = desc
 		}
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(ctr.Value), v)
+		vt := prometheus.CounterValue
+		if ctr.Gauge {
+			vt = prometheus.GaugeValue
+		}
+		ch <- prometheus.MustNewConstMetric(desc, vt, float64(ctr.Value), v)
 	}
 	ch <- prometheus.MustNewConstMetric(infoDesc, prometheus.GaugeValue, 1, r.Version, r.Info.XDPMode,
 		strconv.FormatBool(r.Info.ZeroCopy), strconv.FormatBool(r.Info.SharedUMEM), strconv.FormatBool(r.Info.OneArmed),

@@ -112,3 +112,18 @@ func TestRowsMatchIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestNAT64Rows(t *testing.T) {
+	if len(NAT64Rows) != 42 {
+		t.Fatalf("%d NAT64 rows, INDEX.md section 5 has 42", len(NAT64Rows))
+	}
+	for name := range NAT64Deviations {
+		found := false
+		for i := range NAT64Rows {
+			found = found || NAT64Rows[i].Name == name
+		}
+		if !found {
+			t.Errorf("NAT64Deviations names %q, which is no row", name)
+		}
+	}
+}

@@ -18,6 +18,11 @@ type Row struct {
 	TOS      bool     // offset 1 (IPv4 TOS) exempt
 	ICMPCsum bool     // 22,23: the ICMPv4 checksum covers a translator-chosen inner ID: verify it
 	Extra    bool     // not in Jool's test.sh (INDEX.md section 4)
+
+	// NAT64 rows.
+	Also    []string // further inputs, sent after In (so/success: the IPv6 SYN after the IPv4 one)
+	Wait    int      // ms the clock advances after the inputs (Jool's test sleeps 8.1 s for so rows), with an idle Translate
+	Router4 string   // the IPv4 network answers the translated packet: ICMPv4 3/0 from this address (emulates n4 in issue132)
 }
 
 // Env is a row's deviation from the baseline SIIT configuration of INDEX.md
@@ -30,6 +35,10 @@ type Env struct {
 	No6791v4  bool   // global rfc6791v4-prefix=null (baseline 203.0.113.8/32)
 	Pool6Null bool   // global pool6=null plus the two extra EAMs
 	RFC6791v6 string // global rfc6791v6-prefix (baseline null)
+
+	// NAT64 (INDEX.md section 3, mid-run changes).
+	ZeroizeTC       bool // global zeroize-traffic-class=true
+	ErrorsBetterOff bool // global source-icmpv6-errors-better=off
 }
 
 // Rows is INDEX.md section 5 (SIIT), in execution order, followed by the
