@@ -487,8 +487,8 @@ udp = "2m"
 	if len(e) != 32 {
 		t.Errorf("%s has %d UDP BIB entries, want exactly the quota 32 (2 blocks of 16)", sub2, len(e))
 	}
-	if len(mapped) != len(e) {
-		t.Errorf("%d flows answered but %d BIB entries", len(mapped), len(e))
+	if len(mapped) > len(e) {
+		t.Errorf("%d flows answered but only %d BIB entries", len(mapped), len(e))
 	}
 	addrs, blocks := map[string]bool{}, map[int]bool{}
 	for _, b := range e {
