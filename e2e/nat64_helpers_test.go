@@ -243,9 +243,10 @@ func (n *nat64Bed) sessions(t *testing.T) []sessEntry {
 
 // lookup runs `xlatd nat64 lookup -json -config CFG ARG` and returns the
 // answers and the exit code (1: nothing matches).
-func (n *nat64Bed) lookup(t *testing.T, cfg, arg string) ([]lookupAnswer, int) {
+func (n *nat64Bed) lookup(t *testing.T, cfg string, args ...string) ([]lookupAnswer, int) {
 	t.Helper()
-	out, errOut, code := n.xlatdCLI("nat64", "lookup", "-json", "-config", cfg, arg)
+	arg := strings.Join(args, " ")
+	out, errOut, code := n.xlatdCLI(append([]string{"nat64", "lookup", "-json", "-config", cfg}, args...)...)
 	if code != 0 && code != 1 {
 		if strings.Contains(strings.ToLower(out+errOut), "unknown command") {
 			t.Skipf("this xlatd has no `xlatd nat64 lookup`: %s", strings.TrimSpace(errOut))

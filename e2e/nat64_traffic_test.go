@@ -228,6 +228,26 @@ func TestNAT64ICMPEcho(t *testing.T) {
 	if e := bibOf(n.bib(t), "icmp", n.e("H6")); len(e) != 0 {
 		t.Errorf("ICMP BIB entries outlive their sessions: %+v", e)
 	}
+	// Its last port freed, the subscriber's block goes back: logged.
+	if !waitFor(5*time.Second, func() bool { return logHas(n.logPath, "block-release", n.e("H6")) }) {
+		b, _ := readFile(n.logPath)
+		t.Errorf("no block-release of %s in the mapping log after its ICMP sessions expired:\n%s", n.e("H6"), b)
+	}
+}
+
+// logHas reports whether one line of the mapping log holds every word.
+func logHas(path string, words ...string) bool {
+	b, _ := readFile(path)
+	for _, l := range strings.Split(b, "\n") {
+		all := l != ""
+		for _, w := range words {
+			all = all && strings.Contains(l, w)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // TestNAT64TCP: a TCP connection from the IPv6-only host: handshake, data
@@ -504,6 +524,10 @@ udp = "2m"
 	if len(blocks) > 2 {
 		t.Errorf("%s's ports lie in %d blocks of 16, more than max_blocks_per_subscriber 2", sub2, len(blocks))
 	}
+	if !waitFor(3*time.Second, func() bool { return logHas(n.logPath, "quota-exceeded", sub2) }) {
+		b, _ := readFile(n.logPath)
+		t.Errorf("no quota-exceeded event of %s in the mapping log:\n%s", sub2, b)
+	}
 	// The other subscriber: old flow and a new one.
 	if _, err := udpAskErr(other, dst, nil, 3); err != nil {
 		t.Errorf("the other subscriber's flow stopped after %s hit its quota: %v", sub2, err)
@@ -599,19 +623,24 @@ func TestNAT64PortsInBlock(t *testing.T) {
 	if p, err := netip.ParsePrefix(as[0].Subscriber); err != nil || !p.Contains(netip.MustParseAddr(sub4)) {
 		t.Errorf("xlatd nat64 lookup %v: subscriber %q, want %s", m0, as[0].Subscriber, sub4)
 	}
+	// The same from the mapping log, for a past moment (-at, -log).
+	at := time.Now().UTC().Format(time.RFC3339Nano)
+	if !waitFor(3*time.Second, func() bool { return logHas(n.logPath, "block-alloc", sub4) }) {
+		t.Errorf("no block-alloc of %s in the mapping log", sub4)
+	}
+	if as, code := n.lookup(t, n.cfgPath, "-at", at, "-log", n.logPath, m0.String()); code != 0 || len(as) == 0 {
+		t.Errorf("xlatd nat64 lookup -at %s -log %s %v: exit %d, %+v", at, n.logPath, m0, code, as)
+	} else if p, err := netip.ParsePrefix(as[0].Subscriber); err != nil || !p.Contains(netip.MustParseAddr(sub4)) {
+		t.Errorf("lookup -at %s %v: subscriber %q, want %s", at, m0, as[0].Subscriber, sub4)
+	}
+	if _, code := n.lookup(t, n.cfgPath, "-at", "2020-01-01T00:00:00Z", "-log", n.logPath, m0.String()); code != 1 {
+		t.Errorf("lookup -at before any allocation: exit %d, want 1", code)
+	}
 	if _, code := n.lookup(t, n.cfgPath, "203.0.113.143:65000"); code != 1 {
 		t.Errorf("lookup of an unused port: exit %d, want 1", code)
 	}
 	if _, code := n.lookup(t, n.cfgPath, "2001:db8:6::a"); code != 1 {
 		t.Errorf("lookup of a subscriber without blocks: exit %d, want 1", code)
-	}
-	// The mapping log has the block allocation (no per-session lines).
-	if !waitFor(3*time.Second, func() bool {
-		b, _ := readFile(n.logPath)
-		return strings.Contains(b, m0.Addr().String()) && strings.Contains(b, sub4)
-	}) {
-		b, _ := readFile(n.logPath)
-		t.Errorf("mapping log %s has no event for %s on %s:\n%s", n.logPath, sub4, m0.Addr(), b)
 	}
 }
 
