@@ -25,18 +25,16 @@ import (
 // addresses46 maps the addresses, policy46 decides (options, TTL, L4
 // checks, size, DF) and writeIPv6 / l4Checksum46 write the result.
 type pkt46 struct {
-	addrs46             // addresses, protocol and L4 header: the address step's view
-	ip, ihl, tot int    // IPv4 header offset in Buf, header length, total length
-	l4off, plen  int    // L4 header offset in Buf and length (tot - ihl)
-	tos, ttl     uint8  // ttl is the outgoing hop limit (decremented by policy46)
-	nh           uint8  // IPv6 next header of the upper layer (58 for ICMP)
-	id           uint16 // Identification
-	fragOff      uint16 // fragment offset, 8-byte units
-	mf, df       bool   // flags
-	fh           int    // Fragment header length in the result: 0 or 8
-	size         int    // IPv6 packet length of the result
-	mpl          int    // nonzero: fragment the result to this size (frag4to6.go)
-	amend        bool   // UDP checksum 0 to be computed (RFC 7915 4.5)
+	addrs46            // addresses, protocol and L4 header: the address step's view
+	ip, ihl, tot int   // IPv4 header offset in Buf, header length, total length
+	l4off, plen  int   // L4 header offset in Buf and length (tot - ihl)
+	tos, ttl     uint8 // ttl is the outgoing hop limit (decremented by policy46)
+	nh           uint8 // IPv6 next header of the upper layer (58 for ICMP)
+	df           bool  // flag (Identification, offset and MF are in addrs46)
+	fh           int   // Fragment header length in the result: 0 or 8
+	size         int   // IPv6 packet length of the result
+	mpl          int   // nonzero: fragment the result to this size (frag4to6.go)
+	amend        bool  // UDP checksum 0 to be computed (RFC 7915 4.5)
 }
 
 // addrs46 is what the address step of the IPv4 -> IPv6 direction sees of
@@ -52,8 +50,9 @@ type addrs46 struct {
 	inner      bool     // the packet inside an ICMPv4 error: it travelled the other way
 	first      bool     // holds the L4 header (fragment offset 0)
 	l4         []byte   // the L4 header and payload present (ports, ICMP id, TCP flags)
-	frag       bool     // a fragment (MF or offset): NAT64 matches the others to the first
-	fragID     uint16   // its Identification
+	id         uint16   // Identification: NAT64 matches a packet's fragments by it
+	fragOff    uint16   // fragment offset, 8-byte units
+	mf         bool     // More Fragments
 	nat        natAddrs // stateful NAT64: set by the address step (nat64.go)
 }
 
@@ -71,12 +70,8 @@ func (t *Translator) translate46(f *Frame) {
 		t.refuse46(f, &x, r)
 		return
 	}
-	if x.nat.handoff {
-		t.handoff(f, x.nat.owner)
-		return
-	}
-	if x.nat.hold != holdNone {
-		t.hold(f, &x.nat)
+	if x.nat.stop {
+		t.natStop(f, &x.nat) // NAT64: Handoff, or held
 		return
 	}
 	if !t.policy46(f, &x) {
@@ -167,8 +162,6 @@ func parse46(f *Frame, x *pkt46) Reason {
 	x.plen = x.tot - x.ihl
 	x.first = x.fragOff == 0
 	x.addrs46.l4 = b[x.l4off : x.l4off+x.plen]
-	x.frag = x.mf || x.fragOff != 0
-	x.fragID = x.id
 	x.icmpErr = x.proto == header.ProtoICMP && x.first && x.plen > 0 && header.ICMPv4Type(b[x.l4off]).IsError()
 	return ReasonNone
 }

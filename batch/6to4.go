@@ -73,12 +73,8 @@ func (t *Translator) translate64(f *Frame) {
 		t.refuse64(f, &x, r)
 		return
 	}
-	if x.nat.handoff {
-		t.handoff(f, x.nat.owner)
-		return
-	}
-	if x.nat.hold != holdNone {
-		t.hold(f, &x.nat)
+	if x.nat.stop {
+		t.natStop(f, &x.nat) // NAT64: Handoff, or held
 		return
 	}
 	if !t.policy64(f, &x) {
@@ -259,7 +255,7 @@ func (t *Translator) addresses64(a *addrs64) Reason {
 	if martian4(a.dst4[0]) {
 		return ReasonMartian
 	}
-	if t.stateful6(m, a.src6, a.dst6) {
+	if t.cfg.NAT64 != nil && t.stateful6(m, a.src6, a.dst6) {
 		return t.nat64Out(a)
 	}
 	r := m.To4(a.src6, &a.src4)

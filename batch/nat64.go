@@ -51,6 +51,7 @@ type natAddrs struct {
 	handoff bool   // another worker's table owns the packet (owner)
 	owner   uint16
 	hold    uint8 // holdSYN, holdHairpinSYN, holdFrag: keep the frame (its tuple or key in natState.pend)
+	stop    bool  // handoff or hold: the pipeline ends after the address step (natStop)
 }
 
 // heldPkt describes one slot of the held store.
@@ -153,13 +154,21 @@ func portAt(proto uint8, side uint8) uint8 {
 	return side
 }
 
-// rewrite writes the translated port into l4 and, with adjust, updates the
+// rewrite writes the translated port (if the state gave one) into l4;
+// see rewritePort. Small enough to be inlined into the SIIT fast path.
+func (n *natAddrs) rewrite(proto uint8, l4 []byte, adjust bool) {
+	if n.on {
+		n.rewritePort(proto, l4, adjust)
+	}
+}
+
+// rewritePort writes the translated port into l4 and, with adjust, updates the
 // L4 checksum for it (RFC 1624), so that a wrong checksum stays wrong by
 // the same amount; a UDP checksum of 0 ("none") is left alone. Without
 // adjust the caller recomputes the checksum afterwards.
-func (n *natAddrs) rewrite(proto uint8, l4 []byte, adjust bool) {
+func (n *natAddrs) rewritePort(proto uint8, l4 []byte, adjust bool) {
 	at := int(n.at)
-	if !n.on || len(l4) < at+2 {
+	if len(l4) < at+2 {
 		return
 	}
 	old := binary.BigEndian.Uint16(l4[at:])
@@ -212,12 +221,12 @@ func natReason(r nat64.Result) Reason {
 	return ReasonNAT64Unsupported
 }
 
-// stateful6 reports whether an IPv6 packet whose destination went through
-// the mapping table goes through the NAT64 state: NAT64 is configured, and
+// stateful6 reports whether, NAT64 being configured, an IPv6 packet whose
+// destination went through the mapping table goes through the state:
 // neither address is covered by the EAMT (an EAM keeps SIIT semantics for
 // its hosts, RFC 7757 beside RFC 6146).
 func (t *Translator) stateful6(m *mapping.Table, src6, dst6 *[16]byte) bool {
-	return t.cfg.NAT64 != nil && (len(m.EAMs()) == 0 || !m.InEAMT6(dst6) && !m.InEAMT6(src6))
+	return len(m.EAMs()) == 0 || !m.InEAMT6(dst6) && !m.InEAMT6(src6)
 }
 
 // checkL4 refuses, before any state is created, a first fragment or whole
@@ -286,7 +295,7 @@ func (t *Translator) nat64Out(a *addrs64) Reason {
 	}
 	plan := t.cfg.NAT64
 	if o := plan.Owner6(*a.src6); o != t.nat.worker {
-		a.nat.handoff, a.nat.owner = true, uint16(o)
+		a.nat.handoff, a.nat.owner, a.nat.stop = true, uint16(o), true
 		return ReasonNone
 	}
 	if !a.first {
@@ -302,7 +311,7 @@ func (t *Translator) nat64Out(a *addrs64) Reason {
 			}
 			return ReasonNone
 		case nat64.HoldFrag:
-			a.nat.hold, t.nat.pend.key = holdFrag, k
+			a.nat.hold, a.nat.stop, t.nat.pend.key = holdFrag, true, k
 			return ReasonNone
 		}
 		return natReason(r)
@@ -355,7 +364,7 @@ func (t *Translator) hairpinOut(a *addrs64, p nat64.Proto, sport4, dport uint16,
 		t.nat.hp = hairpinState{ok: true, dst6: dst6, port: dport6}
 		return ReasonNone
 	case nat64.HoldSYN:
-		a.nat.hold = holdHairpinSYN
+		a.nat.hold, a.nat.stop = holdHairpinSYN, true
 		t.nat.pend.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport4, DstPort: dport}
 		return ReasonNone
 	}
@@ -378,7 +387,7 @@ func (t *Translator) nat64Inner64(a *addrs64) Reason {
 	}
 	plan := t.cfg.NAT64
 	if o := plan.Owner6(*a.dst6); o != t.nat.worker {
-		a.nat.handoff, a.nat.owner = true, uint16(o)
+		a.nat.handoff, a.nat.owner, a.nat.stop = true, uint16(o), true
 		return ReasonNone
 	}
 	m := t.cfg.Map
@@ -432,7 +441,7 @@ func (t *Translator) nat64In(a *addrs46) Reason {
 	if !a.first {
 		// Later fragments carry no port to find their owner by: they are
 		// matched on the worker that receives them (DESIGN.md).
-		k := nat64.FragKey{ID: uint32(a.fragID), Proto: p, V4: true}
+		k := nat64.FragKey{ID: uint32(a.id), Proto: p, V4: true}
 		copy(k.Src[:], a.src4[:])
 		copy(k.Dst[:], a.dst4[:])
 		addr, r := tab.FragNext(t.now, k)
@@ -441,17 +450,18 @@ func (t *Translator) nat64In(a *addrs46) Reason {
 			a.dst6 = addr
 			return ReasonNone
 		case nat64.HoldFrag:
-			a.nat.hold, t.nat.pend.key = holdFrag, k
+			a.nat.hold, a.nat.stop, t.nat.pend.key = holdFrag, true, k
 			return ReasonNone
 		}
 		return natReason(r)
 	}
-	if r := checkL4(a.proto, a.l4, a.frag, true); r != ReasonNone {
+	frag := a.mf || a.fragOff != 0
+	if r := checkL4(a.proto, a.l4, frag, true); r != ReasonNone {
 		return r
 	}
 	sport, dport, flags, _ := natPorts(a.proto, a.l4)
 	if o := t.cfg.NAT64.Owner4(p, a.dst4, dport); o != t.nat.worker {
-		a.nat.handoff, a.nat.owner = true, uint16(o)
+		a.nat.handoff, a.nat.owner, a.nat.stop = true, uint16(o), true
 		return ReasonNone
 	}
 	dst6, dport6, r := tab.Inbound(t.now, p, a.src4, sport, a.dst4, dport, flags)
@@ -464,7 +474,7 @@ func (t *Translator) nat64In(a *addrs46) Reason {
 			// worker, and there is no IPv4 host to answer later.
 			return ReasonNAT64NoMapping
 		}
-		a.nat.hold = holdSYN
+		a.nat.hold, a.nat.stop = holdSYN, true
 		t.nat.pend.tuple = nat64.Tuple4{Proto: nat64.ProtoTCP, Src: a.src4, Dst: a.dst4, SrcPort: sport, DstPort: dport}
 		return ReasonNone
 	default:
@@ -472,8 +482,8 @@ func (t *Translator) nat64In(a *addrs46) Reason {
 	}
 	a.dst6 = dst6
 	a.nat.on, a.nat.at, a.nat.port = true, portAt(a.proto, 2), dport6
-	if a.frag {
-		k := nat64.FragKey{ID: uint32(a.fragID), Proto: p, V4: true}
+	if frag {
+		k := nat64.FragKey{ID: uint32(a.id), Proto: p, V4: true}
 		copy(k.Src[:], a.src4[:])
 		copy(k.Dst[:], a.dst4[:])
 		if held, ok := tab.FragFirst(t.now, k, dst6); ok && held > 0 {
@@ -498,7 +508,7 @@ func (t *Translator) nat64Inner46(a *addrs46) Reason {
 		return ReasonICMPBadInner
 	}
 	if o := t.cfg.NAT64.Owner4(p, a.src4, tp); o != t.nat.worker {
-		a.nat.handoff, a.nat.owner = true, uint16(o)
+		a.nat.handoff, a.nat.owner, a.nat.stop = true, uint16(o), true
 		return ReasonNone
 	}
 	dst6, port, found := t.nat.tab.LookupInbound(p, a.dst4, zp, a.src4, tp)
@@ -532,6 +542,16 @@ func (t *Translator) refuseNAT64(f *Frame, x *pkt64, r Reason) bool {
 		return false
 	}
 	return true
+}
+
+// natStop ends the pipeline of a packet the address step handed off or
+// decided to hold.
+func (t *Translator) natStop(f *Frame, n *natAddrs) {
+	if n.handoff {
+		t.handoff(f, n.owner)
+		return
+	}
+	t.hold(f, n)
 }
 
 // handoff gives f, untouched, to the worker whose table owns it.
@@ -591,7 +611,12 @@ func (t *Translator) releaseHeld() {
 				continue
 			}
 			if e := t.unhold(i); e != nil {
-				t.dispatch(e)
+				// Counted with the other extra frames by Translate.
+				if header.Ethernet(e.Bytes()).Type() == header.EtherTypeIPv4 {
+					t.translate46(e)
+				} else {
+					t.translate64(e)
+				}
 				t.Counters.Events[EvNAT64HeldReleased]++
 			}
 		}

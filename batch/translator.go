@@ -150,16 +150,6 @@ func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 }
 
 func (t *Translator) translate(f *Frame) {
-	t.dispatch(f)
-	t.Counters.Verdicts[f.Verdict]++
-	if f.Verdict == Drop {
-		t.Counters.Drops[f.Reason]++
-	}
-}
-
-// dispatch translates f by its Ethernet type and sets its verdict; the
-// caller counts it.
-func (t *Translator) dispatch(f *Frame) {
 	f.Reason = ReasonNone
 	if f.Len < header.EthernetLen || f.Off < 0 || f.Off+f.Len > len(f.Buf) {
 		t.drop(f, ReasonTruncated)
@@ -172,6 +162,10 @@ func (t *Translator) dispatch(f *Frame) {
 		t.translate64(f)
 	default:
 		f.Verdict = Pass
+	}
+	t.Counters.Verdicts[f.Verdict]++
+	if f.Verdict == Drop {
+		t.Counters.Drops[f.Reason]++
 	}
 }
 

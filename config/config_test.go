@@ -190,6 +190,7 @@ func TestErrors(t *testing.T) {
 		{"pool6 empty no eamt", "[translate]\npool6 = \"\"", []string{"translate.pool6: empty and no [[eamt]] entries: nothing to translate"}},
 		{"mode", "[translate]\nmode = \"nat46\"", []string{`translate.mode: must be siit or nat64, not "nat46"`}},
 		{"nat64 no pool4", "[translate]\nmode = \"nat64\"", []string{`nat64.pool4: required when translate.mode = "nat64"`}},
+		{"nat64 pool4 in deny4", "[interfaces]\nipv6 = \"eth0\"\nipv4 = \"eth1\"\ndeny4 = [\"192.0.2.8/29\"]\n[translate]\nmode = \"nat64\"\n[nat64]\npool4 = [\"192.0.2.0/28\"]", []string{"nat64.pool4[0]: 192.0.2.0/28 overlaps interfaces.deny4[0] 192.0.2.8/29 (replies to pool4 would never reach xlatd)"}},
 		{"nat64 pool4 in eamt", "[translate]\nmode = \"nat64\"\n[nat64]\npool4 = [\"192.0.2.0/28\"]\n[[eamt]]\nipv6 = \"2001:db8:6::/120\"\nipv4 = \"192.0.2.0/24\"", []string{"nat64.pool4[0]: 192.0.2.0/28 overlaps eamt[0].ipv4 192.0.2.0/24 (an IPv4 address is either NAT64 state or an explicit mapping)"}},
 		{"ipv4_address", "[translate]\nipv4_address = \"2001:db8::1\"", []string{"translate.ipv4_address: 2001:db8::1 is not an IPv4 address"}},
 		{"ipv4_address multicast", "[translate]\nipv4_address = \"224.0.0.1\"", []string{"translate.ipv4_address: 224.0.0.1 cannot be the source of ICMP errors"}},

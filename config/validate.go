@@ -229,6 +229,11 @@ func (c *Config) validateNAT64(add func(error)) {
 				add(keyErr(fmt.Sprintf("nat64.pool4[%d]", i), "%s overlaps eamt[%d].ipv4 %s (an IPv4 address is either NAT64 state or an explicit mapping)", p, j, e.IPv4))
 			}
 		}
+		for j, d := range c.Interfaces.Deny4 {
+			if d.IsValid() && d.Overlaps(p) {
+				add(keyErr(fmt.Sprintf("nat64.pool4[%d]", i), "%s overlaps interfaces.deny4[%d] %s (replies to pool4 would never reach xlatd)", p, j, d))
+			}
+		}
 	}
 	if n.Ports.Lo == 0 || n.Ports.Lo > n.Ports.Hi {
 		add(keyErr("nat64.ports", "%d-%d is not a range of ports 1-65535 with low <= high", n.Ports.Lo, n.Ports.Hi))

@@ -283,14 +283,14 @@ func (d *Datapath) start(o Options) (err error) {
 		if o.NAT64.Workers() != n {
 			return fmt.Errorf("nat64: the plan is for %d workers, the datapath has %d", o.NAT64.Workers(), n)
 		}
-		if n > 1 {
-			fs := c.Datapath.FrameSize
-			if fs <= 0 {
-				fs = 4096
-			}
-			if d.handoff, err = NewHandoffs(n, fs); err != nil {
-				return fmt.Errorf("nat64 hand-off rings: %w", err)
-			}
+		// Rings between the workers, and with a single worker still
+		// the eventfd that wakes it for control requests.
+		fs := c.Datapath.FrameSize
+		if fs <= 0 {
+			fs = 4096
+		}
+		if d.handoff, err = NewHandoffs(n, fs); err != nil {
+			return fmt.Errorf("nat64 hand-off rings: %w", err)
 		}
 		now := Now()
 		for q := 0; q < n; q++ {

@@ -51,6 +51,10 @@ func checkCmd(path string, stdout, stderr io.Writer) int {
 	if err := c.CheckInterfaces(nil); err != nil {
 		fmt.Fprintf(stderr, "%s: warning (the daemon would refuse to start here):\n%s\n", path, indent(err.Error()))
 	}
+	if shared := sharedPool4Here(c); len(shared) > 0 {
+		fmt.Fprintf(stderr, "%s: note: nat64.pool4 holds %v, an address of this host: xlatd would take only nat64.ports (%d-%d) to it; the host's own connections must use other ports\n",
+			path, shared, c.NAT64.Ports.Lo, c.NAT64.Ports.Hi)
+	}
 	fmt.Fprintf(stdout, "%s: config OK\n", path)
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -379,6 +380,22 @@ func lookupPlan(p *nat64.Plan, arg string) ([]LookupJSON, error) {
 	return []LookupJSON{rangeJSON(r, "")}, nil
 }
 
+// lookupStatic answers from the config's static BIB entries: ADDR4:PORT
+// held by one (any protocol), or ADDR6's entries.
+func lookupStatic(c *config.Config, arg string) ([]LookupJSON, error) {
+	a4, a6, err := parseLookup(arg)
+	if err != nil {
+		return nil, err
+	}
+	var out []LookupJSON
+	for _, st := range c.NAT64.Static {
+		if a6.IsValid() && st.IPv6 == a6 || a4.IsValid() && st.IPv4 == a4.Addr() && st.Port4 == int(a4.Port()) {
+			out = append(out, LookupJSON{netip.PrefixFrom(st.IPv6, 128).String(), st.IPv4.String(), strconv.Itoa(st.Port4), st.Protocol})
+		}
+	}
+	return out, nil
+}
+
 // lookupRunning answers from the running tables (dynamic mode).
 func (d *daemon) lookupRunning(arg string) ([]LookupJSON, error) {
 	a4, a6, err := parseLookup(arg)
@@ -398,18 +415,6 @@ func (d *daemon) lookupRunning(arg string) ([]LookupJSON, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a4.IsValid() {
-		// Static entries: from the BIB.
-		err = d.eachPage(func(t *nat64.Table, _ int64, from int) int {
-			es, next := t.BIB(make([]nat64.BIBEntry, 0, pageSize), from)
-			for _, e := range es {
-				if e.Static && e.Addr4 == a4.Addr() && e.Port4 == a4.Port() {
-					out = append(out, LookupJSON{netip.PrefixFrom(e.Addr6, 128).String(), e.Addr4.String(), strconv.Itoa(int(e.Port4)), protoName(e.Proto)})
-				}
-			}
-			return next
-		}, func() bool { return false })
-	}
 	return out, err
 }
 
@@ -427,4 +432,34 @@ func localPortRange() (lo, hi uint16, ok bool) {
 	l, err1 := strconv.ParseUint(f[0], 10, 16)
 	h, err2 := strconv.ParseUint(f[1], 10, 16)
 	return uint16(l), uint16(h), err1 == nil && err2 == nil
+}
+
+// sharedPool4Here lists the IPv4 addresses of this network namespace that
+// lie in nat64.pool4 (for -check).
+func sharedPool4Here(c *config.Config) []netip.Addr {
+	if c.Translate.Mode != "nat64" {
+		return nil
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if !ok || !ip.Unmap().Is4() {
+			continue
+		}
+		for _, p := range c.NAT64.Pool4 {
+			if p.Contains(ip.Unmap()) {
+				out = append(out, ip.Unmap())
+				break
+			}
+		}
+	}
+	return out
 }

@@ -26,8 +26,8 @@ const nat64Usage = `usage:
   xlatd nat64 sessions [-json] [-socket PATH | -config FILE]   sessions of the running daemon
   xlatd nat64 lookup -config FILE [-json] [-at TIME -log FILE] ADDR4:PORT | ADDR6
         which subscriber held ADDR4:PORT, or the pool4 address and ports of a
-        subscriber: from the config alone when nat64.deterministic = true,
-        from the running daemon otherwise, from the mapping log (JSON or text
+        subscriber: from the config alone when nat64.deterministic = true
+        (static entries: always), from the running daemon otherwise, from the mapping log (JSON or text
         lines of log.mappings) for a past moment with -at; exit 1 when
         nothing matches
 `
@@ -235,6 +235,11 @@ func nat64LookupCmd(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		answers = r.Answers
+	}
+	if *at == "" {
+		// Static entries are in the config: no daemon needed.
+		st, _ := lookupStatic(c, rest[0])
+		answers = append(answers, st...)
 	}
 	printAnswers(stdout, answers, *asJSON)
 	if len(answers) == 0 {

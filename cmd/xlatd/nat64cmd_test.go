@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,3 +165,38 @@ func TestIPFIXEvent(t *testing.T) {
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 func mustAddr(s string) netip.Addr     { return netip.MustParseAddr(s) }
+
+func TestNAT64LookupStatic(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "x.toml")
+	body := `[interfaces]
+ipv6 = "eth0"
+ipv4 = "eth1"
+[translate]
+mode = "nat64"
+pool6 = "2001:db8:64::/96"
+[nat64]
+pool4 = ["192.0.2.0/28"]
+deterministic = true
+subscribers = ["2001:db8:1::/120"]
+[[nat64.static]]
+protocol = "tcp"
+ipv6 = "2001:db8:6::102"
+port6 = 80
+ipv4 = "192.0.2.1"
+port4 = 80
+`
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for arg, want := range map[string]string{
+		"192.0.2.1:80":    "2001:db8:6::102/128 192.0.2.1 80 tcp\n",
+		"2001:db8:6::102": "2001:db8:6::102/128 192.0.2.1 80 tcp\n",
+		"2001:db8:1::5":   "2001:db8:1::5/128 192.0.2.0 6144-7167\n",
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"nat64", "lookup", "-config", cfg, arg}, &stdout, &stderr); code != 0 || stdout.String() != want {
+			t.Errorf("lookup %s: exit %d %q, want %q\n%s", arg, code, stdout.String(), want, stderr.String())
+		}
+	}
+}
