@@ -69,6 +69,8 @@ type subRange struct {
 type Plan struct {
 	pool4     []netip.Prefix
 	pool4Base []uint32 // address index of each prefix's first address
+	pool4Lo   []uint32 // each prefix's first address and mask, as integers (addrIndex)
+	pool4Mask []uint32
 	addrs     int
 	portLo    uint16
 	portHi    uint16
@@ -140,6 +142,9 @@ func NewPlan(c *nat64conf.NAT64, o Options) (*Plan, error) {
 	for _, pf := range c.Pool4 {
 		p.pool4 = append(p.pool4, pf.Masked())
 		p.pool4Base = append(p.pool4Base, uint32(p.addrs))
+		lo := pf.Masked().Addr().As4()
+		p.pool4Lo = append(p.pool4Lo, binary.BigEndian.Uint32(lo[:]))
+		p.pool4Mask = append(p.pool4Mask, ^uint32(0)<<(32-pf.Bits()))
 		p.addrs += 1 << (32 - pf.Bits())
 	}
 	p.bpa = c.Ports.Size() / p.bs
@@ -219,11 +224,10 @@ func (p *Plan) Workers() int { return p.workers }
 
 // addrIndex is the index of a pool4 address, 0..addrs-1.
 func (p *Plan) addrIndex(a [4]byte) (int, bool) {
-	ad := netip.AddrFrom4(a)
-	for i, pf := range p.pool4 {
-		if pf.Contains(ad) {
-			off := binary.BigEndian.Uint32(a[:]) - binary.BigEndian.Uint32(pf.Addr().AsSlice())
-			return int(p.pool4Base[i] + off), true
+	v := binary.BigEndian.Uint32(a[:])
+	for i, lo := range p.pool4Lo {
+		if v&p.pool4Mask[i] == lo {
+			return int(p.pool4Base[i] + v - lo), true
 		}
 	}
 	return 0, false
