@@ -310,7 +310,8 @@ func Bars(title, xlabel, ylabel string, groups []string, series []BarSeries) (*p
 	if len(groups) == 0 || len(series) == 0 {
 		return nil, fmt.Errorf("chart: nothing to draw")
 	}
-	w := vg.Points(math.Max(8, 180/float64(len(groups)*len(series))))
+	// About 0.7 of the room a group has on a 20 cm chart with its legend.
+	w := vg.Points(math.Min(60, math.Max(6, 300/float64(len(groups)*len(series)))))
 	any := false
 	for i, s := range series {
 		v := make(plotter.Values, len(groups))
