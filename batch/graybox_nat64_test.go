@@ -22,15 +22,16 @@ import (
 	"github.com/xlatd/xlatd/nat64"
 )
 
-// grayNAT64 builds the plan, the mapping table (64:ff9b::/96 without the
+// grayNAT64 builds the plan (maxSessions 0: sized from pool4), the mapping table (64:ff9b::/96 without the
 // RFC 6052 3.1 rule: the corpus puts documentation addresses under it) and
 // a function giving each row's batch.Config.
-func grayNAT64(tb testing.TB, workers int) (*nat64.Plan, func(graybox.Env) *batch.Config) {
+func grayNAT64(tb testing.TB, workers, maxSessions int) (*nat64.Plan, func(graybox.Env) *batch.Config) {
 	tb.Helper()
 	s := graybox.NAT64Setup
 	c := nat64conf.Default()
 	c.Pool4 = []netip.Prefix{netip.MustParsePrefix(s.Pool4)}
 	c.Ports = nat64conf.PortRange{Lo: s.Ports[0], Hi: s.Ports[1]}
+	c.MaxSessions = maxSessions
 	for _, st := range s.Static {
 		c.Static = append(c.Static, nat64conf.Static{Protocol: st.Proto, IPv6: netip.MustParseAddr(st.IPv6), Port6: st.Port6,
 			IPv4: netip.MustParseAddr(st.IPv4), Port4: st.Port4})
@@ -74,7 +75,7 @@ func routerError4(router netip.Addr, ip []byte) []byte {
 
 func TestGrayboxNAT64(t *testing.T) {
 	dir := grayboxDir(t)
-	plan, config := grayNAT64(t, 1)
+	plan, config := grayNAT64(t, 1, 0)
 	now := natT0
 	tab := nat64.NewTable(plan, 0, now, nil)
 	defer tab.Close()

@@ -319,6 +319,13 @@ func (t *Translator) nat64Out(a *addrs64) Reason {
 	if r := checkL4(a.proto, a.l4, a.frag, false); r != ReasonNone {
 		return r
 	}
+	hairpin := plan.InPool4(a.dst4)
+	if hairpin && (a.frag || p == nat64.ProtoICMP) {
+		// An ICMP identifier names the sender's mapping only, and
+		// fragments would need the pair of fragment tables: not done,
+		// and refused before the state is touched.
+		return ReasonNAT64Unsupported
+	}
 	sport, dport, flags, _ := natPorts(a.proto, a.l4)
 	src4, sport4, r := tab.Outbound(t.now, p, *a.src6, sport, a.dst4, dport, flags)
 	if r != nat64.OK {
@@ -334,7 +341,7 @@ func (t *Translator) nat64Out(a *addrs64) Reason {
 			t.queueRelease(k)
 		}
 	}
-	if plan.InPool4(a.dst4) {
+	if hairpin {
 		return t.hairpinOut(a, p, sport4, dport, flags)
 	}
 	return ReasonNone
@@ -347,11 +354,6 @@ func (t *Translator) nat64Out(a *addrs64) Reason {
 // IPv4 packet is handed over (hairpin64) and translated there as if it had
 // come from the IPv4 side.
 func (t *Translator) hairpinOut(a *addrs64, p nat64.Proto, sport4, dport uint16, flags nat64.TCPFlags) Reason {
-	if a.frag || p == nat64.ProtoICMP {
-		// An ICMP identifier names the sender's mapping only, and
-		// fragments would need the pair of fragment tables: not done.
-		return ReasonNAT64Unsupported
-	}
 	a.hairpin = true
 	plan := t.cfg.NAT64
 	if o := plan.Owner4(p, a.dst4, dport); o != t.nat.worker {

@@ -494,6 +494,14 @@ func TestNAT64Fragments(t *testing.T) {
 // pool4 address of its mapping.
 func TestNAT64Hairpin(t *testing.T) {
 	fx := newNATFixture(t, nil)
+	// Hairpinned ICMP queries are refused before the state is touched.
+	echo := pktbuild.IPv6{Src: natHost6b, Dst: embed6(natPool4), NextHeader: pktbuild.ProtoICMPv6}.Build(pktbuild.Echo(128, 7, 1, nil))
+	if f := fx.one(echo, batch.Drop); f.Reason != batch.ReasonNAT64Unsupported {
+		t.Fatal(f.Reason)
+	}
+	if s, b, _, _ := fx.tab.Len(); s != 0 || b != 2 {
+		t.Fatalf("refused hairpin created state: %d sessions, %d BIB", s, b)
+	}
 	// natHost6's static UDP entry is pool4#53; natHost6b sends to it.
 	f := fx.one(natUDP6(natHost6b, 40000, embed6(natPool4), 53), batch.To6)
 	out := ipOf(f)
@@ -530,15 +538,28 @@ func TestNAT64Handoff(t *testing.T) {
 	if s, _, _, _ := fx.tab.Len(); s != 0 {
 		t.Fatal("state created for another worker's flow")
 	}
-	// The IPv4 side: a port in a block of another worker.
+	// The IPv4 side: a port in a block of another worker, and an ICMPv4
+	// error quoting a packet sent from such a port (the owner of the
+	// quoted packet's source).
+	found := false
 	for p := uint16(1024); p < 2048; p += 64 {
 		if o := fx.plan.Owner4(nat64.ProtoUDP, natPool4.As4(), p); o != 0 {
 			f = fx.one(natUDP4(natServer4, 80, natPool4, p), batch.Handoff)
 			if int(f.Owner) != o {
 				t.Fatal(f.Owner, o)
 			}
+			quote := natUDP4(natPool4, p, natServer4, 80)
+			e := pktbuild.IPv4{Src: netip.MustParseAddr("203.0.113.9"), Dst: natPool4, Proto: pktbuild.ProtoICMP}.Build(pktbuild.ICMP(3, 3, 0, quote))
+			f = fx.one(e, batch.Handoff)
+			if int(f.Owner) != o || string(ipOf(f)) != string(e) {
+				t.Fatalf("ICMP error: owner %d, want %d (frame unchanged: %v)", f.Owner, o, string(ipOf(f)) == string(e))
+			}
+			found = true
 			break
 		}
+	}
+	if !found {
+		t.Fatal("no port of another worker")
 	}
 }
 
@@ -666,7 +687,7 @@ func FuzzNAT64(f *testing.F) {
 		if len(pkts) == 0 {
 			return
 		}
-		plan, config := grayNAT64(t, 1+int(knobs&1))
+		plan, config := grayNAT64(t, 1+int(knobs&1), 4096) // small: a table per input
 		now := natT0
 		tab := nat64.NewTable(plan, 0, now, nil)
 		defer tab.Close()
@@ -686,7 +707,13 @@ func FuzzNAT64(f *testing.F) {
 			if sideOf(p) == batch.Side4 && b1 > b0 {
 				t.Fatalf("packet %d from the IPv4 side created a BIB entry\n%s", i, describe(p))
 			}
-			if fr.Verdict == batch.Drop && fr.Reason != batch.ReasonNAT64Held && (s1 != s0 || b1 != b0) {
+			// Exempt: a held hairpinned IPv6 SYN, and a hairpinned IPv6
+			// packet the destination's mapping refused (its sender's
+			// outbound half is as legitimate as any packet a remote
+			// host drops).
+			hairpinRefused := sideOf(p) == batch.Side6 && (fr.Reason == batch.ReasonNAT64NoMapping || fr.Reason == batch.ReasonNAT64Filtered) &&
+				len(p) >= 40 && plan.InPool4([4]byte(p[36:40]))
+			if fr.Verdict == batch.Drop && fr.Reason != batch.ReasonNAT64Held && !hairpinRefused && (s1 != s0 || b1 != b0) {
 				t.Fatalf("packet %d dropped (%v) but created state: sessions %d -> %d, BIB %d -> %d\n%s", i, fr.Reason, s0, s1, b0, b1, describe(p))
 			}
 			if fr.Verdict == batch.Handoff && (fr.In == sideOf(p) && string(fr.Bytes()) != string(orig[:fr.Len])) {
@@ -800,5 +827,54 @@ func TestNAT64HeldStoreBound(t *testing.T) {
 	}
 	if answered != n || fx.tr.HeldPackets() != 0 {
 		t.Fatalf("%d of %d answered, %d still held", answered, n, fx.tr.HeldPackets())
+	}
+}
+
+// The EAMT keeps SIIT semantics beside NAT64: a host covered by an EAM is
+// translated statelessly both ways, ports untouched, nothing in the table.
+func TestNAT64BesideEAMT(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	eam := mapping.EAM{IPv6: netip.MustParsePrefix("2001:db8:6::/120"), IPv4: netip.MustParsePrefix("203.0.113.0/24")}
+	m, err := mapping.NewTable(natPool6, []mapping.EAM{eam})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := *fx.cfg
+	cfg.Map = m
+	fx.tr = newTranslator(&cfg)
+	fx.tr.SetNAT64(fx.tab, 0)
+	siit6 := netip.MustParseAddr("2001:db8:6::5")
+	f := fx.one(natUDP6(siit6, 40000, embed6(natServer4), 80), batch.To4)
+	if src, _, sp, _ := ports4(ipOf(f)); src != netip.MustParseAddr("203.0.113.5") || sp != 40000 {
+		t.Fatalf("SIIT source %v:%d", src, sp)
+	}
+	f = fx.one(natUDP4(natServer4, 80, netip.MustParseAddr("203.0.113.5"), 40000), batch.To6)
+	if _, d6, _, dp := ports6(ipOf(f)); d6 != siit6 || dp != 40000 {
+		t.Fatalf("SIIT destination %v:%d", d6, dp)
+	}
+	if s, b, _, _ := fx.tab.Len(); s != 0 || b != 2 {
+		t.Fatalf("SIIT packets created state: %d sessions, %d BIB entries", s, b)
+	}
+	// A NAT64 host still goes through the state.
+	fx.one(natUDP6(natHost6b, 40000, embed6(natServer4), 80), batch.To4)
+	if s, _, _, _ := fx.tab.Len(); s != 1 {
+		t.Fatal(s)
+	}
+}
+
+// A retransmitted unsolicited SYN replaces the held copy instead of taking
+// a second slot, and is answered once.
+func TestNAT64HeldSYNRetransmitted(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	syn := natTCP4(natServer4, 50000, natPool4, 1500, tcpSYN)
+	fx.one(syn, batch.Drop)
+	fx.now += int64(time.Second)
+	fx.one(syn, batch.Drop)
+	if fx.tr.HeldPackets() != 1 {
+		t.Fatalf("%d held", fx.tr.HeldPackets())
+	}
+	out := fx.idle(6 * time.Second)
+	if len(out) != 1 || out[0].Verdict != batch.Back {
+		t.Fatalf("%d frames", len(out))
 	}
 }

@@ -6,7 +6,7 @@
 # that the benchmark's set-up calls cancel out:
 #   (Ir(N2 vectors) - Ir(N1 vectors)) / ((N2 - N1) * 64 packets)
 # Usage: scripts/instructions.sh [test binary]   (default: builds ./batch)
-# SCENARIOS="UDP/4to6 ICMP/6to4 ..." picks other BenchmarkTranslate cases.
+# SCENARIOS="UDP/4to6 ICMP/6to4 NAT64/UDP/6to4 ..." picks other BenchmarkTranslate cases.
 set -eu
 GO=${GO:-go}
 bin=${1:-}
@@ -20,17 +20,16 @@ bin=$(realpath "$bin")
 N1=50
 N2=250
 cd "$(dirname "$0")/../batch"
-ir() { # scenario direction N
+ir() { # scenario (e.g. UDP/4to6 or NAT64/UDP/4to6) N
+	pat=$(echo "$1" | sed 's,[^/]*,^&$,g')
 	GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" \
 		--toggle-collect='github.com/xlatd/xlatd/batch.(*Translator).Translate' \
-		"$bin" -test.run '^$' -test.bench "BenchmarkTranslate/^$1\$/^$2\$" \
-		-test.benchtime "$3x" -test.cpu 1 >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+		"$bin" -test.run '^$' -test.bench "BenchmarkTranslate/$pat" \
+		-test.benchtime "$2x" -test.cpu 1 >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
 	sed -n 's/^==[0-9]*== Collected : //p' "$tmp/err"
 }
 for name in ${SCENARIOS:-UDP/4to6 UDP/6to4 TCP/4to6 TCP/6to4}; do
-	sc=${name%/*}
-	dir=${name#*/}
-	a=$(ir "$sc" "$dir" $N1)
-	b=$(ir "$sc" "$dir" $N2)
+	a=$(ir "$name" $N1)
+	b=$(ir "$name" $N2)
 	echo "$name: $(( (b - a) / ((N2 - N1) * 64) )) instructions/packet"
 done
