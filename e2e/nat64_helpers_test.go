@@ -101,8 +101,15 @@ func nat64Check(t *testing.T, tb *testbed, cfg string) {
 // addresses, and starts xlatd with nat64Config(body).
 func newNAT64Bed(t *testing.T, body string) *nat64Bed {
 	t.Helper()
+	return newNAT64BedWith(t, body, nil)
+}
+
+// newNAT64BedWith is newNAT64Bed with setup run on the testbed before
+// xlatd starts (link MTUs, say) and extra setup.sh environment.
+func newNAT64BedWith(t *testing.T, body string, setup func(*testbed), extraEnv ...string) *nat64Bed {
+	t.Helper()
 	needXlatd(t)
-	tb := newTestbed(t, "two-armed", true)
+	tb := newTestbed(t, "two-armed", true, extraEnv...)
 	n := &nat64Bed{testbed: tb, logPath: filepath.Join(tb.run, fmt.Sprintf("mappings-%d.log", cfgSeq.Add(1)))}
 	cfg := nat64Config(tb, n.logPath, body)
 	nat64Check(t, tb, cfg)
@@ -112,6 +119,9 @@ func newNAT64Bed(t *testing.T, body string) *nat64Bed {
 	}
 	tb.ip("-n", h4, "addr", "add", h4b+"/24", "dev", "to-xl")
 	tb.ip("-n", box, "neigh", "replace", h4b, "lladdr", tb.e("MAC_H4"), "dev", tb.e("IF4"), "nud", "permanent")
+	if setup != nil {
+		setup(tb)
+	}
 	n.d = tb.start(t, cfg)
 	n.cfgPath = n.d.cfg
 	// The daemon's NAT64 state must be reachable (`xlatd nat64 bib`):
