@@ -15,7 +15,9 @@ import (
 
 // nat64Base is the [nat64] body most tests use: Jool's default ports and
 // blocks, the ICMP timeout at its minimum (1 s) and the UDP one at its
-// minimum (2 min, RFC 4787), and two static BIB entries of the IPv6 host
+// minimum (2 min, RFC 4787), tcp_incoming_syn 7 s (not the default 6 s,
+// so that the held-SYN test sees the configured value), and two static
+// BIB entries of the IPv6 host
 // (UDP 5353 and TCP 8080 as 203.0.113.129 ports 1000 and 1001: static ports
 // lie outside nat64.ports).
 func nat64Base() string {
@@ -25,7 +27,7 @@ max_blocks_per_subscriber = 8
 [nat64.timeouts]
 udp = "2m"
 icmp = "1s"
-tcp_incoming_syn = "6s"
+tcp_incoming_syn = "7s"
 [[nat64.static]]
 protocol = "udp"
 ipv6 = "@H6@"
