@@ -196,9 +196,16 @@ func TestNAT64ICMPEcho(t *testing.T) {
 	h6 := n.e("NS6")
 	dst := n.as6(n.e("H4")).String()
 	n.pingEventually(t, h6, dst, 10*time.Second)
-	if out, err := n.ping(h6, dst, 3); err != nil {
-		t.Fatalf("ping %s: %v\n%s", dst, err, out)
-	}
+	// The sessions are read while ping runs (an ICMP session lives 1 s).
+	pinged := make(chan error, 1)
+	go func() {
+		out, err := n.exec(h6, 15*time.Second, "ping", "-n", "-c", "10", "-i", "0.2", "-W", "2", dst)
+		if err != nil {
+			err = fmt.Errorf("%v\n%s", err, out)
+		}
+		pinged <- err
+	}()
+	time.Sleep(600 * time.Millisecond)
 	icmp := func() []sessEntry {
 		var r []sessEntry
 		for _, s := range n.sessions(t) {
@@ -208,7 +215,7 @@ func TestNAT64ICMPEcho(t *testing.T) {
 		}
 		return r
 	}
-	// ping keeps its identifier for the 3 requests: one session to H4
+	// ping keeps its identifier for all its requests: one session to H4
 	// (the pingEventually probes may have added others, still alive).
 	ss := icmp()
 	if len(ss) == 0 {
@@ -222,6 +229,9 @@ func TestNAT64ICMPEcho(t *testing.T) {
 	}
 	if len(bibOf(n.bib(t), "icmp", n.e("H6"))) == 0 {
 		t.Errorf("no ICMP BIB entry of %s", n.e("H6"))
+	}
+	if err := <-pinged; err != nil {
+		t.Fatalf("ping %s: %v", dst, err)
 	}
 	// Expiry: timer wheel slots of ~1 s and housekeeping every <= 100 ms.
 	if !waitFor(8*time.Second, func() bool { return len(icmp()) == 0 }) {
