@@ -51,6 +51,11 @@ type nat64Bed struct {
 // [nat64.timeouts] or [[nat64.static]]); "@H6@" in body stands for the
 // IPv6 host's address.
 func nat64Config(tb *testbed, logPath, body string) string {
+	return nat64ConfigLog(tb, logPath, "", body)
+}
+
+// nat64ConfigLog is nat64Config with extra keys of the [log] table.
+func nat64ConfigLog(tb *testbed, logPath, logExtra, body string) string {
 	return fmt.Sprintf(`# NAT64 e2e config
 [interfaces]
 ipv6 = %q
@@ -64,14 +69,14 @@ pool6 = %q
 [log]
 mappings = %q
 mappings_format = "json"
-
+%s
 [metrics]
 listen = ""
 
 [nat64]
 pool4 = [%q]
 %s
-`, tb.e("IF6"), tb.e("IF4"), tb.e("POOL6"), logPath, nat64Pool4, strings.ReplaceAll(body, "@H6@", tb.e("H6")))
+`, tb.e("IF6"), tb.e("IF4"), tb.e("POOL6"), logPath, logExtra, nat64Pool4, strings.ReplaceAll(body, "@H6@", tb.e("H6")))
 }
 
 // nat64Check skips the test while this xlatd refuses NAT64 configs, and
@@ -108,10 +113,16 @@ func newNAT64Bed(t *testing.T, body string) *nat64Bed {
 // xlatd starts (link MTUs, say) and extra setup.sh environment.
 func newNAT64BedWith(t *testing.T, body string, setup func(*testbed), extraEnv ...string) *nat64Bed {
 	t.Helper()
+	return newNAT64BedLog(t, body, "", setup, extraEnv...)
+}
+
+// newNAT64BedLog is newNAT64BedWith with extra keys of the [log] table.
+func newNAT64BedLog(t *testing.T, body, logExtra string, setup func(*testbed), extraEnv ...string) *nat64Bed {
+	t.Helper()
 	needXlatd(t)
 	tb := newTestbed(t, "two-armed", true, extraEnv...)
 	n := &nat64Bed{testbed: tb, logPath: filepath.Join(tb.run, fmt.Sprintf("mappings-%d.log", cfgSeq.Add(1)))}
-	cfg := nat64Config(tb, n.logPath, body)
+	cfg := nat64ConfigLog(tb, n.logPath, logExtra, body)
 	nat64Check(t, tb, cfg)
 	h6, h4, box := tb.e("NS6"), tb.e("NS4"), tb.e("NSX")
 	for _, a := range []string{sub2, sub3, sub4} {
