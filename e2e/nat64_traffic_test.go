@@ -702,3 +702,60 @@ udp = "2m"
 		t.Errorf("lookup of a non-subscriber: exit %d, want 1", code)
 	}
 }
+
+// TestNAT64SubscriberPrefix: subscriber_prefix_length = 124 with a
+// subscribers list and max_sessions_per_subscriber = 6. The IPv6 host's
+// three addresses 2001:db8:6::7, ::8, ::9 are one subscriber: their flows
+// share one pool4 address and one session quota (6 of 9 flows pass); the
+// IPv6 host's main address is another subscriber and is still served; an
+// address outside `subscribers` is refused.
+func TestNAT64SubscriberPrefix(t *testing.T) {
+	n := newNAT64Bed(t, `subscriber_prefix_length = 124
+subscribers = ["2001:db8:6::/124", "2001:db8:1c0:2::/64"]
+max_sessions_per_subscriber = 6
+[nat64.timeouts]
+udp = "2m"
+`)
+	h6, h4 := n.e("NS6"), n.e("NS4")
+	n.ip("-n", h6, "addr", "add", "2001:db8:7::7/128", "dev", "to-xl", "nodad")
+	n.ip("-n", n.e("NSX"), "-6", "route", "add", "2001:db8:7::/64", "via", n.e("H6"), "dev", n.e("IF6"))
+	udpServer(t, h4, ap(n.e("H4"), 7000))
+	dst := netip.AddrPortFrom(n.as6(n.e("H4")), 7000)
+	if _, err := udpAskErr(udpSock(t, h6, ap(n.e("H6"), 40000)), dst, nil, 20); err != nil {
+		t.Fatal(err)
+	}
+	passed := 0
+	for _, s := range []string{sub2, sub3, sub4} {
+		for i := 0; i < 3; i++ {
+			if _, err := udpAskErr(udpSock(t, h6, ap(s, 41000+i)), dst, nil, 2); err == nil {
+				passed++
+			}
+		}
+	}
+	if passed != 6 {
+		t.Errorf("%d of 9 flows of the /124 subscriber passed, want its quota 6", passed)
+	}
+	bib := n.bib(t)
+	addrs := map[string]bool{}
+	count := 0
+	for _, e := range bib {
+		if p := netip.MustParsePrefix("2001:db8:6::/124"); p.Contains(netip.MustParseAddr(e.IPv6)) {
+			addrs[e.IPv4] = true
+			count++
+		}
+	}
+	if count != 6 || len(addrs) != 1 {
+		t.Errorf("the /124 subscriber has %d BIB entries on %d pool4 addresses %v, want 6 on one", count, len(addrs), addrs)
+	}
+	// The other subscriber still gets new flows.
+	if _, err := udpAskErr(udpSock(t, h6, ap(n.e("H6"), 40001)), dst, nil, 3); err != nil {
+		t.Errorf("the other subscriber is refused while the /124 one is at its quota: %v", err)
+	}
+	// Not a subscriber.
+	if _, err := udpAskErr(udpSock(t, h6, ap("2001:db8:7::7", 40002)), dst, nil, 2); err == nil {
+		t.Errorf("2001:db8:7::7 is outside nat64.subscribers but was translated")
+	}
+	if e := bibOf(n.bib(t), "", "2001:db8:7::7"); len(e) != 0 {
+		t.Errorf("a non-subscriber got BIB entries: %+v", e)
+	}
+}
