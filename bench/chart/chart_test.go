@@ -110,3 +110,23 @@ func TestLogTicks(t *testing.T) {
 		}
 	}
 }
+
+func TestBars(t *testing.T) {
+	p, err := Bars("NAT", "flows", "Mpps", []string{"10000", "1000000"}, []BarSeries{
+		{Name: "xlatd", Values: []float64{0.23, 0.15}},
+		{Name: "kernel_nat44", Values: []float64{0.08, math.NaN()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WritePNG(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b.Bytes(), []byte("\x89PNG")) {
+		t.Fatalf("not a PNG")
+	}
+	if _, err := Bars("NAT", "flows", "Mpps", []string{"a"}, []BarSeries{{Name: "x", Values: []float64{0}}}); err == nil {
+		t.Errorf("no positive value: want an error")
+	}
+}

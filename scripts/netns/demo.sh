@@ -131,8 +131,8 @@ TOML
 	if ! ip netns exec "$NSX" "$XLATD" -config "$cfg" -check >"$RUN/check.log" 2>&1; then
 		sed 's/^/  /' "$RUN/check.log"
 		echo
-		echo "demo (MODE=nat64) STOPS HERE: this xlatd does not accept translate.mode = \"nat64\" yet." >&2
-		echo "DNS64 and the IPv4 web server work (above); the NAT64 datapath is missing." >&2
+		echo "demo (MODE=nat64) STOPS HERE: xlatd -check refuses the NAT64 config (above)." >&2
+		echo "DNS64 and the IPv4 web server work (above)." >&2
 		exit 1
 	fi
 	cat "$RUN/check.log"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"os"
@@ -281,5 +282,28 @@ func TestReportFromSample(t *testing.T) {
 	}
 	if err := reportFromJSON(filepath.Join(dir, "none.json"), "", ""); err == nil {
 		t.Error("no error for a missing JSON")
+	}
+}
+
+// TestNATChartsFromSample: the nat64 sample run's JSON (bench/sample) gives
+// one PNG per SUMMARY line beside the JSON.
+func TestNATChartsFromSample(t *testing.T) {
+	b, err := os.ReadFile("../../sample/nat64-sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep NATReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	js := filepath.Join(t.TempDir(), "run.json")
+	var out strings.Builder
+	natCharts(&out, &rep, js)
+	for _, suffix := range []string{"-udp.png", "-cps.png"} {
+		png := strings.TrimSuffix(js, ".json") + suffix
+		p, err := os.ReadFile(png)
+		if err != nil || !strings.HasPrefix(string(p), "\x89PNG") {
+			t.Errorf("%s: not a PNG (%v); output:\n%s", png, err, out.String())
+		}
 	}
 }

@@ -91,6 +91,9 @@ type Report struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "-nat-report" || os.Args[1] == "--nat-report") {
+		os.Exit(natReportMain(os.Args[2:]))
+	}
 	if len(os.Args) > 1 && (os.Args[1] == "-report" || os.Args[1] == "--report") {
 		os.Exit(reportMain(os.Args[2:]))
 	}

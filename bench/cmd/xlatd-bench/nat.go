@@ -35,10 +35,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/xlatd/xlatd/bench/chart"
 	"github.com/xlatd/xlatd/bench/gen"
 	"github.com/xlatd/xlatd/bench/rfc8219"
 	"github.com/xlatd/xlatd/header"
@@ -625,6 +628,7 @@ func finishNAT(w io.Writer, rep *NATReport, o options) {
 				fmt.Fprintln(os.Stderr, "xlatd-bench:", err)
 			} else {
 				fmt.Fprintf(w, "JSON: %s\n", o.out)
+				natCharts(w, rep, o.out)
 			}
 		}
 	}
@@ -636,4 +640,111 @@ func finishNAT(w io.Writer, rep *NATReport, o options) {
 	udp, cps := natSummary(rep, o)
 	fmt.Fprintln(w, udp)
 	fmt.Fprintln(w, cps)
+}
+
+// natCharts writes one chart per SUMMARY line beside the JSON: BASE-udp.png,
+// the throughput of every case at each flow count (IPv6 -> IPv4 and, as
+// "reverse", IPv4 -> IPv6 to the learned mappings), and BASE-cps.png, the
+// connection setup rate of every stateful case.
+func natCharts(w io.Writer, rep *NATReport, jsonPath string) {
+	base := strings.TrimSuffix(jsonPath, filepath.Ext(jsonPath))
+	var flows []uint64
+	seen := map[uint64]bool{}
+	for _, nc := range rep.Cases {
+		for _, c := range nc.Cells {
+			if !seen[c.Flows] {
+				seen[c.Flows] = true
+				flows = append(flows, c.Flows)
+			}
+		}
+	}
+	sort.Slice(flows, func(i, j int) bool { return flows[i] < flows[j] })
+	groups := make([]string, len(flows))
+	for i, f := range flows {
+		groups[i] = fmt.Sprintf("%d flows", f)
+	}
+	var udp []chart.BarSeries
+	for _, reverse := range []bool{false, true} {
+		for _, nc := range rep.Cases {
+			if reverse && nc.Case == "generator" {
+				continue
+			}
+			s := chart.BarSeries{Name: nc.Case, Values: make([]float64, len(flows))}
+			if reverse {
+				s.Name += " reverse"
+			}
+			for _, c := range nc.Cells {
+				v := c.ThroughputPPS
+				if reverse {
+					v = c.ReversePPS
+				}
+				if c.Error == "" {
+					s.Values[slices.Index(flows, c.Flows)] = v / 1e6
+				}
+			}
+			udp = append(udp, s)
+		}
+	}
+	var cases []string
+	cps := chart.BarSeries{Name: "setup rate"}
+	for _, nc := range rep.Cases {
+		if nc.Case == "generator" {
+			continue
+		}
+		cases = append(cases, nc.Case)
+		v := 0.0
+		if nc.Error == "" && nc.CPSError == "" {
+			v = nc.CPS / 1e3
+		}
+		cps.Values = append(cps.Values, v)
+	}
+	for _, ch := range []struct {
+		file, title, x, y string
+		groups            []string
+		series            []chart.BarSeries
+	}{
+		{base + "-udp.png", "RFC 9693 throughput (UDP, zero loss), SUMMARY nat64-udp", "flows in the state table", "throughput (Mpps)", groups, udp},
+		{base + "-cps.png", "RFC 9693 connection setup rate, SUMMARY nat64-cps", "device under test", "new connections (thousands/s)", cases, []chart.BarSeries{cps}},
+	} {
+		p, err := chart.Bars(ch.title, ch.x, ch.y, ch.groups, ch.series)
+		if err != nil {
+			fmt.Fprintf(w, "chart %s: %v\n", ch.file, err)
+			continue
+		}
+		f, err := os.Create(ch.file)
+		if err != nil {
+			fmt.Fprintln(w, "chart:", err)
+			continue
+		}
+		err = chart.WritePNG(f, p)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			fmt.Fprintln(w, "chart:", err)
+			continue
+		}
+		fmt.Fprintf(w, "chart: %s\n", ch.file)
+	}
+}
+
+// natReportMain is `xlatd-bench -nat-report RUN.json`: the charts of a
+// nat64 run from its JSON, without measuring.
+func natReportMain(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: xlatd-bench -nat-report RUN.json")
+		return 2
+	}
+	b, err := os.ReadFile(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "xlatd-bench:", err)
+		return 1
+	}
+	var rep NATReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		fmt.Fprintf(os.Stderr, "xlatd-bench: %s: %v\n", args[0], err)
+		return 1
+	}
+	natCharts(os.Stdout, &rep, args[0])
+	return 0
 }
