@@ -195,9 +195,26 @@ func (d *daemon) applyPlan(q *nat64.Plan) error {
 	if q == nil {
 		return nil
 	}
-	err := d.dp.WithTables(func(_ int, t *nat64.Table, now int64) { t.SetPlan(q, now) }, requestTimeout)
+	var ret nat64.Retirement // WithTables runs fn on one worker after the other
+	err := d.dp.WithTables(func(_ int, t *nat64.Table, now int64) {
+		r := t.SetPlan(q, now)
+		ret.Addresses = max(ret.Addresses, r.Addresses)
+		ret.BIB += r.BIB
+		ret.Sessions += r.Sessions
+		ret.Blocks += r.Blocks
+	}, requestTimeout)
 	if err != nil {
 		return err
+	}
+	if ret.Addresses > 0 {
+		var gone []netip.Addr
+		for _, a := range q.Pool4Addrs() {
+			if q.Retired(a) && len(gone) < 16 {
+				gone = append(gone, a)
+			}
+		}
+		d.log.Info("nat64: pool4 addresses removed, their state ended", "addresses", ret.Addresses, "retired", gone,
+			"bib_entries", ret.BIB, "sessions", ret.Sessions, "blocks_released", ret.Blocks)
 	}
 	d.nat.mu.Lock()
 	d.nat.plan = q

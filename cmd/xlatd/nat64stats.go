@@ -130,6 +130,9 @@ func (d *daemon) nat64Stats() []Counter {
 	}
 	if len(addrs) <= maxPool4Series && len(free) == len(d.nat.owned) {
 		for a, addr := range addrs {
+			if plan.Retired(addr) {
+				continue // removed by a reload: no series
+			}
 			used := 0
 			for w := range free {
 				if a < len(free[w]) && a < len(d.nat.owned[w]) {
