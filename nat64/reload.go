@@ -62,11 +62,19 @@ func (p *Plan) Reconfigured(c *nat64conf.NAT64) (*Plan, error) {
 		q.maxSess != p.maxSess {
 		return nil, errors.New("nat64: the new configuration changes the shape of the tables (a restart is needed)")
 	}
+	if q.det {
+		// Every subscriber's range is computed from pool4 and its
+		// order, by the daemon and by `xlatd nat64 lookup` from the file.
+		same := len(c.Pool4) == len(p.pool4)
+		for i := 0; same && i < len(c.Pool4); i++ {
+			same = c.Pool4[i].Masked() == p.pool4[i]
+		}
+		if !same {
+			return nil, errors.New("nat64.pool4: with nat64.deterministic = true every subscriber's range is computed from pool4: changing it needs a restart")
+		}
+	}
 	if q.retired, err = p.retiredBy(c.Pool4); err != nil {
 		return nil, err
-	}
-	if q.det && q.retired != nil {
-		return nil, errors.New("nat64.pool4: with nat64.deterministic = true every subscriber's range is computed from pool4: removing addresses needs a restart")
 	}
 	var keep []Static
 	for _, st := range p.static {

@@ -1,6 +1,7 @@
 package nat64
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -249,4 +250,126 @@ func TestRetirePool4(t *testing.T) {
 		t.Error("no new subscriber on an address brought back")
 	}
 	checkInvariants(t, tb)
+}
+
+// TestRetireDeterministic: in deterministic mode pool4 cannot change on
+// reload (the ranges follow from it).
+func TestRetireDeterministic(t *testing.T) {
+	c := detConfig()
+	tb, _ := newTable(t, c)
+	defer tb.Close()
+	c2 := c
+	c2.Pool4 = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/30")}
+	if _, err := tb.p.Reconfigured(&c2); err == nil || !strings.Contains(err.Error(), "deterministic") {
+		t.Errorf("Reconfigured of a smaller pool4 in deterministic mode: %v", err)
+	}
+	if _, err := tb.p.Reconfigured(&c); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestRetireRandom: traffic on two workers' tables while reloads remove
+// pool4 addresses and bring them back: nothing is ever mapped to a
+// removed address, every block on one is released with its event, and
+// the invariants hold throughout.
+func TestRetireRandom(t *testing.T) {
+	c := testConfig()
+	c.Static = nil
+	full := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/30"), netip.MustParsePrefix("198.51.100.64/31")}
+	c.Pool4 = full
+	pools := [][]netip.Prefix{
+		full,
+		{netip.MustParsePrefix("192.0.2.0/31"), netip.MustParsePrefix("198.51.100.64/31")},
+		{netip.MustParsePrefix("192.0.2.1/32")},
+		{netip.MustParsePrefix("192.0.2.2/31"), netip.MustParsePrefix("198.51.100.65/32")},
+		{netip.MustParsePrefix("198.51.100.64/31")},
+	}
+	p, err := NewPlan(&c, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	tabs := []*Table{NewTable(p, 0, t0, rec), NewTable(p, 1, t0, rec)}
+	defer tabs[0].Close()
+	defer tabs[1].Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	now, cur := t0, p
+	released := 0
+	for round := 0; round < 60; round++ {
+		for i := 0; i < 300; i++ {
+			h := host6
+			h[13], h[14] = byte(rng.IntN(3)), byte(rng.IntN(50))
+			proto, fl := ProtoUDP, TCPFlags(0)
+			if rng.IntN(2) == 0 {
+				proto, fl = ProtoTCP, SYN
+			}
+			s4, p4, r := tabs[cur.Owner6(h)].Outbound(now, proto, h, uint16(1000+rng.IntN(20)), remote, 53, fl)
+			if r != OK {
+				continue
+			}
+			if !cur.InPool4(s4) {
+				t.Fatalf("round %d: mapped to %v, not in pool4 %v", round, netip.AddrFrom4(s4), pools)
+			}
+			if rng.IntN(3) == 0 {
+				fl := TCPFlags(0)
+				if proto == ProtoTCP {
+					fl = SYN | ACK
+				}
+				if _, _, r := tabs[cur.Owner4(proto, s4, p4)].Inbound(now, proto, remote, 53, s4, p4, fl); r != OK {
+					t.Fatalf("round %d: inbound on a fresh mapping: %v", round, r)
+				}
+			}
+		}
+		now += sec(float64(rng.IntN(200)))
+		for _, tb := range tabs {
+			tb.Expire(now, 1<<20)
+		}
+		// Blocks in use per address before the reload.
+		active := map[netip.Addr]int{}
+		for _, tb := range tabs {
+			for g := 0; g < tb.p.addrs*tb.p.bpa; g++ {
+				if tb.p.blockOwner(g) == tb.worker && tb.blockState[tb.localBlock(g)] != 0 {
+					active[netip.AddrFrom4(tb.p.addrAt(g/tb.p.bpa))]++
+				}
+			}
+		}
+		c2 := c
+		c2.Pool4 = pools[rng.IntN(len(pools))]
+		q, err := cur.Reconfigured(&c2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.ev = nil
+		want := 0
+		for a, n := range active {
+			if cur.InPool4(a.As4()) && !q.InPool4(a.As4()) {
+				want += n
+			}
+		}
+		got := 0
+		for _, tb := range tabs {
+			got += tb.SetPlan(q, now).Blocks
+			checkInvariants(t, tb)
+			bib, _ := tb.BIB(make([]BIBEntry, 0, 4096), 0)
+			for _, e := range bib {
+				if !q.InPool4(e.Addr4.As4()) {
+					t.Fatalf("round %d: BIB entry %+v on a removed address", round, e)
+				}
+			}
+		}
+		if got != want || len(rec.ev) != want {
+			t.Fatalf("round %d: %d blocks released, %d events, want %d", round, got, len(rec.ev), want)
+		}
+		for _, ev := range rec.ev {
+			if ev.Kind != natlog.BlockRelease || q.InPool4(ev.Pool4.As4()) {
+				t.Fatalf("round %d: event %+v", round, ev)
+			}
+		}
+		released += want
+		cur = q
+	}
+	if released < 20 {
+		t.Errorf("%d blocks released by the reloads: too few to test them", released)
+	}
+	t.Logf("%d blocks released by the reloads", released)
 }

@@ -195,6 +195,10 @@ func (d *daemon) applyPlan(q *nat64.Plan) error {
 	if q == nil {
 		return nil
 	}
+	var dropped uint64
+	if d.nat.queue != nil {
+		dropped = d.nat.queue.Dropped()
+	}
 	var ret nat64.Retirement // WithTables runs fn on one worker after the other
 	err := d.dp.WithTables(func(_ int, t *nat64.Table, now int64) {
 		r := t.SetPlan(q, now)
@@ -215,6 +219,10 @@ func (d *daemon) applyPlan(q *nat64.Plan) error {
 		}
 		d.log.Info("nat64: pool4 addresses removed, their state ended", "addresses", ret.Addresses, "retired", gone,
 			"bib_entries", ret.BIB, "sessions", ret.Sessions, "blocks_released", ret.Blocks)
+		if d.nat.queue != nil && d.nat.queue.Dropped() > dropped {
+			d.log.Error("nat64: the mapping log queue overflowed while the removed addresses' blocks were released: some block-release events are missing",
+				"dropped", d.nat.queue.Dropped()-dropped)
+		}
 	}
 	d.nat.mu.Lock()
 	d.nat.plan = q
