@@ -207,9 +207,6 @@ func (d *daemon) applyPlan(q *nat64.Plan) error {
 		ret.Sessions += r.Sessions
 		ret.Blocks += r.Blocks
 	}, requestTimeout)
-	if err != nil {
-		return err
-	}
 	if ret.Addresses > 0 {
 		var gone []netip.Addr
 		for _, a := range q.Pool4Addrs() {
@@ -223,6 +220,15 @@ func (d *daemon) applyPlan(q *nat64.Plan) error {
 			d.log.Error("nat64: the mapping log queue overflowed while the removed addresses' blocks were released: some block-release events are missing",
 				"dropped", d.nat.queue.Dropped()-dropped)
 		}
+	}
+	if err != nil {
+		if ret.Addresses > 0 {
+			// The tables that took the plan keep the removal: each
+			// table goes from its own plan to the next one, so a later
+			// reload settles every table whatever pool4 it names.
+			err = fmt.Errorf("%w (the workers before it already ended the removed pool4 addresses' state)", err)
+		}
+		return err
 	}
 	d.nat.mu.Lock()
 	d.nat.plan = q
