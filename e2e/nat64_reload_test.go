@@ -19,7 +19,8 @@ import (
 func TestNAT64DaemonRemovePool4(t *testing.T) {
 	tb := newTestbed(t, "two-armed", true)
 	const kept, removed = "203.0.113.128", "203.0.113.129"
-	cfg, mappings := tb.daemonNAT64Config("")
+	static := fmt.Sprintf("[[nat64.static]]\nprotocol = \"udp\"\nipv6 = %q\nport6 = 9000\nipv4 = %q\nport4 = 80\n", tb.e("H6"), removed)
+	cfg, mappings := tb.daemonNAT64Config(static)
 	cfg = strings.Replace(cfg, daemonPool4, "203.0.113.128/31", 1)
 	d := tb.start(t, cfg)
 	ns6, h4as6 := tb.e("NS6"), tb.e("H4_AS6")
@@ -68,8 +69,26 @@ func TestNAT64DaemonRemovePool4(t *testing.T) {
 	}
 	_, keptBefore := onAddr(ss, kept)
 
-	// SIGHUP with pool4 = the kept address only.
+	if n, _ := onAddr(d.nat64List(t, "bib"), removed); n != len(used[removed])+1 {
+		t.Fatalf("%d BIB entries on %s, want %d and the static one", n, removed, len(used[removed]))
+	}
+
+	// SIGHUP with pool4 = the kept address only: refused while the static
+	// entry on the removed address stays in the file.
 	cfg2 := strings.Replace(cfg, "203.0.113.128/31", kept+"/32", 1)
+	if err := os.WriteFile(d.cfg, []byte(cfg2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := d.xlatdIn("reload", "-socket", d.sock); err == nil {
+		t.Errorf("reload keeping a static entry on the removed address accepted:\n%s", out)
+	}
+	if !strings.Contains(d.log.String(), "nat64.static[0].ipv4: "+removed+" is not in nat64.pool4") {
+		t.Errorf("the refused reload does not name the static entry:\n%s", d.log.String())
+	}
+	if _, n := onAddr(d.nat64List(t, "sessions"), removed); n != len(used[removed]) {
+		t.Fatalf("the refused reload ended sessions: %d left on %s", n, removed)
+	}
+	cfg2 = strings.Replace(cfg2, static, "", 1)
 	if err := os.WriteFile(d.cfg, []byte(cfg2), 0o644); err != nil {
 		t.Fatal(err)
 	}
