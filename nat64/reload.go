@@ -134,6 +134,9 @@ func (p *Plan) Retired(a netip.Addr) bool {
 	return ok && p.retired[i]
 }
 
+// Retiring reports whether p has pool4 addresses removed by a reload.
+func (p *Plan) Retiring() bool { return p.retired != nil }
+
 // Retirement is what Table.SetPlan ended on the pool4 addresses the new
 // plan retires.
 type Retirement struct {
