@@ -67,11 +67,74 @@ func TestNAT64DaemonRemovePool4(t *testing.T) {
 	if _, n := onAddr(ss, removed); n != len(used[removed]) {
 		t.Fatalf("%d sessions on %s, want %d: %+v", n, removed, len(used[removed]), ss)
 	}
-	_, keptBefore := onAddr(ss, kept)
 
-	if n, _ := onAddr(d.nat64List(t, "bib"), removed); n != len(used[removed])+1 {
-		t.Fatalf("%d BIB entries on %s, want %d and the static one", n, removed, len(used[removed]))
+	// A subscriber of the removed address keeps a socket open: the IPv4
+	// host reaches it through its mapping until the reload.
+	sub := used[removed][0]
+	var lc *net.UDPConn
+	if err := inNS(ns6, func() (err error) {
+		lc, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(sub), Port: 40000})
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
+	defer lc.Close()
+	buf := make([]byte, 2048)
+	for try := 0; ; try++ {
+		if _, err := lc.WriteToUDP([]byte("open"), &net.UDPAddr{IP: net.ParseIP(h4as6), Port: 7010}); err != nil {
+			t.Fatal(err)
+		}
+		_ = lc.SetReadDeadline(time.Now().Add(time.Second))
+		if _, _, err := lc.ReadFromUDP(buf); err == nil {
+			break
+		} else if try == 4 {
+			t.Fatalf("no echo to %s#40000: %v", sub, err)
+		}
+	}
+	port4 := 0
+	for _, s := range d.nat64List(t, "sessions").Sessions {
+		if s.IPv6 == sub && s.Port6 == 40000 && s.IPv4 == removed {
+			port4 = s.Port4
+		}
+	}
+	if port4 == 0 {
+		t.Fatalf("no session of %s#40000 on %s", sub, removed)
+	}
+	// reach sends from the IPv4 host to removed#port4 and reports whether
+	// the subscriber's socket got it.
+	reach := func(msg string) bool {
+		var c *net.UDPConn
+		if err := inNS(tb.e("NS4"), func() (err error) {
+			c, err = net.DialUDP("udp", nil, &net.UDPAddr{IP: net.ParseIP(removed), Port: port4})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for try := 0; try < 3; try++ {
+			if _, err := c.Write([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			_ = lc.SetReadDeadline(time.Now().Add(700 * time.Millisecond))
+			if n, _, err := lc.ReadFromUDP(buf); err == nil && string(buf[:n]) == msg {
+				return true
+			}
+		}
+		return false
+	}
+	if !reach("inbound before") {
+		t.Fatalf("the IPv4 host does not reach %s#%d before the reload", removed, port4)
+	}
+	static1 := false
+	for _, e := range d.nat64List(t, "bib").BIB {
+		static1 = static1 || e.Static && e.IPv4 == removed && e.Port4 == 80
+	}
+	if !static1 {
+		t.Fatalf("no static entry on %s", removed)
+	}
+	ss = d.nat64List(t, "sessions")
+	_, sessRemoved := onAddr(ss, removed)
+	_, keptBefore := onAddr(ss, kept)
 
 	// SIGHUP with pool4 = the kept address only: refused while the static
 	// entry on the removed address stays in the file.
@@ -85,7 +148,7 @@ func TestNAT64DaemonRemovePool4(t *testing.T) {
 	if !strings.Contains(d.log.String(), "nat64.static[0].ipv4: "+removed+" is not in nat64.pool4") {
 		t.Errorf("the refused reload does not name the static entry:\n%s", d.log.String())
 	}
-	if _, n := onAddr(d.nat64List(t, "sessions"), removed); n != len(used[removed]) {
+	if _, n := onAddr(d.nat64List(t, "sessions"), removed); n != sessRemoved {
 		t.Fatalf("the refused reload ended sessions: %d left on %s", n, removed)
 	}
 	cfg2 = strings.Replace(cfg2, static, "", 1)
@@ -104,6 +167,9 @@ func TestNAT64DaemonRemovePool4(t *testing.T) {
 	}
 	if n, _ := onAddr(d.nat64List(t, "bib"), removed); n != 0 {
 		t.Errorf("%d BIB entries on the removed %s after the reload", n, removed)
+	}
+	if reach("inbound after") {
+		t.Errorf("the IPv4 host still reaches %s through %s#%d after the reload", sub, removed, port4)
 	}
 	if !strings.Contains(d.log.String(), "pool4 addresses removed") {
 		t.Errorf("the daemon log does not report the removal:\n%s", d.log.String())
