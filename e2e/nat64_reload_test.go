@@ -15,14 +15,23 @@ import (
 // other address's sessions, ends those of the removed address (gone from
 // `xlatd nat64 sessions -json` and `bib -json`, their blocks released in the
 // mapping log), and a new flow gets the remaining address. Run it with
-// -run 'TestNAT64DaemonRemovePool4'.
+// -run 'TestNAT64DaemonRemovePool4'. It runs with one queue and with two
+// (two workers: each ends the state it owns).
 func TestNAT64DaemonRemovePool4(t *testing.T) {
-	tb := newTestbed(t, "two-armed", true)
+	t.Run("queues=1", func(t *testing.T) { testRemovePool4(t, 1) })
+	t.Run("queues=2", func(t *testing.T) { testRemovePool4(t, 2) })
+}
+
+func testRemovePool4(t *testing.T, queues int) {
+	tb := newTestbed(t, "two-armed", true, fmt.Sprintf("XLATD_NETNS_QUEUES=%d", queues))
 	const kept, removed = "203.0.113.128", "203.0.113.129"
 	static := fmt.Sprintf("[[nat64.static]]\nprotocol = \"udp\"\nipv6 = %q\nport6 = 9000\nipv4 = %q\nport4 = 80\n", tb.e("H6"), removed)
 	cfg, mappings := tb.daemonNAT64Config(static)
 	cfg = strings.Replace(cfg, daemonPool4, "203.0.113.128/31", 1)
 	d := tb.start(t, cfg)
+	if q := d.info("queues"); q != float64(queues) {
+		t.Skipf("the daemon serves %v queues, want %d", q, queues)
+	}
 	ns6, h4as6 := tb.e("NS6"), tb.e("H4_AS6")
 
 	// Subscribers: more IPv6 addresses of the host, each its own (prefix
