@@ -59,6 +59,7 @@ type nat64List struct {
 	Sessions []struct {
 		Protocol   string `json:"protocol"`
 		IPv6       string `json:"ipv6"`
+		Port6      int    `json:"port6"`
 		IPv4       string `json:"ipv4"`
 		Port4      int    `json:"port4"`
 		Remote4    string `json:"remote4"`

@@ -98,6 +98,11 @@ type Plan struct {
 	static4  map[[8]byte]int // proto, addr4, port4 -> index of static
 	seed     uint64
 	ownerKey uint64
+
+	// retired marks, per address index, the pool4 addresses a reload
+	// removed (reload.go); nil when none is. Indexes stay those of the
+	// pool4 at start.
+	retired []bool
 }
 
 // Options are knobs beyond the configuration file.
@@ -248,7 +253,10 @@ func (p *Plan) addrAt(i int) [4]byte {
 
 // InPool4 reports whether a is a pool4 address (a packet from the IPv6 side
 // to it hairpins, RFC 6146 section 3.8).
-func (p *Plan) InPool4(a [4]byte) bool { _, ok := p.addrIndex(a); return ok }
+func (p *Plan) InPool4(a [4]byte) bool {
+	i, ok := p.addrIndex(a)
+	return ok && (p.retired == nil || !p.retired[i])
+}
 
 // subscriberKey masks src6 to the subscriber prefix.
 func (p *Plan) subscriberKey(src6 [16]byte) (hi, lo uint64) {
@@ -332,7 +340,7 @@ func (p *Plan) Owner4(proto Proto, addr4 [4]byte, port4 uint16) int {
 		return 0
 	}
 	ai, ok := p.addrIndex(addr4)
-	if !ok {
+	if !ok || p.retired != nil && p.retired[ai] {
 		return 0
 	}
 	bi := int(port4-p.portLo) / p.bs

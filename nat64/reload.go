@@ -2,22 +2,30 @@ package nat64
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 
 	"github.com/xlatd/xlatd/config/nat64conf"
 )
 
-// Reloading the [nat64] keys that do not shape the tables (SIGHUP): the
-// timeouts, nat64.port_reuse_delay, nat64.max_sessions_per_subscriber and
-// nat64.filtering. Everything else (pool4, ports, blocks, subscribers,
-// deterministic mode, max_sessions, static entries) decides the tables'
-// sizes, owners and contents; the daemon refuses such a reload.
+// Reloading [nat64] (SIGHUP). Keys that do not shape the tables apply to
+// live state: the timeouts, nat64.port_reuse_delay,
+// nat64.max_sessions_per_subscriber and nat64.filtering. pool4 may shrink:
+// an address removed from it is retired (its BIB entries and sessions end,
+// its blocks are released with their log events, nothing is allocated on
+// it again, it is no longer InPool4), and an address retired by an earlier
+// reload may come back; addresses that were not in pool4 at start are
+// refused, as are static entries other than those dropped with their
+// address. The other keys (ports, blocks, subscribers, deterministic mode,
+// max_sessions) decide the tables' sizes and owners; the daemon refuses
+// such a reload.
 
 // ShapingKeys are the [nat64] keys a running table cannot take a change
-// of: the daemon compares them and names the ones that differ.
-var ShapingKeys = []string{"pool4", "ports", "port_block_size", "max_blocks_per_subscriber", "deterministic",
-	"subscriber_prefix_length", "subscribers", "max_sessions", "static"}
+// of: the daemon compares them and names the ones that differ. (pool4 and
+// static may change within limits: Plan.Reconfigured judges them.)
+var ShapingKeys = []string{"ports", "port_block_size", "max_blocks_per_subscriber", "deterministic",
+	"subscriber_prefix_length", "subscribers", "max_sessions"}
 
 // ShapingDiff lists the ShapingKeys whose values differ between a and b
 // (as "nat64.KEY").
@@ -37,30 +45,122 @@ func ShapingDiff(a, b *nat64conf.NAT64) []string {
 }
 
 // Reconfigured returns the plan for c, whose shaping keys must equal
-// those p was built from: it keeps p's owners, hash seeds and sizes, so
-// that p's tables take it with Table.SetPlan.
+// those p was built from: it keeps p's owners, hash seeds, sizes and
+// address indexes (those of the pool4 at start), so that p's tables take
+// it with Table.SetPlan. c.Pool4 may hold fewer addresses than the pool4
+// at start (the others are retired), never others; c.Static must be p's
+// static entries minus those on retired addresses.
 func (p *Plan) Reconfigured(c *nat64conf.NAT64) (*Plan, error) {
-	q, err := NewPlan(c, Options{Workers: p.workers, MaxHeldSYN: p.maxHeldSYN, MaxFrags: p.maxFrags})
+	start := *c
+	start.Pool4 = p.pool4
+	q, err := NewPlan(&start, Options{Workers: p.workers, MaxHeldSYN: p.maxHeldSYN, MaxFrags: p.maxFrags})
 	if err != nil {
 		return nil, err
 	}
 	if q.addrs != p.addrs || q.portLo != p.portLo || q.portHi != p.portHi || q.bs != p.bs || q.maxBlocks != p.maxBlocks ||
 		q.det != p.det || q.spl != p.spl || !reflect.DeepEqual(q.pool4, p.pool4) || !reflect.DeepEqual(q.subs, p.subs) ||
-		q.maxSess != p.maxSess || !reflect.DeepEqual(q.static, p.static) {
+		q.maxSess != p.maxSess {
 		return nil, errors.New("nat64: the new configuration changes the shape of the tables (a restart is needed)")
+	}
+	if q.det {
+		// Every subscriber's range is computed from pool4 and its
+		// order, by the daemon and by `xlatd nat64 lookup` from the file.
+		same := len(c.Pool4) == len(p.pool4)
+		for i := 0; same && i < len(c.Pool4); i++ {
+			same = c.Pool4[i].Masked() == p.pool4[i]
+		}
+		if !same {
+			return nil, errors.New("nat64.pool4: with nat64.deterministic = true every subscriber's range is computed from pool4: changing it needs a restart")
+		}
+	}
+	if q.retired, err = p.retiredBy(c.Pool4); err != nil {
+		return nil, err
+	}
+	var keep []Static
+	for _, st := range p.static {
+		if q.InPool4(st.Addr4) {
+			keep = append(keep, st)
+		}
+	}
+	if len(q.static) != len(keep) || len(keep) > 0 && !reflect.DeepEqual(q.static, keep) {
+		return nil, errors.New("nat64.static: a reload may only drop the static entries on pool4 addresses it removes; " +
+			"adding or changing static entries needs a restart")
 	}
 	q.seed, q.ownerKey, q.maxBIB = p.seed, p.ownerKey, p.maxBIB
 	return q, nil
+}
+
+// retiredBy marks the addresses of p's pool4 (at start) that pool4 does
+// not hold; nil when it holds them all. An address of pool4 outside p's
+// is an error.
+func (p *Plan) retiredBy(pool4 []netip.Prefix) ([]bool, error) {
+	retired := make([]bool, p.addrs)
+	for i := range retired {
+		retired[i] = true
+	}
+	for i, pf := range pool4 {
+		pf = pf.Masked()
+		if !pf.Addr().Is4() {
+			return nil, fmt.Errorf("nat64.pool4[%d]: %s is not an IPv4 prefix", i, pf)
+		}
+		in := false
+		for _, s := range p.pool4 {
+			in = in || s.Bits() <= pf.Bits() && s.Contains(pf.Addr())
+		}
+		if !in {
+			return nil, fmt.Errorf("nat64.pool4[%d]: %s was not in nat64.pool4 when xlatd started; adding pool4 addresses needs a restart "+
+				"(the tables and the workers' shares of the port blocks were cut for the pool4 at start; a reload may only remove addresses, or bring back removed ones)", i, pf)
+		}
+		first, _ := p.addrIndex(pf.Addr().As4())
+		for a := 0; a < 1<<(32-pf.Bits()); a++ {
+			retired[first+a] = false
+		}
+	}
+	for _, r := range retired {
+		if r {
+			return retired, nil
+		}
+	}
+	return nil, nil
+}
+
+// Retired reports whether a is an address of pool4 at start that a reload
+// removed.
+func (p *Plan) Retired(a netip.Addr) bool {
+	if !a.Is4() || p.retired == nil {
+		return false
+	}
+	i, ok := p.addrIndex(a.As4())
+	return ok && p.retired[i]
+}
+
+// Retiring reports whether p has pool4 addresses removed by a reload.
+func (p *Plan) Retiring() bool { return p.retired != nil }
+
+// Retirement is what Table.SetPlan ended on the pool4 addresses the new
+// plan retires.
+type Retirement struct {
+	Addresses int // addresses retired
+	BIB       int // BIB entries deleted (static ones included)
+	Sessions  int // sessions deleted
+	Blocks    int // port blocks released (each logged)
 }
 
 // SetPlan makes t use q (from Plan.Reconfigured of t's plan): new packets
 // get q's timeouts, filtering and quotas at once, and live sessions whose
 // expiry lies further ahead than q's timeout for their state allows are
 // brought forward (a longer timeout applies from a session's next
-// packet). Call it from the table's goroutine, between vectors; it visits
-// every session in use once.
-func (t *Table) SetPlan(q *Plan, now int64) {
+// packet). The pool4 addresses q retires end at once: every BIB entry on
+// them (static ones too) with its sessions, their blocks released and
+// logged (natlog.BlockRelease), and no block is handed out on them again;
+// an address q brings back gets its blocks back (as free, after their
+// reuse delay). Call it from the table's goroutine, between vectors; it
+// visits every session and, when addresses retire, every BIB entry in use
+// once.
+func (t *Table) SetPlan(q *Plan, now int64) Retirement {
+	old := t.p
 	t.p = q
+	ret := t.retire(old, q, now)
 	nowms := t.ms(now)
 	for i := uint32(0); i < t.sessHigh; i++ {
 		s := &t.sess[i]
@@ -74,6 +174,68 @@ func (t *Table) SetPlan(q *Plan, now int64) {
 			t.wheelLink(i, exp)
 		}
 	}
+	return ret
+}
+
+// retire ends the state on the addresses q retires that old did not, and
+// gives back the blocks of those old retired that q does not.
+func (t *Table) retire(old, q *Plan, now int64) Retirement {
+	var ret Retirement
+	if old.retired == nil && q.retired == nil {
+		return ret
+	}
+	live := func(p *Plan, a int) bool { return p.retired == nil || !p.retired[a] }
+	going := make([]bool, q.addrs)
+	for a := range going {
+		switch {
+		case live(old, a) && !live(q, a):
+			going[a] = true
+			ret.Addresses++
+		case !live(old, a) && live(q, a):
+			var n uint32
+			for g := a * q.bpa; g < (a+1)*q.bpa; g++ {
+				if q.blockOwner(g) == t.worker {
+					n++
+				}
+			}
+			t.addrFreeBlocks[a] = n // none was active while retired
+		}
+	}
+	if ret.Addresses == 0 {
+		return ret
+	}
+	released := t.C.BlocksReleased
+	for i := uint32(0); i < t.bibHigh; i++ {
+		e := &t.bib[i]
+		if !e.used {
+			continue
+		}
+		if a, ok := q.addrIndex(e.addr4); !ok || !going[a] {
+			continue
+		}
+		for e.used && e.head != 0 { // the last session takes a dynamic entry with it
+			t.delSession(e.head-1, now)
+			ret.Sessions++
+		}
+		if e.used {
+			t.delBIB(i+1, now)
+		}
+		ret.BIB++
+	}
+	ret.Blocks = int(t.C.BlocksReleased - released)
+	for a, g := range going {
+		if g {
+			t.addrFreeBlocks[a] = 0 // never chosen for a new subscriber
+		}
+	}
+	// A subscriber keeps its address while it lives (paired pooling); one
+	// left without blocks on a retired address starts afresh.
+	for i := uint32(0); i < t.subHigh; i++ {
+		if s := &t.subs[i]; s.used && s.addr != 0 && going[s.addr-1] && s.nblocks == 0 {
+			s.addr, s.quota = 0, false
+		}
+	}
+	return ret
 }
 
 // Plan returns the plan t uses.

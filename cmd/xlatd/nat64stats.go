@@ -117,9 +117,15 @@ func (d *daemon) nat64Stats() []Counter {
 	ev := func(name string, v uint64) Counter { return Counter{Name: name, Help: nat64HelpOf(name), Value: v} }
 	bpa := plan.BlocksPerAddress()
 	addrs := plan.Pool4Addrs()
+	live := 0
+	for _, a := range addrs {
+		if !plan.Retired(a) {
+			live++
+		}
+	}
 	out := []Counter{
 		g("nat64.sessions", sessions), g("nat64.bib_entries", bib), g("nat64.subscribers", subs),
-		g("nat64.blocks_in_use", blocks), g("nat64.blocks", bpa*len(addrs)), g("nat64.blocks_per_address", bpa),
+		g("nat64.blocks_in_use", blocks), g("nat64.blocks", bpa*live), g("nat64.blocks_per_address", bpa),
 		g("nat64.held_syns", held),
 	}
 	for _, k := range []string{"tcp_v6_init", "tcp_v4_init", "tcp_established", "tcp_v4_fin_rcv", "tcp_v6_fin_rcv", "tcp_v4_fin_v6_fin_rcv", "tcp_trans", "udp", "icmp"} {
@@ -130,6 +136,9 @@ func (d *daemon) nat64Stats() []Counter {
 	}
 	if len(addrs) <= maxPool4Series && len(free) == len(d.nat.owned) {
 		for a, addr := range addrs {
+			if plan.Retired(addr) {
+				continue // removed by a reload: no series
+			}
 			used := 0
 			for w := range free {
 				if a < len(free[w]) && a < len(d.nat.owned[w]) {
