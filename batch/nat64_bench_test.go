@@ -16,8 +16,8 @@ import (
 	"github.com/xlatd/xlatd/nat64"
 )
 
-// benchNAT64Big is BenchmarkTranslate/NAT64/UDP/6to4/1M (prefetch on, the
-// default) and .../1M/noprefetch: vectors of 64 UDP frames (84 bytes of
+// benchNAT64Big is BenchmarkTranslate/NAT64/UDP/6to4-1M (prefetch on, the
+// default) and .../6to4-1M/noprefetch: vectors of 64 UDP frames (84 bytes of
 // IPv6) of flows taken at random among 1M live sessions (65536 hosts, 16
 // flows each, every flow its own mapping), so most state lookups miss the
 // caches. Each vector is written afresh (a template copied, the source

@@ -130,7 +130,7 @@ func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 		}
 		return
 	}
-	if t.cfg.NAT64 != nil && t.nat.tab != nil && !t.nat.noPF {
+	if t.cfg.NAT64 != nil && t.nat.tab != nil && !t.nat.noPF && t.nat.tab.WorthPrefetch() {
 		t.prefetch64(v)
 	}
 	for i := 0; i < v.N; i++ {

@@ -86,8 +86,10 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
 		acc += bs[h[i]&bm]
 	}
-	// 2: find the BIB entry (its first probe is cached now; a displaced
-	// entry costs one more miss), touch the session index slot.
+	// 1b: touch the BIB entry of each home slot.
+	acc = t.touchBIB(&t.bib6, &h, len(in), acc)
+	// 2: find the BIB entry (cached now; a displaced entry costs one more
+	// miss), touch the session index slot.
 	ss, sm := t.sessTab.s, t.sessTab.mask
 	for i := range in {
 		hs[i] = ^uint64(0)
@@ -130,23 +132,28 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 	}
 }
 
-// touchSessions is step 3 of the batch calls: touch the session entries
-// the index slots of step 2 point to (along the probe sequence: 20-byte
-// entries, both ends, as they may straddle two cache lines).
+// touchSessions is step 3 of the batch calls: touch the session entry
+// each flow's session index probe names (the first whose tag matches,
+// within two probes: longer chains are rare, the work pass finishes them).
+// 20-byte entries may straddle two cache lines: both ends are read.
 func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32) {
-	ss, sm, sess := t.sessTab.s, t.sessTab.mask, t.sess
+	o, sess := &t.sessTab, t.sess
+	ss, sm, vm := o.s, o.mask, o.vmask
 	for i := 0; i < n; i++ {
 		if hs[i] == ^uint64(0) {
 			continue
 		}
-		// at most two probes: longer chains are rare, the work pass
-		// finishes them
+		tg := o.tag(hs[i])
 		for j, k := hs[i]&sm, 0; k < 2; j, k = (j+1)&sm, k+1 {
 			v := ss[j]
 			if v == 0 {
 				break
 			}
-			acc += sess[v-1].bib + sess[v-1].expire
+			if v&^vm == tg {
+				v &= vm
+				acc += sess[v-1].bib + sess[v-1].expire
+				break
+			}
 		}
 	}
 	t.touched += acc
@@ -165,6 +172,7 @@ func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
 		acc += bs[h[i]&bm]
 	}
+	acc = t.touchBIB(&t.bib4, &h, len(in), acc)
 	ss, sm := t.sessTab.s, t.sessTab.mask
 	for i := range in {
 		hs[i] = ^uint64(0)
@@ -341,7 +349,7 @@ func (t *Table) Prefetch6(in []Flow6) {
 		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
 		acc += bs[h[i]&bm]
 	}
-	acc = t.touchBIB(bs, bm, &h, len(in), acc)
+	acc = t.touchBIB(&t.bib6, &h, len(in), acc)
 	ss, sm := t.sessTab.s, t.sessTab.mask
 	for i := range in {
 		hs[i] = ^uint64(0)
@@ -369,7 +377,7 @@ func (t *Table) Prefetch4(in []Flow4) {
 		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
 		acc += bs[h[i]&bm]
 	}
-	acc = t.touchBIB(bs, bm, &h, len(in), acc)
+	acc = t.touchBIB(&t.bib4, &h, len(in), acc)
 	ss, sm := t.sessTab.s, t.sessTab.mask
 	for i := range in {
 		hs[i] = ^uint64(0)
@@ -386,14 +394,33 @@ func (t *Table) Prefetch4(in []Flow4) {
 	t.touchSessions(&hs, len(in), acc)
 }
 
-// touchBIB loads the BIB entry each flow's home slot of a BIB index (s,
-// m) points to, so that the find pass after it hits.
-func (t *Table) touchBIB(s []uint32, m uint64, h *[MaxBatch]uint64, n int, acc uint32) uint32 {
-	bib := t.bib
+// touchBIB loads the BIB entry each flow's probe of BIB index o names
+// (the first whose tag matches, within two probes), so that the find pass
+// after it hits.
+func (t *Table) touchBIB(o *otab, h *[MaxBatch]uint64, n int, acc uint32) uint32 {
+	bib, s, m, vm := t.bib, o.s, o.mask, o.vmask
 	for i := 0; i < n; i++ {
-		if v := s[h[i]&m]; v != 0 {
-			acc += bib[v-1].sub
+		tg := o.tag(h[i])
+		for j, k := h[i]&m, 0; k < 2; j, k = (j+1)&m, k+1 {
+			v := s[j]
+			if v == 0 {
+				break
+			}
+			if v&^vm == tg {
+				acc += bib[v&vm-1].sub
+				break
+			}
 		}
 	}
 	return acc
 }
+
+// prefetchMin is the number of live sessions from which a table's lookups
+// are taken to miss the caches: below it (a few megabytes of state) the
+// pre-pass of Prefetch6/Prefetch4 costs more instructions than the misses
+// it would overlap.
+const prefetchMin = 1 << 16
+
+// WorthPrefetch reports whether the table is large enough for
+// Prefetch6/Prefetch4 to pay (prefetchMin live sessions).
+func (t *Table) WorthPrefetch() bool { return t.sessN >= prefetchMin }
