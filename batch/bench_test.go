@@ -73,6 +73,10 @@ func BenchmarkTranslate(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/pkts-restore, "xlat-cpu-ns/pkt")
 		})
 	}
+	b.Run("NAT64/UDP/6to4-1M", func(b *testing.B) { benchNAT64Big(b, true, true) })
+	b.Run("NAT64/UDP/6to4-1M/noprefetch", func(b *testing.B) { benchNAT64Big(b, true, false) })
+	b.Run("NAT64/UDP/4to6-1M", func(b *testing.B) { benchNAT64Big(b, false, true) })
+	b.Run("NAT64/UDP/4to6-1M/noprefetch", func(b *testing.B) { benchNAT64Big(b, false, false) })
 	b.Run("Baseline/restore-UDP", func(b *testing.B) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()

@@ -130,6 +130,9 @@ func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 		}
 		return
 	}
+	if t.cfg.NAT64 != nil && t.nat.tab != nil && !t.nat.noPF && t.nat.tab.WorthPrefetch() {
+		t.prefetch64(v)
+	}
 	for i := 0; i < v.N; i++ {
 		f := &v.Frames[i]
 		t.translate(f)

@@ -69,8 +69,11 @@ func BenchmarkNAT64(b *testing.B) {
 		t, f6, f4 := benchTable(b, n, 16, 1, Options{})
 		var out [MaxBatch]Mapped
 		b.Run("6to4", func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := threadCPU()
 			pkts := 0
 			for i := 0; pkts < b.N; i++ {
 				off := (i * MaxBatch) % (n - MaxBatch)
@@ -78,10 +81,14 @@ func BenchmarkNAT64(b *testing.B) {
 				pkts += MaxBatch
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(pkts), "ns/pkt")
+			b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(pkts), "cpu-ns/pkt")
 		})
 		b.Run("4to6", func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := threadCPU()
 			pkts := 0
 			for i := 0; pkts < b.N; i++ {
 				off := (i * MaxBatch) % (n - MaxBatch)
@@ -89,6 +96,7 @@ func BenchmarkNAT64(b *testing.B) {
 				pkts += MaxBatch
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(pkts), "ns/pkt")
+			b.ReportMetric(float64((threadCPU()-cpu0).Nanoseconds())/float64(pkts), "cpu-ns/pkt")
 		})
 		// The same without batching: one Outbound call per packet.
 		b.Run("6to4/single", func(b *testing.B) {

@@ -2,6 +2,7 @@ package nat64
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 	"time"
 
@@ -311,9 +312,18 @@ func (t *Table) localBlock(g int) int {
 // otab is an open-addressing (linear probing) index of uint32 entry
 // numbers + 1; 0 is empty. Capacity is a power of two at least 1.5 times
 // the entries it is sized for, so probes stay short; it never grows.
+//
+// The bits of a slot above the entry number (vmask) hold a tag: high bits
+// of the entry's hash. A probe whose tag differs is skipped without
+// reading the entry it names, so a lookup touches one entry (the one it
+// finds) instead of one per probe: at a million sessions every entry read
+// is a cache miss. With n entries the tag has 32 - bits.Len(n) bits (11
+// at 1M, 8 at 10M per table); a table of 2^32-1 entries has none.
 type otab struct {
-	s    []uint32
-	mask uint64
+	s     []uint32
+	mask  uint64
+	vmask uint32 // entry number + 1 bits of a slot
+	shift uint8  // bits.Len32(vmask): where the tag starts
 }
 
 func newOtab(n int, mapped *[][]byte) otab {
@@ -321,7 +331,20 @@ func newOtab(n int, mapped *[][]byte) otab {
 	for c < n+n/2 {
 		c <<= 1
 	}
-	return otab{s: bigSlice[uint32](c, mapped), mask: uint64(c - 1)}
+	sh := uint8(bits.Len64(uint64(n)))
+	vm := ^uint32(0)
+	if sh < 32 {
+		vm = 1<<sh - 1
+	}
+	return otab{s: bigSlice[uint32](c, mapped), mask: uint64(c - 1), vmask: vm, shift: sh}
+}
+
+// tag is the tag bits of a slot for hash h (0 when no bits are left).
+func (o *otab) tag(h uint64) uint32 {
+	if o.shift >= 32 {
+		return 0
+	}
+	return uint32(h>>40) << o.shift
 }
 
 func (o *otab) insert(h uint64, v uint32) {
@@ -329,14 +352,14 @@ func (o *otab) insert(h uint64, v uint32) {
 	for o.s[i] != 0 {
 		i = (i + 1) & o.mask
 	}
-	o.s[i] = v + 1
+	o.s[i] = v + 1 | o.tag(h)
 }
 
 // remove deletes entry v (hash h) with backward shifting; hashOf gives the
 // hash of another entry.
 func (o *otab) remove(h uint64, v uint32, hashOf func(uint32) uint64) {
 	i := h & o.mask
-	for o.s[i] != v+1 {
+	for o.s[i]&o.vmask != v+1 {
 		if o.s[i] == 0 {
 			return
 		}
@@ -350,7 +373,7 @@ func (o *otab) remove(h uint64, v uint32, hashOf func(uint32) uint64) {
 			if o.s[j] == 0 {
 				return
 			}
-			k := hashOf(o.s[j]-1) & o.mask
+			k := hashOf(o.s[j]&o.vmask-1) & o.mask
 			// move s[j] to i if its home k is not cyclically in (i, j]
 			if (i <= j && (k <= i || k > j)) || (i > j && k <= i && k > j) {
 				o.s[i] = o.s[j]
@@ -383,12 +406,17 @@ func (t *Table) hashSub(hi, lo uint64) uint64 { return mix(hi^t.p.seed, lo) }
 
 // findBIB6 returns the BIB index + 1 of (p, a, port) on the IPv6 side.
 func (t *Table) findBIB6(h uint64, p Proto, a [16]byte, port uint16) uint32 {
-	s, m := t.bib6.s, t.bib6.mask
+	o := &t.bib6
+	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
 	for i := h & m; ; i = (i + 1) & m {
 		v := s[i]
 		if v == 0 {
 			return 0
 		}
+		if v&^vm != tg {
+			continue
+		}
+		v &= vm
 		e := &t.bib[v-1]
 		if e.addr6 == a && e.port6 == port && e.proto == p {
 			return v
@@ -397,12 +425,17 @@ func (t *Table) findBIB6(h uint64, p Proto, a [16]byte, port uint16) uint32 {
 }
 
 func (t *Table) findBIB4(h uint64, p Proto, a [4]byte, port uint16) uint32 {
-	s, m := t.bib4.s, t.bib4.mask
+	o := &t.bib4
+	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
 	for i := h & m; ; i = (i + 1) & m {
 		v := s[i]
 		if v == 0 {
 			return 0
 		}
+		if v&^vm != tg {
+			continue
+		}
+		v &= vm
 		e := &t.bib[v-1]
 		if e.addr4 == a && e.port4 == port && e.proto == p {
 			return v
@@ -411,12 +444,17 @@ func (t *Table) findBIB4(h uint64, p Proto, a [4]byte, port uint16) uint32 {
 }
 
 func (t *Table) findSess(h uint64, b uint32, a [4]byte, port uint16) uint32 {
-	s, m := t.sessTab.s, t.sessTab.mask
+	o := &t.sessTab
+	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
 	for i := h & m; ; i = (i + 1) & m {
 		v := s[i]
 		if v == 0 {
 			return 0
 		}
+		if v&^vm != tg {
+			continue
+		}
+		v &= vm
 		e := &t.sess[v-1]
 		if e.bib == b && e.remote == a && e.rport == port {
 			return v
@@ -425,12 +463,18 @@ func (t *Table) findSess(h uint64, b uint32, a [4]byte, port uint16) uint32 {
 }
 
 func (t *Table) findSub(hi, lo uint64) uint32 {
-	s, m := t.subTab.s, t.subTab.mask
-	for i := t.hashSub(hi, lo) & m; ; i = (i + 1) & m {
+	h := t.hashSub(hi, lo)
+	o := &t.subTab
+	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
+	for i := h & m; ; i = (i + 1) & m {
 		v := s[i]
 		if v == 0 {
 			return 0
 		}
+		if v&^vm != tg {
+			continue
+		}
+		v &= vm
 		if e := &t.subs[v-1]; e.hi == hi && e.lo == lo {
 			return v
 		}
