@@ -296,6 +296,7 @@ func (d *Datapath) start(o Options) (err error) {
 		for q := 0; q < n; q++ {
 			d.tables = append(d.tables, nat64.NewTable(o.NAT64, q, now, o.NAT64Sink))
 		}
+		d.prefault()
 	}
 	if !oneArmed && n6 != n4 {
 		d.log.Warn("the interfaces have different numbers of RX queues; a worker without a socket on the egress side drops what it cannot send (datapath.no_tx_socket): give both the same channel count (ethtool -L)",
