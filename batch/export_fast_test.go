@@ -11,3 +11,13 @@ func FastPathOn(cfg *Config) bool {
 	fc.build(cfg)
 	return fc.on
 }
+
+// TryFastPath runs only the fast path on f under cfg and reports whether
+// it took the frame.
+func TryFastPath(tr *Translator, cfg *Config, f *Frame) bool {
+	tr.cfg = cfg
+	if tr.fc.cfg != cfg {
+		tr.fc.build(cfg)
+	}
+	return tr.fastFrame(f)
+}
