@@ -114,202 +114,201 @@ func nonGlobal(v uint32) bool {
 	return !mapping.IsGlobal4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
+// The fast path reads a frame through one fixed-size view, from fastG
+// bytes before the frame (the headroom the IPv4 -> IPv6 result grows
+// into) to the end of a UDP header behind an IPv6 header, which may reach
+// past the frame's end into the buffer (each direction reads only bytes
+// it has checked are inside the frame); a buffer shorter than that, or
+// with less headroom, takes the pipeline.
+const (
+	fastG    = header.IPv6Len - header.IPv4MinLen // 20: how much the frame grows (4 -> 6) or shrinks (6 -> 4)
+	fastView = fastG + header.EthernetLen + header.IPv6Len + header.UDPLen
+	fastMin  = header.EthernetLen + header.IPv4MinLen + header.UDPLen // shortest frame taken
+)
+
 // fastFrame translates f on the fast path and counts it, or returns false
-// with f untouched.
+// with f untouched. One function for both directions (translate46 and
+// translate64 for the common packet), so that a frame costs one call; p
+// views the frame from fastG bytes before it.
 func (t *Translator) fastFrame(f *Frame) bool {
-	if !t.fc.on {
+	o, n, b := f.Off, f.Len, f.Buf
+	if o < fastG || n < fastMin || o+n > len(b) || o-fastG+fastView > len(b) {
 		return false
 	}
-	o, n := f.Off, f.Len
-	if o < 0 || n < header.EthernetLen || o+n > len(f.Buf) {
-		return false
-	}
-	switch binary.BigEndian.Uint16(f.Buf[o+header.EthType:]) {
-	case header.EtherTypeIPv4:
-		return t.fast46(f, o, n)
-	case header.EtherTypeIPv6:
-		return t.fast64(f, o, n)
+	p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
+	fc := &t.fc
+	switch binary.LittleEndian.Uint16(p[fastG+header.EthType:]) {
+	case header.EtherTypeIPv4>>8 | header.EtherTypeIPv4&0xff<<8:
+		const (
+			g   = fastG
+			ip  = g + header.EthernetLen // IPv4 header in p
+			l4o = ip + header.IPv4MinLen // L4 header in p
+		)
+		h := (*[header.IPv4MinLen]byte)(p[ip:l4o])
+		// The header in three loads, fields taken from the words. The
+		// header checksum: the one's-complement sum of the header (of
+		// byte-swapped words: 0xffff either way) must be 0xffff.
+		w0 := binary.LittleEndian.Uint64(h[0:])
+		w1 := binary.LittleEndian.Uint64(h[8:])
+		w2 := binary.LittleEndian.Uint32(h[16:])
+		hs, hk := bits.Add64(w0, w1, 0)
+		hs, hk = bits.Add64(hs, uint64(w2), hk)
+		if uint8(w0) != 0x45 || checksum.Fold(hs+hk) != 0xffff {
+			return false
+		}
+		tot := int(bits.ReverseBytes16(uint16(w0 >> 16)))
+		fo := bits.ReverseBytes16(uint16(w0 >> 48))
+		ttl := uint8(w1)
+		proto := uint8(w1 >> 8)
+		s4 := bits.ReverseBytes32(uint32(w1 >> 32))
+		d4 := bits.ReverseBytes32(w2)
+		plen := tot - header.IPv4MinLen
+		lim := fc.lim46
+		if fo&header.IPv4FlagDF != 0 {
+			lim = fc.lim46DF
+		}
+		if tot > n-header.EthernetLen || plen < header.UDPLen || fo&(header.IPv4FlagMF|header.IPv4OffsetMask) != 0 ||
+			ttl <= 1 || martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) || header.IPv6Len+plen > lim {
+			return false
+		}
+		if fc.wkp && (nonGlobal(s4) || nonGlobal(d4)) {
+			return false
+		}
+		var cp *[2]byte
+		switch proto {
+		case header.ProtoUDP:
+			ulen := int(binary.BigEndian.Uint16(p[l4o+header.UDPLength:]))
+			if ulen < header.UDPLen || ulen > plen || p[l4o+header.UDPCsum]|p[l4o+header.UDPCsum+1] == 0 {
+				return false
+			}
+			cp = (*[2]byte)(p[l4o+header.UDPCsum:])
+		case header.ProtoTCP:
+			if plen < header.TCPMinLen {
+				return false
+			}
+			// In the frame: tot <= n-14 and plen >= 20.
+			cp = (*[2]byte)(f.Buf[o+header.EthernetLen+header.IPv4MinLen+header.TCPCsum:])
+		default:
+			return false
+		}
+		field := binary.BigEndian.Uint16(cp[:])
+		// A checksum left for offload (partialcsum.go) holds the IPv4
+		// pseudo-header sum: the pipeline's business.
+		if field == checksum.Fold(uint64(s4)+uint64(d4)+uint64(proto)+uint64(plen)) {
+			return false
+		}
+
+		// Decided: write. The IPv6 addresses, as big-endian halves.
+		sx, dx := uint64(s4), uint64(d4)
+		sh, sl := sx>>(fc.shHi&63), (sx&fc.loMask)<<(fc.loShift&63)
+		dh, dl := dx>>(fc.shHi&63), (dx&fc.loMask)<<(fc.loShift&63)
+		// RFC 1624: ~(~field + ~src4 + ~dst4 + src6 + dst6), where src6 and
+		// dst6 are the prefix's words (fc.k) plus the embedded bits, which
+		// no prefix bit overlaps. Every term is below 2^57: no carry.
+		c := ^checksum.Fold(fc.k + sh + sl + dh + dl + uint64(^field) + uint64(^s4) + uint64(^d4))
+		if c == 0 && proto == header.ProtoUDP {
+			c = 0xffff // 0 means "no checksum" in UDP
+		}
+		macs8 := binary.LittleEndian.Uint64(p[g:])
+		macs4 := binary.LittleEndian.Uint32(p[g+8:])
+		tc := uint8(w0>>8) & fc.tcMask
+		binary.LittleEndian.PutUint64(p[0:], macs8)
+		binary.LittleEndian.PutUint32(p[8:], macs4)
+		binary.BigEndian.PutUint16(p[header.EthType:], header.EtherTypeIPv6)
+		o6 := (*[header.IPv6Len]byte)(p[header.EthernetLen:l4o])
+		binary.BigEndian.PutUint64(o6[0:], (6<<28|uint64(tc)<<20)<<32|uint64(plen)<<16|uint64(proto)<<8|uint64(ttl-1))
+		binary.BigEndian.PutUint64(o6[8:], fc.hiP|sh)
+		binary.BigEndian.PutUint64(o6[16:], fc.loP|sl)
+		binary.BigEndian.PutUint64(o6[24:], fc.hiP|dh)
+		binary.BigEndian.PutUint64(o6[32:], fc.loP|dl)
+		binary.BigEndian.PutUint16(cp[:], c)
+		f.Off = o - g
+		f.Len = header.EthernetLen + header.IPv6Len + plen
+		f.Verdict = To6
+		f.Reason = ReasonNone
+		t.Counters.Events[EvTranslated4to6]++
+		t.Counters.Verdicts[To6]++
+		return true
+	case header.EtherTypeIPv6>>8 | header.EtherTypeIPv6&0xff<<8:
+		const (
+			g   = fastG
+			ip  = g + header.EthernetLen // IPv6 header in p
+			l4o = ip + header.IPv6Len    // L4 header in p
+		)
+		h := (*[header.IPv6Len]byte)(p[ip:l4o])
+		plen := int(binary.BigEndian.Uint16(h[header.IPv6PayloadLen:]))
+		proto := h[header.IPv6NextHeader]
+		hop := h[header.IPv6HopLimit]
+		sh := binary.BigEndian.Uint64(h[header.IPv6Src:])
+		sl := binary.BigEndian.Uint64(h[header.IPv6Src+8:])
+		dh := binary.BigEndian.Uint64(h[header.IPv6Dst:])
+		dl := binary.BigEndian.Uint64(h[header.IPv6Dst+8:])
+		size4 := header.IPv4MinLen + plen
+		if h[0]>>4 != 6 || header.EthernetLen+header.IPv6Len+plen > n || hop <= 1 || size4 > fc.mtu4 || plen < header.UDPLen ||
+			sh&fc.hiM != fc.hiP || sl&fc.loM != fc.loP || dh&fc.hiM != fc.hiP || dl&fc.loM != fc.loP {
+			return false
+		}
+		s4, d4 := fc.extract(sh, sl), fc.extract(dh, dl)
+		if martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) {
+			return false
+		}
+		if fc.wkp && (nonGlobal(s4) || nonGlobal(d4)) {
+			return false
+		}
+		var cp *[2]byte
+		switch proto {
+		case header.ProtoUDP:
+			ulen := int(binary.BigEndian.Uint16(p[l4o+header.UDPLength:]))
+			if ulen < header.UDPLen || ulen > plen || p[l4o+header.UDPCsum]|p[l4o+header.UDPCsum+1] == 0 {
+				return false
+			}
+			cp = (*[2]byte)(p[l4o+header.UDPCsum:])
+		case header.ProtoTCP:
+			if plen < header.TCPMinLen {
+				return false
+			}
+			// In the frame: 54+plen <= n and plen >= 20.
+			cp = (*[2]byte)(f.Buf[o+header.EthernetLen+header.IPv6Len+header.TCPCsum:])
+		default:
+			return false
+		}
+		field := binary.BigEndian.Uint16(cp[:])
+		// The IPv6 addresses' sum: the prefix's words and the embedded bits
+		// (the u octet and suffix are zero, checked above); below 2^58.
+		a6 := fc.k + sh&^fc.hiM + sl&^fc.loM + dh&^fc.hiM + dl&^fc.loM
+		if field == checksum.Fold(a6+uint64(proto)+uint64(plen)) {
+			return false // left for offload (partialcsum.go): the pipeline's business
+		}
+
+		// Decided: write. RFC 1624: ~(~field - src6 - dst6 + src4 + dst4);
+		// ^a6 is -a6 modulo 2^64-1.
+		a, k := bits.Add64(^a6, uint64(^field)+uint64(s4)+uint64(d4), 0)
+		c := ^checksum.Fold(a + k)
+		if c == 0 && proto == header.ProtoUDP {
+			c = 0xffff
+		}
+		tos := (h[0]<<4|h[1]>>4)&fc.tosMask | fc.tos
+		var fo uint64
+		if size4 > df6to4Limit {
+			fo = header.IPv4FlagDF
+		}
+		id := uint64(t.nextID())
+		w0 := 0x45<<8 | uint64(tos)
+		w4 := uint64(hop-1)<<8 | uint64(proto)
+		hc := ^checksum.Fold(w0 + uint64(size4) + id + fo + w4 + uint64(s4) + uint64(d4))
+		binary.BigEndian.PutUint16(cp[:], c)
+		q := (*[header.EthernetLen + header.IPv4MinLen]byte)(p[g+g : l4o])
+		binary.BigEndian.PutUint16(q[header.EthType:], header.EtherTypeIPv4)
+		binary.BigEndian.PutUint64(q[header.EthernetLen:], w0<<48|uint64(size4)<<32|id<<16|fo)
+		binary.BigEndian.PutUint32(q[header.EthernetLen+8:], uint32(w4)<<16|uint32(hc))
+		binary.BigEndian.PutUint64(q[header.EthernetLen+12:], uint64(s4)<<32|uint64(d4))
+		f.Off = o + g
+		f.Len = header.EthernetLen + size4
+		f.Verdict = To4
+		f.Reason = ReasonNone
+		t.Counters.Events[EvTranslated6to4]++
+		t.Counters.Verdicts[To4]++
+		return true
 	}
 	return false
-}
-
-// fast46 is translate46 for the common packet.
-func (t *Translator) fast46(f *Frame, o, n int) bool {
-	const (
-		g   = header.IPv6Len - header.IPv4MinLen // the frame grows by 20 bytes
-		ip  = g + header.EthernetLen             // IPv4 header in p
-		l4o = ip + header.IPv4MinLen             // L4 header in p
-	)
-	fc := &t.fc
-	if o < g || n < header.EthernetLen+header.IPv4MinLen+header.UDPLen {
-		return false
-	}
-	b := f.Buf
-	p := (*[l4o + header.UDPLen]byte)(b[o-g : o-g+l4o+header.UDPLen])
-	h := (*[header.IPv4MinLen]byte)(p[ip:l4o])
-	if h[header.IPv4VerIHL] != 0x45 || sum20(h) != 0xffff {
-		return false
-	}
-	tot := int(binary.BigEndian.Uint16(h[header.IPv4TotalLen:]))
-	fo := binary.BigEndian.Uint16(h[header.IPv4FlagsOff:])
-	ttl := h[header.IPv4TTL]
-	proto := h[header.IPv4Proto]
-	s4 := binary.BigEndian.Uint32(h[header.IPv4Src:])
-	d4 := binary.BigEndian.Uint32(h[header.IPv4Dst:])
-	plen := tot - header.IPv4MinLen
-	if tot > n-header.EthernetLen || plen < header.UDPLen || fo&(header.IPv4FlagMF|header.IPv4OffsetMask) != 0 ||
-		ttl <= 1 || martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) {
-		return false
-	}
-	lim := fc.lim46
-	if fo&header.IPv4FlagDF != 0 {
-		lim = fc.lim46DF
-	}
-	if header.IPv6Len+plen > lim || fc.wkp && (nonGlobal(s4) || nonGlobal(d4)) {
-		return false
-	}
-	l4 := b[o+header.EthernetLen+header.IPv4MinLen : o+header.EthernetLen+tot]
-	var co int
-	switch proto {
-	case header.ProtoUDP:
-		ulen := int(binary.BigEndian.Uint16(p[l4o+header.UDPLength:]))
-		if ulen < header.UDPLen || ulen > plen || p[l4o+header.UDPCsum]|p[l4o+header.UDPCsum+1] == 0 {
-			return false
-		}
-		co = header.UDPCsum
-	case header.ProtoTCP:
-		if plen < header.TCPMinLen {
-			return false
-		}
-		co = header.TCPCsum
-	default:
-		return false
-	}
-	cp := (*[2]byte)(l4[co : co+2])
-	field := binary.BigEndian.Uint16(cp[:])
-	// A checksum left for offload (partialcsum.go) holds the IPv4
-	// pseudo-header sum: the pipeline's business.
-	if field == checksum.Fold(uint64(s4)+uint64(d4)+uint64(proto)+uint64(plen)) {
-		return false
-	}
-
-	// Decided: write. The IPv6 addresses, as big-endian halves.
-	sx, dx := uint64(s4), uint64(d4)
-	sh, sl := sx>>(fc.shHi&63), (sx&fc.loMask)<<(fc.loShift&63)
-	dh, dl := dx>>(fc.shHi&63), (dx&fc.loMask)<<(fc.loShift&63)
-	// RFC 1624: ~(~field + ~src4 + ~dst4 + src6 + dst6), where src6 and
-	// dst6 are the prefix's words (fc.k) plus the embedded bits, which
-	// no prefix bit overlaps. Every term is below 2^57: no carry.
-	c := ^checksum.Fold(fc.k + sh + sl + dh + dl + uint64(^field) + uint64(^s4) + uint64(^d4))
-	if c == 0 && proto == header.ProtoUDP {
-		c = 0xffff // 0 means "no checksum" in UDP
-	}
-	macs8 := binary.LittleEndian.Uint64(p[g:])
-	macs4 := binary.LittleEndian.Uint32(p[g+8:])
-	tc := h[header.IPv4TOS] & fc.tcMask
-	binary.LittleEndian.PutUint64(p[0:], macs8)
-	binary.LittleEndian.PutUint32(p[8:], macs4)
-	binary.BigEndian.PutUint16(p[header.EthType:], header.EtherTypeIPv6)
-	o6 := (*[header.IPv6Len]byte)(p[header.EthernetLen:l4o])
-	binary.BigEndian.PutUint64(o6[0:], (6<<28|uint64(tc)<<20)<<32|uint64(plen)<<16|uint64(proto)<<8|uint64(ttl-1))
-	binary.BigEndian.PutUint64(o6[8:], fc.hiP|sh)
-	binary.BigEndian.PutUint64(o6[16:], fc.loP|sl)
-	binary.BigEndian.PutUint64(o6[24:], fc.hiP|dh)
-	binary.BigEndian.PutUint64(o6[32:], fc.loP|dl)
-	binary.BigEndian.PutUint16(cp[:], c)
-	f.Off = o - g
-	f.Len = header.EthernetLen + header.IPv6Len + plen
-	f.Verdict = To6
-	f.Reason = ReasonNone
-	t.Counters.Events[EvTranslated4to6]++
-	t.Counters.Verdicts[To6]++
-	return true
-}
-
-// fast64 is translate64 for the common packet.
-func (t *Translator) fast64(f *Frame, o, n int) bool {
-	const (
-		g   = header.IPv6Len - header.IPv4MinLen // the frame shrinks by 20 bytes
-		ip  = header.EthernetLen                 // IPv6 header in p
-		l4o = ip + header.IPv6Len                // L4 header in p
-	)
-	fc := &t.fc
-	if n < l4o+header.UDPLen {
-		return false
-	}
-	b := f.Buf
-	p := (*[l4o + header.UDPLen]byte)(b[o : o+l4o+header.UDPLen])
-	h := (*[header.IPv6Len]byte)(p[ip:l4o])
-	plen := int(binary.BigEndian.Uint16(h[header.IPv6PayloadLen:]))
-	proto := h[header.IPv6NextHeader]
-	hop := h[header.IPv6HopLimit]
-	sh := binary.BigEndian.Uint64(h[header.IPv6Src:])
-	sl := binary.BigEndian.Uint64(h[header.IPv6Src+8:])
-	dh := binary.BigEndian.Uint64(h[header.IPv6Dst:])
-	dl := binary.BigEndian.Uint64(h[header.IPv6Dst+8:])
-	size4 := header.IPv4MinLen + plen
-	if h[0]>>4 != 6 || l4o+plen > n || hop <= 1 || size4 > fc.mtu4 || plen < header.UDPLen ||
-		sh&fc.hiM != fc.hiP || sl&fc.loM != fc.loP || dh&fc.hiM != fc.hiP || dl&fc.loM != fc.loP {
-		return false
-	}
-	s4, d4 := fc.extract(sh, sl), fc.extract(dh, dl)
-	if martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) || fc.wkp && (nonGlobal(s4) || nonGlobal(d4)) {
-		return false
-	}
-	l4 := b[o+l4o : o+l4o+plen]
-	var co int
-	switch proto {
-	case header.ProtoUDP:
-		ulen := int(binary.BigEndian.Uint16(p[l4o+header.UDPLength:]))
-		if ulen < header.UDPLen || ulen > plen || p[l4o+header.UDPCsum]|p[l4o+header.UDPCsum+1] == 0 {
-			return false
-		}
-		co = header.UDPCsum
-	case header.ProtoTCP:
-		if plen < header.TCPMinLen {
-			return false
-		}
-		co = header.TCPCsum
-	default:
-		return false
-	}
-	cp := (*[2]byte)(l4[co : co+2])
-	field := binary.BigEndian.Uint16(cp[:])
-	// The IPv6 addresses' sum: the prefix's words and the embedded bits
-	// (the u octet and suffix are zero, checked above); below 2^58.
-	a6 := fc.k + sh&^fc.hiM + sl&^fc.loM + dh&^fc.hiM + dl&^fc.loM
-	if field == checksum.Fold(a6+uint64(proto)+uint64(plen)) {
-		return false // left for offload (partialcsum.go): the pipeline's business
-	}
-
-	// Decided: write. RFC 1624: ~(~field - src6 - dst6 + src4 + dst4);
-	// ^a6 is -a6 modulo 2^64-1.
-	a, k := bits.Add64(^a6, uint64(^field)+uint64(s4)+uint64(d4), 0)
-	c := ^checksum.Fold(a + k)
-	if c == 0 && proto == header.ProtoUDP {
-		c = 0xffff
-	}
-	tos := (h[0]<<4|h[1]>>4)&fc.tosMask | fc.tos
-	var fo uint64
-	if size4 > df6to4Limit {
-		fo = header.IPv4FlagDF
-	}
-	id := uint64(t.nextID())
-	w0 := 0x45<<8 | uint64(tos)
-	w4 := uint64(hop-1)<<8 | uint64(proto)
-	sum := w0 + uint64(size4) + id + fo + w4 + uint64(s4) + uint64(d4)
-	hc := ^checksum.Fold(sum)
-	binary.BigEndian.PutUint16(cp[:], c)
-	q := (*[header.EthernetLen + header.IPv4MinLen]byte)(p[g:l4o])
-	binary.BigEndian.PutUint16(q[header.EthType:], header.EtherTypeIPv4)
-	binary.BigEndian.PutUint64(q[header.EthernetLen:], w0<<48|uint64(size4)<<32|id<<16|fo)
-	binary.BigEndian.PutUint32(q[header.EthernetLen+8:], uint32(w4)<<16|uint32(hc))
-	binary.BigEndian.PutUint64(q[header.EthernetLen+12:], uint64(s4)<<32|uint64(d4))
-	f.Off = o + g
-	f.Len = header.EthernetLen + size4
-	f.Verdict = To4
-	f.Reason = ReasonNone
-	t.Counters.Events[EvTranslated6to4]++
-	t.Counters.Verdicts[To4]++
-	return true
 }
