@@ -301,11 +301,8 @@ func TestFastPathTakes(t *testing.T) {
 			if ip[0]>>4 == 6 {
 				ip, et = reembed6(ip, p), header.EtherTypeIPv6
 			}
-			if k == 6 && et == header.EtherTypeIPv6 {
-				want = false // the graybox addresses are not global: RFC 6052 section 3.1
-			}
-			if k == 6 && et == header.EtherTypeIPv4 {
-				want = false // 198.51.100.2 is documentation space, refused under the WKP
+			if k == 6 {
+				want = false // the WKP with RFC 6052 section 3.1's rule: the pipeline's
 			}
 			if got := fastAccepts(cfg, et, ip); got != want {
 				t.Errorf("pool6 %s, %s: fast path took it: %v, want %v", p, sc.name, got, want)
