@@ -131,6 +131,9 @@ const (
 // translate64 for the common packet), so that a frame costs one call; p
 // views the frame from fastG bytes before it.
 func (t *Translator) fastFrame(f *Frame) bool {
+	if !t.fc.on {
+		return false
+	}
 	o, n, b := f.Off, f.Len, f.Buf
 	if o < fastG || n < fastMin || o+n > len(b) || o-fastG+fastView > len(b) {
 		return false
@@ -153,15 +156,21 @@ func (t *Translator) fastFrame(f *Frame) bool {
 		w0 := binary.LittleEndian.Uint64(h[0:])
 		w1 := binary.LittleEndian.Uint64(h[8:])
 		w2 := binary.LittleEndian.Uint32(h[16:])
+		// The cheap refusals first (the others pay for them): no
+		// options, TCP or UDP, not a fragment (MF and offset, read
+		// little-endian).
+		proto := uint8(w1 >> 8)
+		if uint8(w0) != 0x45 || proto != header.ProtoTCP && proto != header.ProtoUDP || uint16(w0>>48)&0xff3f != 0 {
+			return false
+		}
 		hs, hk := bits.Add64(w0, w1, 0)
 		hs, hk = bits.Add64(hs, uint64(w2), hk)
-		if uint8(w0) != 0x45 || (hs+hk)%0xffff != 0 {
+		if (hs+hk)%0xffff != 0 {
 			return false
 		}
 		tot := int(bits.ReverseBytes16(uint16(w0 >> 16)))
 		fo := bits.ReverseBytes16(uint16(w0 >> 48))
 		ttl := uint8(w1)
-		proto := uint8(w1 >> 8)
 		s4 := bits.ReverseBytes32(uint32(w1 >> 32))
 		d4 := bits.ReverseBytes32(w2)
 		plen := tot - header.IPv4MinLen
@@ -235,15 +244,19 @@ func (t *Translator) fastFrame(f *Frame) bool {
 			l4o = ip + header.IPv6Len    // L4 header in p
 		)
 		h := (*[header.IPv6Len]byte)(p[ip:l4o])
-		plen := int(binary.BigEndian.Uint16(h[header.IPv6PayloadLen:]))
 		proto := h[header.IPv6NextHeader]
 		hop := h[header.IPv6HopLimit]
+		// The cheap refusals first: TCP or UDP right behind the header.
+		if h[0]>>4 != 6 || proto != header.ProtoTCP && proto != header.ProtoUDP || hop <= 1 {
+			return false
+		}
+		plen := int(binary.BigEndian.Uint16(h[header.IPv6PayloadLen:]))
 		sh := binary.BigEndian.Uint64(h[header.IPv6Src:])
 		sl := binary.BigEndian.Uint64(h[header.IPv6Src+8:])
 		dh := binary.BigEndian.Uint64(h[header.IPv6Dst:])
 		dl := binary.BigEndian.Uint64(h[header.IPv6Dst+8:])
 		size4 := header.IPv4MinLen + plen
-		if h[0]>>4 != 6 || header.EthernetLen+header.IPv6Len+plen > n || hop <= 1 || size4 > fc.mtu4 || plen < header.UDPLen ||
+		if header.EthernetLen+header.IPv6Len+plen > n || size4 > fc.mtu4 || plen < header.UDPLen ||
 			sh&fc.hiM != fc.hiP || sl&fc.loM != fc.loP || dh&fc.hiM != fc.hiP || dl&fc.loM != fc.loP {
 			return false
 		}

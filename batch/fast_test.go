@@ -312,8 +312,17 @@ func TestFastPathTakes(t *testing.T) {
 			}
 		}
 	}
-	if batch.FastPathOn(fastConfig(t, fkEAMT)) {
-		t.Error("fast path on with an EAMT")
+	for _, k := range []uint8{fkEAMT, fkEAMT | 1, 6} {
+		cfg := fastConfig(t, k)
+		if batch.FastPathOn(cfg) {
+			t.Errorf("knobs %#x: fast path on (an EAMT, or the WKP with its rule)", k)
+		}
+		for _, sc := range scenarios() {
+			if sc.ip[0]>>4 == 4 && fastAccepts(cfg, header.EtherTypeIPv4, sc.ip) ||
+				sc.ip[0]>>4 == 6 && fastAccepts(cfg, header.EtherTypeIPv6, sc.ip) {
+				t.Errorf("knobs %#x: fast path took %s while off", k, sc.name)
+			}
+		}
 	}
 	if !batch.FastPathOn(benchConfig(t)) {
 		t.Error("fast path off for the benchmark configuration")
