@@ -105,6 +105,8 @@ type Translator struct {
 
 	nat natState // stateful NAT64 (nat64.go)
 
+	fc fastCfg // the fast path's view of cfg (fast.go)
+
 	// ICMP error token bucket (per Translator).
 	tokens     float64
 	lastRefill int64
@@ -120,6 +122,9 @@ func New(src *ConfigSource) *Translator {
 // alloc supplies buffers for fragments (may be nil: fragmentation then drops).
 func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 	t.cfg = t.src.Load()
+	if t.cfg != t.fc.cfg {
+		t.fc.build(t.cfg)
+	}
 	t.now = now
 	t.alloc = alloc
 	t.v = v
@@ -135,7 +140,9 @@ func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 	}
 	for i := 0; i < v.N; i++ {
 		f := &v.Frames[i]
-		t.translate(f)
+		if !t.fastFrame(f) {
+			t.translate(f)
+		}
 		if t.nat.nrel != 0 {
 			t.releaseHeld()
 		}
