@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -13,9 +14,19 @@ import (
 // the dynamic BIB entries, `nat64 sessions -json` is empty afterwards and
 // `nat64 bib -json` holds the static entries only, every subscriber's
 // block is released in the mapping log, and new flows work again. Run it
-// with -run 'TestNAT64Flush'.
+// with -run 'TestNAT64Flush'. It runs with one queue and with two (two
+// workers: each flushes its own table, the answer adds them up).
 func TestNAT64Flush(t *testing.T) {
-	n := newNAT64Base(t) // static udp [H6]:5353 <-> 203.0.113.129#1000, tcp 8080 <-> #1001
+	t.Run("queues=1", func(t *testing.T) { testFlush(t, 1) })
+	t.Run("queues=2", func(t *testing.T) { testFlush(t, 2) })
+}
+
+func testFlush(t *testing.T, queues int) {
+	// static udp [H6]:5353 <-> 203.0.113.129#1000, tcp 8080 <-> #1001
+	n := newNAT64BedWith(t, nat64Base(), nil, fmt.Sprintf("XLATD_NETNS_QUEUES=%d", queues))
+	if q := n.d.info("queues"); q != float64(queues) {
+		t.Skipf("the daemon serves %v queues, want %d", q, queues)
+	}
 	h6, h4 := n.e("NS6"), n.e("NS4")
 	seen := udpServer(t, h4, ap(n.e("H4"), 7000))
 	dst := netip.AddrPortFrom(n.as6(n.e("H4")), 7000)
