@@ -380,8 +380,9 @@ func (d *daemon) flush() (*FlushJSON, error) {
 		f.Sessions += s
 		f.BIB += b
 	}, retireTimeout)
-	f.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
-	d.log.Info("nat64: state flushed", "sessions", f.Sessions, "bib_entries", f.BIB, "elapsed", time.Since(start).Round(time.Microsecond))
+	took := time.Since(start)
+	f.ElapsedMS = float64(took.Microseconds()) / 1000
+	d.log.Info("nat64: state flushed", "sessions", f.Sessions, "bib_entries", f.BIB, "elapsed", took.Round(time.Microsecond))
 	if d.nat != nil && d.nat.queue != nil && d.nat.queue.Dropped() > dropped {
 		d.log.Error("nat64: the mapping log queue overflowed during the flush: some block-release events are missing",
 			"dropped", d.nat.queue.Dropped()-dropped)
