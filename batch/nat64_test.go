@@ -878,3 +878,37 @@ func TestNAT64HeldSYNRetransmitted(t *testing.T) {
 		t.Fatalf("%d frames", len(out))
 	}
 }
+
+// Table.Flush (`xlatd nat64 flush`) between two vectors: the held IPv4
+// SYN is dropped silently and the held fragment dropped at the next
+// vector's housekeeping, nothing is answered later; a session ends and the
+// table works again.
+func TestNAT64FlushDropsHeld(t *testing.T) {
+	fx := newNATFixture(t, nil)
+	fx.one(natUDP6(natHost6, 40000, embed6(natServer4), 53), batch.To4)
+	fx.one(natTCP4(natServer4, 50000, natPool4, 1500, tcpSYN), batch.Drop)
+	h := pktbuild.IPv4{Src: natServer4, Dst: natPool4, Proto: pktbuild.ProtoUDP, ID: 9}
+	frags := h.Fragments(pktbuild.UDP(80, 53, pktbuild.Payload(300)), 128)
+	fx.one(frags[1], batch.Drop)
+	if fx.tr.HeldPackets() != 2 {
+		t.Fatalf("%d held, want the SYN and the fragment", fx.tr.HeldPackets())
+	}
+	s, b := fx.tab.Flush(fx.now)
+	if s != 1 || b != 1 {
+		t.Fatalf("Flush = %d sessions, %d BIB entries; want 1, 1", s, b)
+	}
+	if out := fx.idle(time.Millisecond); len(out) != 0 {
+		t.Fatalf("%d frames after the flush", len(out))
+	}
+	if fx.tr.HeldPackets() != 0 || fx.tr.Counters.Events[batch.EvNAT64SYNDiscarded] != 1 || fx.tr.Counters.Drops[batch.ReasonNAT64FragExpired] != 1 {
+		t.Fatalf("held %d, SYNs discarded %d, fragments dropped %d", fx.tr.HeldPackets(),
+			fx.tr.Counters.Events[batch.EvNAT64SYNDiscarded], fx.tr.Counters.Drops[batch.ReasonNAT64FragExpired])
+	}
+	if out := fx.idle(10 * time.Second); len(out) != 0 || fx.tr.Counters.Events[batch.EvNAT64SYNUnreachable] != 0 {
+		t.Fatal("a flushed SYN was answered")
+	}
+	fx.one(natUDP6(natHost6, 40001, embed6(natServer4), 53), batch.To4)
+	if s, _, _, _ := fx.tab.Len(); s != 1 {
+		t.Fatalf("%d sessions after new traffic", s)
+	}
+}

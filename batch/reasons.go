@@ -112,7 +112,7 @@ var reasons = [NumReasons]counterInfo{
 	ReasonNAT64NotSubscriber: {"nat64_not_subscriber", "NAT64: the IPv6 source is outside nat64.subscribers; answered with ICMPv6 1/5"},
 	ReasonNAT64Unsupported:   {"nat64_unsupported", "NAT64: a protocol without state (only TCP, UDP and ICMP echo are translated statefully)"},
 	ReasonNAT64FragUnmatched: {"nat64_frag_unmatched", "NAT64: a fragment of no known packet, with no room to wait for its first fragment"},
-	ReasonNAT64FragExpired:   {"nat64_frag_expired", "NAT64: held fragments whose first fragment did not come within nat64.timeouts.fragment"},
+	ReasonNAT64FragExpired:   {"nat64_frag_expired", "NAT64: held fragments whose first fragment did not come within nat64.timeouts.fragment, or dropped by xlatd nat64 flush"},
 	ReasonNAT64Held:          {"nat64_held", "NAT64: copied into the held store (an IPv4 SYN without mapping, a fragment before its first); not a loss: each ends as event.nat64_held_released, an ICMP error or drop.nat64_frag_expired"},
 	ReasonNAT64HeldFull:      {"nat64_held_full", "NAT64: a packet was to be held and the held store had no free slot (or the packet exceeds a slot)"},
 	ReasonNAT64NoTable:       {"nat64_no_table", "NAT64 is configured but this worker has no table (datapath bug)"},

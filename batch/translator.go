@@ -41,7 +41,7 @@ var events = [NumEvents]counterInfo{
 		"whose IPv4 checksum xlatd computed (RFC 8200 8.1, RFC 6936 5)"},
 	EvNAT64HeldReleased:   {"nat64_held_released", "NAT64: held fragments translated once their first fragment came"},
 	EvNAT64SYNUnreachable: {"nat64_syn_unreachable", "NAT64: held IPv4 SYNs answered with ICMP port unreachable after nat64.timeouts.tcp_incoming_syn (RFC 6146 3.5.2.2)"},
-	EvNAT64SYNDiscarded:   {"nat64_syn_discarded", "NAT64: held IPv4 SYNs dropped silently because the IPv6 side opened the same connection (simultaneous open, RFC 5382 REQ-4)"},
+	EvNAT64SYNDiscarded:   {"nat64_syn_discarded", "NAT64: held IPv4 SYNs dropped silently because the IPv6 side opened the same connection (simultaneous open, RFC 5382 REQ-4), or by xlatd nat64 flush"},
 }
 
 // String returns the event's counter name.

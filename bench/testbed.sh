@@ -180,6 +180,10 @@ CONF
 # xlatd_nat64_conf: the NAT64 config (keys of ../shared/CONTRACT.md). Every
 # IPv6 source address is a subscriber holding up to 64 blocks of 128 ports,
 # enough for the 8192 source ports the flows of one address use.
+# port_reuse_delay is 0 (XLATD_PORT_REUSE_DELAY): `clear` flushes the table
+# before every setup-rate trial, and with the default 120 s the blocks a
+# trial released would wait out the delay, so that a few trials in two
+# minutes exhaust pool4 (conntrack -F frees the kernel's ports at once too).
 xlatd_nat64_conf() {
 	cat <<CONF
 [interfaces]
@@ -199,6 +203,7 @@ ports = "1024-65535"
 port_block_size = 128
 max_blocks_per_subscriber = 64
 max_sessions = ${XLATD_MAX_SESSIONS:-4194304}
+port_reuse_delay = "${XLATD_PORT_REUSE_DELAY:-0}s"
 [nat64.timeouts]
 udp = "${NAT_UDP_TIMEOUT}s"
 [log]
@@ -425,6 +430,11 @@ clear_state() {
 	kernel_nat44 | tayga_nat44)
 		command -v conntrack >/dev/null || { echo "testbed: conntrack not installed (apt-get install conntrack)" >&2; return 3; }
 		nsx "$NSD" conntrack -F >/dev/null 2>&1
+		;;
+	xlatd_nat64)
+		# Every session and dynamic BIB entry of every worker, the port
+		# blocks released; returns when the last worker is done.
+		nsx "$NSD" "$XLATD" nat64 flush -config "$XB_RUN/xlatd.toml" >/dev/null
 		;;
 	*)
 		echo "testbed: no way to empty the state table of $1" >&2

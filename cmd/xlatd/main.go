@@ -6,6 +6,7 @@
 //	xlatd stats [-json] [-explain] [-socket PATH | -config FILE] # counters of the running daemon
 //	xlatd reload [-pid PID] [-socket PATH | -config FILE]        # SIGHUP and wait for the outcome
 //	xlatd nat64 bib|sessions [-json] [-socket PATH | -config FILE] # NAT64 state of the running daemon
+//	xlatd nat64 flush [-json] [-socket PATH | -config FILE]        # end the running daemon's dynamic NAT64 state
 //	xlatd nat64 lookup -config FILE [-json] [-at TIME -log FILE] ADDR4:PORT | ADDR6
 //	xlatd -version
 package main
@@ -106,6 +107,8 @@ func run(args []string, stdout, stderr io.Writer) int {
                                 SIGHUP the running daemon and wait: exit 0 reloaded, 1 refused
   xlatd nat64 bib|sessions [-json] [-socket PATH | -config FILE]
                                 NAT64 BIB entries or sessions of the running daemon
+  xlatd nat64 flush [-json] [-socket PATH | -config FILE]
+                                end every NAT64 session and dynamic BIB entry of the running daemon
   xlatd nat64 lookup -config FILE [-json] [-at TIME -log FILE] ADDR4:PORT | ADDR6
                                 which subscriber held a pool4 port, or a subscriber's ports
   xlatd -version

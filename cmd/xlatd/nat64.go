@@ -34,8 +34,8 @@ const mappingQueue = 1 << 16
 const requestTimeout = 2 * time.Second
 
 // retireTimeout bounds the wait for one worker's answer to a reload that
-// removes pool4 addresses: the worker ends their state all at once (about
-// 0.25 µs per session, BenchmarkRetire in nat64).
+// removes pool4 addresses, or to `nat64 flush`: the worker ends that state
+// all at once (about 0.25 µs per session, BenchmarkRetire in nat64).
 const retireTimeout = 10 * time.Second
 
 // pageSize is how many BIB entries or sessions one worker copies in one
@@ -285,6 +285,16 @@ type NAT64Reply struct {
 	BIB       []BIBJSON     `json:"bib,omitempty"`
 	Sessions  []SessionJSON `json:"sessions,omitempty"`
 	Answers   []LookupJSON  `json:"answers,omitempty"`
+	Flushed   *FlushJSON    `json:"flushed,omitempty"`
+}
+
+// FlushJSON is the answer of `xlatd nat64 flush -json`: the sessions and
+// dynamic BIB entries ended, and how long the workers took (from the
+// request to the last worker's answer).
+type FlushJSON struct {
+	Sessions  int     `json:"sessions"`
+	BIB       int     `json:"bib"`
+	ElapsedMS float64 `json:"elapsed_ms"`
 }
 
 func protoName(p nat64.Proto) string {
@@ -308,7 +318,7 @@ func rangeJSON(r nat64.DetRange, proto string) LookupJSON {
 }
 
 // nat64Request answers "nat64 bib", "nat64 sessions" and "nat64 lookup ARG"
-// from the workers' tables.
+// from the workers' tables, and "nat64 flush" by emptying them.
 func (d *daemon) nat64Request(req string) NAT64Reply {
 	if d.dp == nil || !d.dp.NAT64() {
 		return NAT64Reply{Error: dataplane.ErrNoNAT64.Error()}
@@ -340,18 +350,47 @@ func (d *daemon) nat64Request(req string) NAT64Reply {
 	case "lookup":
 		r.Answers, err = d.lookupRunning(arg)
 		r.Count = len(r.Answers)
+	case "flush":
+		r.Flushed, err = d.flush()
 	case "count":
 		err = d.dp.WithTables(func(_ int, t *nat64.Table, _ int64) {
 			s, _, _, _ := t.Len()
 			r.Count += s
 		}, requestTimeout)
 	default:
-		err = fmt.Errorf("unknown request nat64 %q (bib, sessions, lookup ARG)", what)
+		err = fmt.Errorf("unknown request nat64 %q (bib, sessions, lookup ARG, flush)", what)
 	}
 	if err != nil {
 		return NAT64Reply{Error: err.Error()}
 	}
 	return r
+}
+
+// flush ends every worker's dynamic state (Table.Flush), one worker after
+// the other, each between two of its vectors.
+func (d *daemon) flush() (*FlushJSON, error) {
+	var dropped uint64
+	if d.nat != nil && d.nat.queue != nil {
+		dropped = d.nat.queue.Dropped()
+	}
+	var f FlushJSON
+	start := time.Now()
+	err := d.dp.WithTables(func(_ int, t *nat64.Table, now int64) {
+		s, b := t.Flush(now)
+		f.Sessions += s
+		f.BIB += b
+	}, retireTimeout)
+	took := time.Since(start)
+	f.ElapsedMS = float64(took.Microseconds()) / 1000
+	d.log.Info("nat64: state flushed", "sessions", f.Sessions, "bib_entries", f.BIB, "elapsed", took.Round(time.Microsecond))
+	if d.nat != nil && d.nat.queue != nil && d.nat.queue.Dropped() > dropped {
+		d.log.Error("nat64: the mapping log queue overflowed during the flush: some block-release events are missing",
+			"dropped", d.nat.queue.Dropped()-dropped)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w (the workers before it flushed their state: %d sessions, %d BIB entries)", err, f.Sessions, f.BIB)
+	}
+	return &f, nil
 }
 
 // eachPage pages through every worker's table: page copies from position

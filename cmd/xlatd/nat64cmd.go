@@ -19,11 +19,13 @@ import (
 	"github.com/xlatd/xlatd/nat64"
 )
 
-// xlatd nat64 bib|sessions|lookup (docs/CONFIG.md, "NAT64 commands").
+// xlatd nat64 bib|sessions|lookup|flush (docs/CONFIG.md, "NAT64 commands").
 
 const nat64Usage = `usage:
   xlatd nat64 bib [-json] [-socket PATH | -config FILE]        BIB entries of the running daemon
   xlatd nat64 sessions [-json] [-socket PATH | -config FILE]   sessions of the running daemon
+  xlatd nat64 flush [-json] [-socket PATH | -config FILE]      end every session and dynamic BIB entry
+        of the running daemon (static entries stay); prints how many ended
   xlatd nat64 lookup -config FILE [-json] [-at TIME -log FILE] ADDR4:PORT | ADDR6
         which subscriber held ADDR4:PORT, or the pool4 address and ports of a
         subscriber: from the config alone when nat64.deterministic = true
@@ -42,6 +44,8 @@ func nat64Cmd(args []string, stdout, stderr io.Writer) int {
 		return nat64ListCmd(args[0], args[1:], stdout, stderr)
 	case "lookup":
 		return nat64LookupCmd(args[1:], stdout, stderr)
+	case "flush":
+		return nat64FlushCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, nat64Usage)
 		return 0
@@ -113,6 +117,45 @@ func nat64ListCmd(what string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "xlatd nat64 %s: only the first %d entries\n", what, r.Count)
 	}
 	printList(stdout, what, &r, *asJSON)
+	return 0
+}
+
+func nat64FlushCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("xlatd nat64 flush", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print {\"sessions\": N, \"bib\": N, \"elapsed_ms\": F}")
+	sock := fs.String("socket", config.DefaultControlSocket, "control socket of the running daemon ([control] socket)")
+	cfgPath := fs.String("config", "", "read the control socket's path from this config file")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "xlatd nat64 flush: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	s, err := socketOf(*sock, *cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "xlatd nat64 flush: %v\n", err)
+		return 1
+	}
+	var r NAT64Reply
+	if err := controlRequest(s, "nat64 flush", &r, 2*time.Minute); err != nil {
+		fmt.Fprintf(stderr, "xlatd nat64 flush: %v\n", err)
+		return 1
+	}
+	if r.Error != "" || r.Flushed == nil {
+		if r.Error == "" {
+			r.Error = "the daemon does not know this request (an older xlatd?)"
+		}
+		fmt.Fprintf(stderr, "xlatd nat64 flush: %s\n", r.Error)
+		return 1
+	}
+	f := r.Flushed
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(f)
+		return 0
+	}
+	fmt.Fprintf(stdout, "flushed %d sessions, %d BIB entries in %.3f ms\n", f.Sessions, f.BIB, f.ElapsedMS)
 	return 0
 }
 

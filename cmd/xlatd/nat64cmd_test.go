@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -197,6 +200,90 @@ port4 = 80
 		var stdout, stderr bytes.Buffer
 		if code := run([]string{"nat64", "lookup", "-config", cfg, arg}, &stdout, &stderr); code != 0 || stdout.String() != want {
 			t.Errorf("lookup %s: exit %d %q, want %q\n%s", arg, code, stdout.String(), want, stderr.String())
+		}
+	}
+}
+
+// fakeControl answers every request on a socket of its own with reply and
+// records the request lines.
+func fakeControl(t *testing.T, reply string) (sock string, reqs chan string) {
+	t.Helper()
+	sock = filepath.Join(t.TempDir(), "ctl.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	reqs = make(chan string, 16)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			line, _ := bufio.NewReader(conn).ReadString('\n')
+			reqs <- strings.TrimSpace(line)
+			io.WriteString(conn, reply+"\n")
+			conn.Close()
+		}
+	}()
+	return sock, reqs
+}
+
+func TestNAT64Flush(t *testing.T) {
+	sock, reqs := fakeControl(t, `{"count":0,"flushed":{"sessions":1234,"bib":567,"elapsed_ms":1.25}}`)
+	for _, tc := range []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"-socket", sock}, "flushed 1234 sessions, 567 BIB entries in 1.250 ms\n"},
+		{[]string{"-socket", sock, "-json"}, `{"sessions":1234,"bib":567,"elapsed_ms":1.25}` + "\n"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(append([]string{"nat64", "flush"}, tc.args...), &stdout, &stderr); code != 0 || stdout.String() != tc.out {
+			t.Errorf("nat64 flush %v: exit %d, stdout %q, want %q\n%s", tc.args, code, stdout.String(), tc.out, stderr.String())
+		}
+		if r := <-reqs; r != "nat64 flush" {
+			t.Errorf("request %q", r)
+		}
+	}
+	// -config names the socket.
+	cfg := filepath.Join(t.TempDir(), "x.toml")
+	b, err := os.ReadFile(detExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, []byte("\n[control]\nsocket = \""+sock+"\"\n")...)
+	if err := os.WriteFile(cfg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"nat64", "flush", "-json", "-config", cfg}, &stdout, &stderr); code != 0 {
+		t.Errorf("nat64 flush -config: exit %d\n%s", code, stderr.String())
+	} else if r := <-reqs; r != "nat64 flush" {
+		t.Errorf("request %q", r)
+	}
+	// The daemon's error, an old daemon, no daemon, bad flags.
+	for _, tc := range []struct {
+		reply, want string
+	}{
+		{`{"error":"not in NAT64 mode (translate.mode = \"siit\")","count":0}`, "not in NAT64 mode"},
+		{`{"count":3}`, "does not know this request"},
+	} {
+		s, _ := fakeControl(t, tc.reply)
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"nat64", "flush", "-socket", s}, &stdout, &stderr); code != 1 || stdout.Len() > 0 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("reply %s: exit %d, stdout %q, stderr %q", tc.reply, code, stdout.String(), stderr.String())
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"nat64", "flush", "-socket", filepath.Join(t.TempDir(), "none.sock")}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "cannot reach the daemon") {
+		t.Errorf("flush without a daemon: exit %d\n%s", code, stderr.String())
+	}
+	for _, args := range [][]string{{"extra"}, {"-frobnicate"}} {
+		if code := run(append([]string{"nat64", "flush"}, args...), &stdout, &stderr); code != 2 {
+			t.Errorf("nat64 flush %v: exit %d, want 2", args, code)
 		}
 	}
 }

@@ -55,7 +55,7 @@ func (d *daemon) statsReply() StatsReply {
 }
 
 // serveControl answers one request line per connection: "stats",
-// "nat64 bib", "nat64 sessions", "nat64 lookup ARG" (nat64.go).
+// "nat64 bib", "nat64 sessions", "nat64 lookup ARG", "nat64 flush" (nat64.go).
 func (d *daemon) serveControl(ln net.Listener) {
 	for {
 		conn, err := ln.Accept()

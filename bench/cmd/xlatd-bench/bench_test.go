@@ -173,50 +173,7 @@ func TestNATSummaryLines(t *testing.T) {
 // nftables snat), preliminary phase, state count, setup rate, throughput
 // and tear-down, and checks the SUMMARY lines.
 func TestSmokeNAT64(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (namespaces, AF_XDP, nftables)")
-	}
-	for _, tool := range []string{"ip", "taskset", "ethtool", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (make deps)", tool)
-		}
-	}
-	script, _ := filepath.Abs("../../testbed.sh")
-	prefix := fmt.Sprintf("xbnt%d", os.Getpid()%100000)
-	run := t.TempDir()
-	env := append(os.Environ(), "XB_PREFIX="+prefix, "XB_RUN="+run)
-	tb := func(args ...string) error {
-		cmd := exec.Command(script, args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("testbed %v: %v\n%s", args, err, out)
-		}
-		return nil
-	}
-	t.Cleanup(func() { _ = tb("down") })
-	if err := tb("up"); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("XB_RUN", run)
-	dir := t.TempDir()
-	o, err := parseFlags([]string{"-suite", "nat64", "-prefix", prefix, "-testbed", script, "-cases", "generator,kernel_nat44",
-		"-nat-flows", "500,3000", "-nat-prelim-rate", "20000", "-trial", "20ms", "-iterations", "2", "-latency-trial", "10ms",
-		"-drain", "30ms", "-loss-tolerance", "0.5", "-frames", "2048", "-sink-cpu", "-1", "-gen-cpu", "-1", "-out", filepath.Join(dir, "n.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	rep, err := runNAT(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf strings.Builder
-	finishNAT(&buf, rep, o)
-	t.Log("\n" + buf.String())
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	udp, cps := lines[len(lines)-2], lines[len(lines)-1]
+	rep, udp, cps := smokeNAT64(t, "generator,kernel_nat44", nil)
 	if !regexp.MustCompile(`^SUMMARY nat64-udp xlatd=n/a kernel_nat44=[0-9]+\.[0-9]{3} tayga_nat44=n/a generator=[0-9]+\.[0-9]{3}$`).MatchString(udp) {
 		t.Fatalf("summary %q", udp)
 	}
@@ -237,9 +194,98 @@ func TestSmokeNAT64(t *testing.T) {
 			t.Fatalf("kernel_nat44 %d flows: %+v", c.Flows, c)
 		}
 	}
+}
+
+// TestSmokeNAT64Xlatd runs the nat64 suite with tiny parameters for xlatd
+// (built here): bench/testbed.sh clear empties its table with `xlatd
+// nat64 flush` before the setup trials, and the tear-down is measured
+// (or found too fast to resolve), as for the kernel cases.
+func TestSmokeNAT64Xlatd(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (namespaces, AF_XDP, nftables)")
+	}
+	bin := filepath.Join(t.TempDir(), "xlatd")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/xlatd").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/xlatd: %v\n%s", err, out)
+	}
+	rep, udp, cps := smokeNAT64(t, "generator,xlatd", []string{"XLATD=" + bin})
+	if !regexp.MustCompile(`^SUMMARY nat64-udp xlatd=[0-9]+\.[0-9]{3} kernel_nat44=n/a tayga_nat44=n/a generator=[0-9]+\.[0-9]{3}$`).MatchString(udp) {
+		t.Fatalf("summary %q", udp)
+	}
+	if !regexp.MustCompile(`^SUMMARY nat64-cps xlatd=[0-9]+ kernel_nat44=n/a tayga_nat44=n/a$`).MatchString(cps) {
+		t.Fatalf("summary %q", cps)
+	}
+	x := rep.find("xlatd")
+	if x == nil || x.Error != "" || x.CPS <= 0 || x.CPSError != "" {
+		t.Fatalf("xlatd: %+v", x)
+	}
+	if strings.HasPrefix(x.TeardownNote, "not measured") || x.Teardown <= 0 && !strings.Contains(x.TeardownNote, "faster than the measurement resolves") {
+		t.Fatalf("xlatd tear-down: %.0f conn/s, %q", x.Teardown, x.TeardownNote)
+	}
+	for _, c := range x.Cells {
+		if c.Error != "" || c.PrelimSent != c.Flows || c.StateEntries < int64(c.Flows)*9/10 || c.ThroughputPPS <= 0 {
+			t.Fatalf("xlatd %d flows: %+v", c.Flows, c)
+		}
+	}
+}
+
+// smokeNAT64 runs the nat64 suite for cases with tiny parameters on a
+// testbed of its own (extra environment for bench/testbed.sh) and returns
+// the report and its two SUMMARY lines.
+func smokeNAT64(t *testing.T, cases string, extraEnv []string) (rep *NATReport, udp, cps string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (namespaces, AF_XDP, nftables)")
+	}
+	for _, tool := range []string{"ip", "taskset", "ethtool", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (make deps)", tool)
+		}
+	}
+	script, _ := filepath.Abs("../../testbed.sh")
+	prefix := fmt.Sprintf("xbnt%d", os.Getpid()%100000)
+	run := t.TempDir()
+	env := append(os.Environ(), "XB_PREFIX="+prefix, "XB_RUN="+run)
+	env = append(env, extraEnv...)
+	tb := func(args ...string) error {
+		cmd := exec.Command(script, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("testbed %v: %v\n%s", args, err, out)
+		}
+		return nil
+	}
+	t.Cleanup(func() { _ = tb("down") })
+	if err := tb("up"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XB_RUN", run)
+	for _, kv := range extraEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	dir := t.TempDir()
+	o, err := parseFlags([]string{"-suite", "nat64", "-prefix", prefix, "-testbed", script, "-cases", cases,
+		"-nat-flows", "500,3000", "-nat-prelim-rate", "20000", "-trial", "20ms", "-iterations", "2", "-latency-trial", "10ms",
+		"-drain", "30ms", "-loss-tolerance", "0.5", "-frames", "2048", "-sink-cpu", "-1", "-gen-cpu", "-1", "-out", filepath.Join(dir, "n.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rep, err = runNAT(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	finishNAT(&buf, rep, o)
+	t.Log("\n" + buf.String())
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if st, err := os.Stat(filepath.Join(dir, "n.json")); err != nil || st.Size() == 0 {
 		t.Fatalf("JSON not written: %v", err)
 	}
+	return rep, lines[len(lines)-2], lines[len(lines)-1]
 }
 
 // TestReportFromSample: the Markdown report and its charts from the sample

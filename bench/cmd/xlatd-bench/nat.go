@@ -17,7 +17,8 @@ package main
 //     at that rate;
 //  3. the connection tear-down rate: the time to empty a
 //     table holding the largest flow count minus the time to empty an
-//     empty one.
+//     empty one (bench/testbed.sh clear: conntrack -F for the kernel
+//     cases, xlatd nat64 flush for xlatd).
 //
 // The generator case measures the generator's own ceiling with the same
 // flows. xlatd runs with translate.mode = "nat64"; until the daemon accepts
