@@ -160,10 +160,10 @@ fi
 # XLATD_NETNS_MTU: every veth end in every namespace (veth drops what
 # exceeds the receiver's MTU).
 if [ -n "${XLATD_NETNS_MTU:-}" ]; then
-	for nd in "$NSX $IF6" "$NSX $IF4" "$NS6 to-xl" "$NS4 to-xl"; do
-		set -- $nd
-		ip -n "$1" link set dev "$2" mtu "$XLATD_NETNS_MTU"
-	done
+	ip -n "$NSX" link set dev "$IF6" mtu "$XLATD_NETNS_MTU"
+	ip -n "$NSX" link set dev "$IF4" mtu "$XLATD_NETNS_MTU"
+	ip -n "$NS6" link set dev to-xl mtu "$XLATD_NETNS_MTU"
+	ip -n "$NS4" link set dev to-xl mtu "$XLATD_NETNS_MTU"
 	if [ "$topo" = one-armed ]; then
 		for p in p-box p-h6 p-h4; do
 			ip -n "$NSW" link set dev "$p" mtu "$XLATD_NETNS_MTU"
