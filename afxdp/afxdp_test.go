@@ -511,3 +511,31 @@ func nsTo(f []byte) []byte {
 	f[14+40] = 135
 	return f
 }
+
+// TestNativeMTUTooLarge: native XDP on a veth whose MTU exceeds a page is
+// refused, and the error says why (ErrMTUTooLarge); generic still attaches.
+func TestNativeMTUTooLarge(t *testing.T) {
+	requireRoot(t)
+	a, b := newNS(t), newNS(t)
+	v := newVeth(t, a, "xa0", b, "xb0", "192.0.2.1", "192.0.2.2", "2001:db8:1::1", "2001:db8:1::2")
+	run(t, "ip", "-n", a, "link", "set", "dev", "xa0", "mtu", "9000")
+	run(t, "ip", "-n", b, "link", "set", "dev", "xb0", "mtu", "9000")
+	inNS(t, a, func() {
+		p, err := LoadProgram(v.idxA, ProgramOptions{Mode: ModeNative, Pool6: []netip.Prefix{pool6}})
+		if err == nil {
+			p.Close()
+			t.Fatal("native XDP attached on a veth with MTU 9000")
+		}
+		if !errors.Is(err, ErrMTUTooLarge) {
+			t.Errorf("error %v does not wrap ErrMTUTooLarge", err)
+		}
+		p, err = LoadProgram(v.idxA, ProgramOptions{Mode: ModeAuto, Pool6: []netip.Prefix{pool6}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if p.Mode() != ModeGeneric {
+			t.Errorf("auto attached in mode %v, want generic", p.Mode())
+		}
+	})
+}

@@ -114,6 +114,12 @@ type Program struct {
 	cur    prefixSets // what the maps hold (for Update's rollback)
 }
 
+// ErrMTUTooLarge is wrapped by LoadProgram's error when native XDP was
+// refused with ERANGE: the interface (on veth, its peer) has an MTU larger
+// than a single-buffer XDP program takes in native mode. xlatd does not
+// support jumbo frames (docs/DESIGN.md, "Jumbo frames").
+var ErrMTUTooLarge = errors.New("the interface MTU is too large for native XDP: xlatd takes frames of at most one page (on veth with 4 KiB pages both ends' MTU must be at most 3506); lower the MTU or use xdp_mode = \"generic\", where frames longer than datapath.frame_size - 270 bytes are dropped")
+
 // LoadProgram loads the XDP program, fills its prefix maps and attaches it
 // to ifindex with a bpf_link (link.AttachXDP). ModeAuto tries native then
 // generic. If another XDP program is attached in a way the link cannot
@@ -166,6 +172,12 @@ func LoadProgram(ifindex int, o ProgramOptions) (*Program, error) {
 			p.objs.Close()
 			return nil, fmt.Errorf("%w on ifindex %d (%s); xlatd does not replace it: detach it or let xlatd's interfaces be free of other XDP programs: %v",
 				ErrProgramAttached, ifindex, describeAttached(ifindex), err)
+		}
+		if f == link.XDPDriverMode && errors.Is(err, unix.ERANGE) {
+			// veth (and drivers without multi-buffer XDP) refuse a
+			// program not declared for frags once a frame no longer
+			// fits a page: veth says "Peer MTU is too large to set XDP".
+			err = fmt.Errorf("%w (%w)", err, ErrMTUTooLarge)
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", modeOf(f), err))
 	}

@@ -267,7 +267,7 @@ func (d *Datapath) start(o Options) (err error) {
 	// kernel drops a longer frame it redirects (counted as socket.rx_dropped).
 	for _, ifc := range []*neigh.Iface{d.if6, d.if4} {
 		if fs := c.Datapath.FrameSize; fs > 0 && ifc.MTU+14 > fs-afxdp.Headroom {
-			d.log.Warn("interface MTU is larger than a UMEM frame holds: longer frames are dropped; raise datapath.frame_size",
+			d.log.Warn("interface MTU is larger than a UMEM frame holds: longer frames are dropped (no jumbo frames: docs/DESIGN.md); lower the MTU to max_mtu, or raise datapath.frame_size if below 4096",
 				"interface", ifc.Name, "mtu", ifc.MTU, "frame_size", fs, "max_mtu", fs-afxdp.Headroom-14)
 		}
 	}

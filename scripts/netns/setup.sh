@@ -12,6 +12,7 @@
 # XLATD_NETNS_QUEUES=N: N queues on the box's veths;
 # XLATD_NETNS_OFFLOAD=1: leave checksum/segmentation offloads on.
 # XLATD_NETNS_CPUS="0, 1": pin the workers' threads ([datapath] cpus).
+# XLATD_NETNS_MTU=N: MTU N on every veth (both ends; e.g. 9000 for jumbo).
 #
 # Only documentation prefixes are used (RFC 3849, RFC 5737). Nothing is
 # attached to the root namespace.
@@ -156,6 +157,20 @@ else
 fi
 
 # IPv6 host.
+# XLATD_NETNS_MTU: every veth end in every namespace (veth drops what
+# exceeds the receiver's MTU).
+if [ -n "${XLATD_NETNS_MTU:-}" ]; then
+	ip -n "$NSX" link set dev "$IF6" mtu "$XLATD_NETNS_MTU"
+	ip -n "$NSX" link set dev "$IF4" mtu "$XLATD_NETNS_MTU"
+	ip -n "$NS6" link set dev to-xl mtu "$XLATD_NETNS_MTU"
+	ip -n "$NS4" link set dev to-xl mtu "$XLATD_NETNS_MTU"
+	if [ "$topo" = one-armed ]; then
+		for p in p-box p-h6 p-h4; do
+			ip -n "$NSW" link set dev "$p" mtu "$XLATD_NETNS_MTU"
+		done
+	fi
+fi
+
 ip -n "$NS6" addr add "$H6/64" dev to-xl nodad
 ip -n "$NS6" addr add "$H6_EAM/128" dev to-xl nodad
 offload_off "$NS6" to-xl
