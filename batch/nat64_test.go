@@ -5,6 +5,7 @@ package batch_test
 
 import (
 	"encoding/binary"
+	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -682,19 +683,31 @@ func FuzzNAT64(f *testing.F) {
 	for i := range seeds {
 		f.Add(joinPackets(seeds[i], seeds[(i+1)%len(seeds)], seeds[(i+2)%len(seeds)]), uint8(i))
 	}
+	fuzzing := flag.Lookup("test.fuzz") != nil && flag.Lookup("test.fuzz").Value.String() != ""
+	var kept [2]*fuzzNAT64 // by worker count - 1, when fuzzing
 	f.Fuzz(func(t *testing.T, data []byte, knobs uint8) {
 		pkts := splitPackets(data, 8)
 		if len(pkts) == 0 {
 			return
 		}
-		plan, config := grayNAT64(t, 1+int(knobs&1), 4096) // small: a table per input
-		now := natT0
-		tab := nat64.NewTable(plan, 0, now, nil)
-		defer tab.Close()
-		var src batch.ConfigSource
-		src.Store(config(graybox.Env{}))
-		tr := batch.New(&src)
-		tr.SetNAT64(tab, 0)
+		w := int(knobs & 1)
+		fx := kept[w]
+		if fx == nil || fx.dirty || fx.now-natT0 > int64(7*24*time.Hour) {
+			if fx != nil {
+				fx.tab.Close()
+			}
+			fx = newFuzzNAT64(t, 1+w)
+			if fuzzing {
+				kept[w] = fx
+			} else {
+				defer fx.tab.Close()
+			}
+		}
+		fx.dirty = true // until the input passes
+		plan, tab, tr, now := fx.plan, fx.tab, fx.tr, fx.now
+		tab.Flush(now)
+		tab.Notices(nil)
+		tr.SetNAT64(tab, 0) // empties the held store
 		for i, p := range pkts {
 			s0, b0, _, _ := tab.Len()
 			buf, n := newFrame(p)
@@ -738,7 +751,26 @@ func FuzzNAT64(f *testing.F) {
 		if tr.HeldPackets() != 0 {
 			t.Fatalf("%d packets still held after 10 s", tr.HeldPackets())
 		}
+		fx.now, fx.dirty = now, false
 	})
+}
+
+// fuzzNAT64 is the plan, table and Translator FuzzNAT64 keeps from one
+// input to the next.
+type fuzzNAT64 struct {
+	plan  *nat64.Plan
+	tab   *nat64.Table
+	tr    *batch.Translator
+	now   int64
+	dirty bool // an input started on it and did not pass
+}
+
+func newFuzzNAT64(t *testing.T, workers int) *fuzzNAT64 {
+	plan, config := grayNAT64(t, workers, 4096)
+	tab := nat64.NewTable(plan, 0, natT0, nil)
+	src := new(batch.ConfigSource)
+	src.Store(config(graybox.Env{}))
+	return &fuzzNAT64{plan: plan, tab: tab, tr: batch.New(src), now: natT0}
 }
 
 // Hairpinning across workers: the destination's state is another
