@@ -665,7 +665,10 @@ func TestTranslateAllocsNAT64(t *testing.T) {
 // entry; a dropped packet creates no state (sessions and BIB entries,
 // through Table.Len; a held hairpinned IPv6 SYN legitimately opened its
 // outbound half); a handed-off frame is untouched; nothing stays held
-// beyond the timeouts.
+// beyond the timeouts. When fuzzing, each worker process keeps a plan,
+// table and Translator per worker count and empties them between inputs
+// (Table.Flush, SetNAT64): building them cost ~100x an input (see the
+// tests section of docs/DESIGN.md's stateful NAT64 part).
 func FuzzNAT64(f *testing.F) {
 	var seeds [][]byte
 	if dir := grayboxDirOK(); dir != "" {
