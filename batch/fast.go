@@ -130,10 +130,8 @@ const (
 // with f untouched. One function for both directions (translate46 and
 // translate64 for the common packet), so that a frame costs one call; p
 // views the frame from fastG bytes before it.
+// The caller has checked t.fc.on.
 func (t *Translator) fastFrame(f *Frame) bool {
-	if !t.fc.on {
-		return false
-	}
 	o, n, b := f.Off, f.Len, f.Buf
 	if o < fastG || n < fastMin || o+n > len(b) || o-fastG+fastView > len(b) {
 		return false
