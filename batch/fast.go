@@ -116,30 +116,68 @@ func (fc *fastCfg) extract(hi, lo uint64) uint32 {
 
 // The fast path reads a frame through one fixed-size view, from fastG
 // bytes before the frame (the headroom the IPv4 -> IPv6 result grows
-// into) to the end of a UDP header behind an IPv6 header, which may reach
+// into) to the end of a TCP header behind an IPv6 header, which may reach
 // past the frame's end into the buffer (each direction reads only bytes
 // it has checked are inside the frame); a buffer shorter than that, or
 // with less headroom, takes the pipeline.
 const (
 	fastG    = header.IPv6Len - header.IPv4MinLen // 20: how much the frame grows (4 -> 6) or shrinks (6 -> 4)
-	fastView = fastG + header.EthernetLen + header.IPv6Len + header.UDPLen
+	fastView = fastG + header.EthernetLen + header.IPv6Len + header.TCPMinLen
 	fastMin  = header.EthernetLen + header.IPv4MinLen + header.UDPLen // shortest frame taken
 )
 
-// fastFrame translates f on the fast path and counts it, or returns false
-// with f untouched. One function for both directions (translate46 and
-// translate64 for the common packet), so that a frame costs one call; p
-// views the frame from fastG bytes before it.
-// The caller has checked t.fc.on.
+// fastVector translates the frames of fr, each on the fast path when it
+// can, else through the pipeline. The caller has checked t.fc.on. The
+// entry checks and the EtherType dispatch are here, in the loop, so that
+// a frame costs one call and each direction's function has its own
+// registers.
+func (t *Translator) fastVector(fr []Frame) {
+	for i := range fr {
+		f := &fr[i]
+		o, n, b := f.Off, f.Len, f.Buf
+		if o >= fastG && n >= fastMin && o+n <= len(b) && o-fastG+fastView <= len(b) {
+			p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
+			switch binary.LittleEndian.Uint16(p[fastG+header.EthType:]) {
+			case header.EtherTypeIPv4>>8 | header.EtherTypeIPv4&0xff<<8:
+				if t.fast46(f, p, o, n) {
+					continue
+				}
+			case header.EtherTypeIPv6>>8 | header.EtherTypeIPv6&0xff<<8:
+				if t.fast64(f, p, o, n) {
+					continue
+				}
+			}
+		}
+		t.translate(f)
+	}
+}
+
+// fastFrame is fastVector for one frame: it translates f on the fast
+// path and counts it, or returns false with f untouched. The caller has
+// checked t.fc.on.
 func (t *Translator) fastFrame(f *Frame) bool {
 	o, n, b := f.Off, f.Len, f.Buf
 	if o < fastG || n < fastMin || o+n > len(b) || o-fastG+fastView > len(b) {
 		return false
 	}
 	p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
-	fc := &t.fc
 	switch binary.LittleEndian.Uint16(p[fastG+header.EthType:]) {
 	case header.EtherTypeIPv4>>8 | header.EtherTypeIPv4&0xff<<8:
+		return t.fast46(f, p, o, n)
+	case header.EtherTypeIPv6>>8 | header.EtherTypeIPv6&0xff<<8:
+		return t.fast64(f, p, o, n)
+	}
+	return false
+}
+
+// fast46 is the fast path for an IPv4 frame f (p views it from fastG
+// bytes before its offset o; n is its length): translate46 for the
+// common packet.
+//
+//go:noinline
+func (t *Translator) fast46(f *Frame, p *[fastView]byte, o, n int) bool {
+	fc := &t.fc
+	{
 		const (
 			g   = fastG
 			ip  = g + header.EthernetLen // IPv4 header in p
@@ -193,7 +231,7 @@ func (t *Translator) fastFrame(f *Frame) bool {
 				return false
 			}
 			// In the frame: tot <= n-14 and plen >= 20.
-			cp = (*[2]byte)(f.Buf[o+header.EthernetLen+header.IPv4MinLen+header.TCPCsum:])
+			cp = (*[2]byte)(p[l4o+header.TCPCsum:])
 		default:
 			return false
 		}
@@ -204,17 +242,10 @@ func (t *Translator) fastFrame(f *Frame) bool {
 			return false
 		}
 
-		// Decided: write. The IPv6 addresses, as big-endian halves.
-		sx, dx := uint64(s4), uint64(d4)
-		sh, sl := sx>>(fc.shHi&63), (sx&fc.loMask)<<(fc.loShift&63)
-		dh, dl := dx>>(fc.shHi&63), (dx&fc.loMask)<<(fc.loShift&63)
-		// RFC 1624: ~(~field + ~src4 + ~dst4 + src6 + dst6), where src6 and
-		// dst6 are the prefix's words (fc.k) plus the embedded bits, which
-		// no prefix bit overlaps. Every term is below 2^57: no carry.
-		c := ^checksum.Fold(fc.k + sh + sl + dh + dl + uint64(^field) + uint64(^s4) + uint64(^d4))
-		if c == 0 && proto == header.ProtoUDP {
-			c = 0xffff // 0 means "no checksum" in UDP
-		}
+		// Decided: write. The Ethernet header and the IPv6 header's first
+		// word, the frame and its verdict first (what they need is then
+		// free: fewer spills), then the addresses and the checksum. The
+		// MACs move first: the first word overwrites the source MAC.
 		macs8 := binary.LittleEndian.Uint64(p[g:])
 		macs4 := binary.LittleEndian.Uint32(p[g+8:])
 		tc := uint8(w0>>8) & fc.tcMask
@@ -223,19 +254,39 @@ func (t *Translator) fastFrame(f *Frame) bool {
 		binary.BigEndian.PutUint16(p[header.EthType:], header.EtherTypeIPv6)
 		o6 := (*[header.IPv6Len]byte)(p[header.EthernetLen:l4o])
 		binary.BigEndian.PutUint64(o6[0:], (6<<28|uint64(tc)<<20)<<32|uint64(plen)<<16|uint64(proto)<<8|uint64(ttl-1))
-		binary.BigEndian.PutUint64(o6[8:], fc.hiP|sh)
-		binary.BigEndian.PutUint64(o6[16:], fc.loP|sl)
-		binary.BigEndian.PutUint64(o6[24:], fc.hiP|dh)
-		binary.BigEndian.PutUint64(o6[32:], fc.loP|dl)
-		binary.BigEndian.PutUint16(cp[:], c)
 		f.Off = o - g
 		f.Len = header.EthernetLen + header.IPv6Len + plen
 		f.Verdict = To6
 		f.Reason = ReasonNone
+		// The IPv6 addresses, as big-endian halves.
+		sx, dx := uint64(s4), uint64(d4)
+		sh, sl := sx>>(fc.shHi&63), (sx&fc.loMask)<<(fc.loShift&63)
+		dh, dl := dx>>(fc.shHi&63), (dx&fc.loMask)<<(fc.loShift&63)
+		binary.BigEndian.PutUint64(o6[8:], fc.hiP|sh)
+		binary.BigEndian.PutUint64(o6[16:], fc.loP|sl)
+		binary.BigEndian.PutUint64(o6[24:], fc.hiP|dh)
+		binary.BigEndian.PutUint64(o6[32:], fc.loP|dl)
+		// RFC 1624: ~(~field + ~src4 + ~dst4 + src6 + dst6), where src6 and
+		// dst6 are the prefix's words (fc.k) plus the embedded bits, which
+		// no prefix bit overlaps. Every term is below 2^57: no carry.
+		c := ^checksum.Fold(fc.k + sh + sl + dh + dl + uint64(^field) + uint64(^s4) + uint64(^d4))
+		if c == 0 && proto == header.ProtoUDP {
+			c = 0xffff // 0 means "no checksum" in UDP
+		}
+		binary.BigEndian.PutUint16(cp[:], c)
 		t.Counters.Events[EvTranslated4to6]++
 		t.Counters.Verdicts[To6]++
 		return true
-	case header.EtherTypeIPv6>>8 | header.EtherTypeIPv6&0xff<<8:
+	}
+}
+
+// fast64 is the fast path for an IPv6 frame: translate64 for the common
+// packet (see fast46).
+//
+//go:noinline
+func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
+	fc := &t.fc
+	{
 		const (
 			g   = fastG
 			ip  = g + header.EthernetLen // IPv6 header in p
@@ -275,7 +326,7 @@ func (t *Translator) fastFrame(f *Frame) bool {
 				return false
 			}
 			// In the frame: 54+plen <= n and plen >= 20.
-			cp = (*[2]byte)(f.Buf[o+header.EthernetLen+header.IPv6Len+header.TCPCsum:])
+			cp = (*[2]byte)(p[l4o+header.TCPCsum:])
 		default:
 			return false
 		}
@@ -317,5 +368,4 @@ func (t *Translator) fastFrame(f *Frame) bool {
 		t.Counters.Verdicts[To4]++
 		return true
 	}
-	return false
 }

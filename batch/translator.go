@@ -141,12 +141,7 @@ func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 	if t.fc.on {
 		// The fast path applies to this Config (so no NAT64: nothing
 		// is held or released).
-		fr := v.Frames[:v.N]
-		for i := range fr {
-			if !t.fastFrame(&fr[i]) {
-				t.translate(&fr[i])
-			}
-		}
+		t.fastVector(v.Frames[:v.N])
 	} else {
 		for i := 0; i < v.N; i++ {
 			f := &v.Frames[i]
