@@ -309,7 +309,11 @@ func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
 			sh&fc.hiM != fc.hiP || sl&fc.loM != fc.loP || dh&fc.hiM != fc.hiP || dl&fc.loM != fc.loP {
 			return false
 		}
-		s4, d4 := fc.extract(sh, sl), fc.extract(dh, dl)
+		// The embedded IPv4 addresses (fc.extract without its mask: the
+		// u octet and the suffix are zero, checked above, and the
+		// prefix's bits are shifted out or cut by the conversion).
+		s4 := uint32(sh<<(fc.shHi&63) | sl>>(fc.loShift&63))
+		d4 := uint32(dh<<(fc.shHi&63) | dl>>(fc.loShift&63))
 		if martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) {
 			return false
 		}
@@ -331,16 +335,24 @@ func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
 			return false
 		}
 		field := binary.BigEndian.Uint16(cp[:])
-		// The IPv6 addresses' sum: the prefix's words and the embedded bits
-		// (the u octet and suffix are zero, checked above); below 2^58.
-		a6 := fc.k + sh&^fc.hiM + sl&^fc.loM + dh&^fc.hiM + dl&^fc.loM
-		if field == checksum.Fold(a6+uint64(proto)+uint64(plen)) {
+		// The IPv6 pseudo-header's sum without its L4 length (the
+		// payload length, the same here) and protocol, modulo 2^64-1 (end-around
+		// carry), which is a multiple of 0xffff: a 64-bit word is its
+		// 16-bit words' sum modulo 0xffff. Nonzero (proto is), so its
+		// fold is the one's-complement sum's.
+		x, cy := bits.Add64(sh, sl, 0)
+		x, cy = bits.Add64(x, dh, cy)
+		x, cy = bits.Add64(x, dl, cy)
+		pp := uint64(proto) + uint64(plen)
+		x, cy = bits.Add64(x, pp, cy)
+		x += cy // no carry: with cy, x is below pp
+		if field == checksum.Fold(x) {
 			return false // left for offload (partialcsum.go): the pipeline's business
 		}
 
-		// Decided: write. RFC 1624: ~(~field - src6 - dst6 + src4 + dst4);
-		// ^a6 is -a6 modulo 2^64-1.
-		a, k := bits.Add64(^a6, uint64(^field)+uint64(s4)+uint64(d4), 0)
+		// Decided: write. RFC 1624: ~(~field - ph6 + ph4), the
+		// pseudo-headers' sums; ^x is -x modulo 2^64-1. Nonzero: s4 is.
+		a, k := bits.Add64(^x, uint64(^field)+uint64(s4)+uint64(d4)+pp, 0)
 		c := ^checksum.Fold(a + k)
 		if c == 0 && proto == header.ProtoUDP {
 			c = 0xffff
