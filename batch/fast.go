@@ -237,8 +237,13 @@ func (t *Translator) fast46(f *Frame, p *[fastView]byte, o, n int) bool {
 		}
 		field := binary.BigEndian.Uint16(cp[:])
 		// A checksum left for offload (partialcsum.go) holds the IPv4
-		// pseudo-header sum: the pipeline's business.
-		if field == checksum.Fold(uint64(s4)+uint64(d4)+uint64(proto)+uint64(plen)) {
+		// pseudo-header sum: the pipeline's business. The test is
+		// field == checksum.Fold(x) for a nonzero x (proto is in it),
+		// whose fold is in [1, 0xffff] and x modulo 0xffff (0xffff for
+		// 0): field nonzero and x - field a multiple of 0xffff (^field
+		// is 0xffff - field). A modulo by a constant is cheaper than the
+		// fold.
+		if field != 0 && (uint64(s4)+uint64(d4)+uint64(proto)+uint64(plen)+uint64(^field))%0xffff == 0 {
 			return false
 		}
 
@@ -346,8 +351,11 @@ func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
 		pp := uint64(proto) + uint64(plen)
 		x, cy = bits.Add64(x, pp, cy)
 		x += cy // no carry: with cy, x is below pp
-		if field == checksum.Fold(x) {
-			return false // left for offload (partialcsum.go): the pipeline's business
+		// Left for offload (partialcsum.go): the pipeline's business.
+		// field == checksum.Fold(x) as in fast46, with end-around carry.
+		z, zc := bits.Add64(x, uint64(^field), 0)
+		if field != 0 && (z+zc)%0xffff == 0 { // no carry: with zc, z is below 2^16
+			return false
 		}
 
 		// Decided: write. RFC 1624: ~(~field - ph6 + ph4), the
