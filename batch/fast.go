@@ -365,7 +365,7 @@ func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
 		if c == 0 && proto == header.ProtoUDP {
 			c = 0xffff
 		}
-		tos := (h[0]<<4|h[1]>>4)&fc.tosMask | fc.tos
+		tos := uint8(binary.BigEndian.Uint16(h[0:])>>4)&fc.tosMask | fc.tos
 		var fo uint64
 		if size4 > df6to4Limit {
 			fo = header.IPv4FlagDF
