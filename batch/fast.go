@@ -258,7 +258,9 @@ func (t *Translator) fast46(f *Frame, p *[fastView]byte, o, n int) bool {
 		binary.LittleEndian.PutUint32(p[8:], macs4)
 		binary.BigEndian.PutUint16(p[header.EthType:], header.EtherTypeIPv6)
 		o6 := (*[header.IPv6Len]byte)(p[header.EthernetLen:l4o])
-		binary.BigEndian.PutUint64(o6[0:], (6<<28|uint64(tc)<<20)<<32|uint64(plen)<<16|uint64(proto)<<8|uint64(ttl-1))
+		// Next header and hop limit: the TTL and protocol bytes of w1
+		// (little-endian: protocol high), less one (ttl > 1: no borrow).
+		binary.BigEndian.PutUint64(o6[0:], (6<<28|uint64(tc)<<20)<<32|uint64(plen)<<16|uint64(uint16(w1)-1))
 		f.Off = o - g
 		f.Len = header.EthernetLen + header.IPv6Len + plen
 		f.Verdict = To6
