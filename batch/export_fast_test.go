@@ -19,5 +19,5 @@ func TryFastPath(tr *Translator, cfg *Config, f *Frame) bool {
 	if tr.fc.cfg != cfg {
 		tr.fc.build(cfg)
 	}
-	return tr.fastFrame(f)
+	return tr.fc.on && tr.fastFrame(f)
 }

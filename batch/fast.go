@@ -116,32 +116,68 @@ func (fc *fastCfg) extract(hi, lo uint64) uint32 {
 
 // The fast path reads a frame through one fixed-size view, from fastG
 // bytes before the frame (the headroom the IPv4 -> IPv6 result grows
-// into) to the end of a UDP header behind an IPv6 header, which may reach
+// into) to the end of a TCP header behind an IPv6 header, which may reach
 // past the frame's end into the buffer (each direction reads only bytes
 // it has checked are inside the frame); a buffer shorter than that, or
 // with less headroom, takes the pipeline.
 const (
 	fastG    = header.IPv6Len - header.IPv4MinLen // 20: how much the frame grows (4 -> 6) or shrinks (6 -> 4)
-	fastView = fastG + header.EthernetLen + header.IPv6Len + header.UDPLen
+	fastView = fastG + header.EthernetLen + header.IPv6Len + header.TCPMinLen
 	fastMin  = header.EthernetLen + header.IPv4MinLen + header.UDPLen // shortest frame taken
 )
 
-// fastFrame translates f on the fast path and counts it, or returns false
-// with f untouched. One function for both directions (translate46 and
-// translate64 for the common packet), so that a frame costs one call; p
-// views the frame from fastG bytes before it.
-func (t *Translator) fastFrame(f *Frame) bool {
-	if !t.fc.on {
-		return false
+// fastVector translates the frames of fr, each on the fast path when it
+// can, else through the pipeline. The caller has checked t.fc.on. The
+// entry checks and the EtherType dispatch are here, in the loop, so that
+// a frame costs one call and each direction's function has its own
+// registers.
+func (t *Translator) fastVector(fr []Frame) {
+	for i := range fr {
+		f := &fr[i]
+		o, n, b := f.Off, f.Len, f.Buf
+		if o >= fastG && n >= fastMin && o+n <= len(b) && o-fastG+fastView <= len(b) {
+			p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
+			switch binary.LittleEndian.Uint16(p[fastG+header.EthType:]) {
+			case header.EtherTypeIPv4>>8 | header.EtherTypeIPv4&0xff<<8:
+				if t.fast46(f, p, o, n) {
+					continue
+				}
+			case header.EtherTypeIPv6>>8 | header.EtherTypeIPv6&0xff<<8:
+				if t.fast64(f, p, o, n) {
+					continue
+				}
+			}
+		}
+		t.translate(f)
 	}
+}
+
+// fastFrame is fastVector for one frame: it translates f on the fast
+// path and counts it, or returns false with f untouched. The caller has
+// checked t.fc.on.
+func (t *Translator) fastFrame(f *Frame) bool {
 	o, n, b := f.Off, f.Len, f.Buf
 	if o < fastG || n < fastMin || o+n > len(b) || o-fastG+fastView > len(b) {
 		return false
 	}
 	p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
-	fc := &t.fc
 	switch binary.LittleEndian.Uint16(p[fastG+header.EthType:]) {
 	case header.EtherTypeIPv4>>8 | header.EtherTypeIPv4&0xff<<8:
+		return t.fast46(f, p, o, n)
+	case header.EtherTypeIPv6>>8 | header.EtherTypeIPv6&0xff<<8:
+		return t.fast64(f, p, o, n)
+	}
+	return false
+}
+
+// fast46 is the fast path for an IPv4 frame f (p views it from fastG
+// bytes before its offset o; n is its length): translate46 for the
+// common packet.
+//
+//go:noinline
+func (t *Translator) fast46(f *Frame, p *[fastView]byte, o, n int) bool {
+	fc := &t.fc
+	{
 		const (
 			g   = fastG
 			ip  = g + header.EthernetLen // IPv4 header in p
@@ -195,28 +231,26 @@ func (t *Translator) fastFrame(f *Frame) bool {
 				return false
 			}
 			// In the frame: tot <= n-14 and plen >= 20.
-			cp = (*[2]byte)(f.Buf[o+header.EthernetLen+header.IPv4MinLen+header.TCPCsum:])
+			cp = (*[2]byte)(p[l4o+header.TCPCsum:])
 		default:
 			return false
 		}
 		field := binary.BigEndian.Uint16(cp[:])
 		// A checksum left for offload (partialcsum.go) holds the IPv4
-		// pseudo-header sum: the pipeline's business.
-		if field == checksum.Fold(uint64(s4)+uint64(d4)+uint64(proto)+uint64(plen)) {
+		// pseudo-header sum: the pipeline's business. The test is
+		// field == checksum.Fold(x) for a nonzero x (proto is in it),
+		// whose fold is in [1, 0xffff] and x modulo 0xffff (0xffff for
+		// 0): field nonzero and x - field a multiple of 0xffff (^field
+		// is 0xffff - field). A modulo by a constant is cheaper than the
+		// fold.
+		if field != 0 && (uint64(s4)+uint64(d4)+uint64(proto)+uint64(plen)+uint64(^field))%0xffff == 0 {
 			return false
 		}
 
-		// Decided: write. The IPv6 addresses, as big-endian halves.
-		sx, dx := uint64(s4), uint64(d4)
-		sh, sl := sx>>(fc.shHi&63), (sx&fc.loMask)<<(fc.loShift&63)
-		dh, dl := dx>>(fc.shHi&63), (dx&fc.loMask)<<(fc.loShift&63)
-		// RFC 1624: ~(~field + ~src4 + ~dst4 + src6 + dst6), where src6 and
-		// dst6 are the prefix's words (fc.k) plus the embedded bits, which
-		// no prefix bit overlaps. Every term is below 2^57: no carry.
-		c := ^checksum.Fold(fc.k + sh + sl + dh + dl + uint64(^field) + uint64(^s4) + uint64(^d4))
-		if c == 0 && proto == header.ProtoUDP {
-			c = 0xffff // 0 means "no checksum" in UDP
-		}
+		// Decided: write. The Ethernet header and the IPv6 header's first
+		// word, the frame and its verdict first (what they need is then
+		// free: fewer spills), then the addresses and the checksum. The
+		// MACs move first: the first word overwrites the source MAC.
 		macs8 := binary.LittleEndian.Uint64(p[g:])
 		macs4 := binary.LittleEndian.Uint32(p[g+8:])
 		tc := uint8(w0>>8) & fc.tcMask
@@ -224,20 +258,42 @@ func (t *Translator) fastFrame(f *Frame) bool {
 		binary.LittleEndian.PutUint32(p[8:], macs4)
 		binary.BigEndian.PutUint16(p[header.EthType:], header.EtherTypeIPv6)
 		o6 := (*[header.IPv6Len]byte)(p[header.EthernetLen:l4o])
-		binary.BigEndian.PutUint64(o6[0:], (6<<28|uint64(tc)<<20)<<32|uint64(plen)<<16|uint64(proto)<<8|uint64(ttl-1))
-		binary.BigEndian.PutUint64(o6[8:], fc.hiP|sh)
-		binary.BigEndian.PutUint64(o6[16:], fc.loP|sl)
-		binary.BigEndian.PutUint64(o6[24:], fc.hiP|dh)
-		binary.BigEndian.PutUint64(o6[32:], fc.loP|dl)
-		binary.BigEndian.PutUint16(cp[:], c)
+		// Next header and hop limit: the TTL and protocol bytes of w1
+		// (little-endian: protocol high), less one (ttl > 1: no borrow).
+		binary.BigEndian.PutUint64(o6[0:], (6<<28|uint64(tc)<<20)<<32|uint64(plen)<<16|uint64(uint16(w1)-1))
 		f.Off = o - g
 		f.Len = header.EthernetLen + header.IPv6Len + plen
 		f.Verdict = To6
 		f.Reason = ReasonNone
+		// The IPv6 addresses, as big-endian halves.
+		sx, dx := uint64(s4), uint64(d4)
+		sh, sl := sx>>(fc.shHi&63), (sx&fc.loMask)<<(fc.loShift&63)
+		dh, dl := dx>>(fc.shHi&63), (dx&fc.loMask)<<(fc.loShift&63)
+		binary.BigEndian.PutUint64(o6[8:], fc.hiP|sh)
+		binary.BigEndian.PutUint64(o6[16:], fc.loP|sl)
+		binary.BigEndian.PutUint64(o6[24:], fc.hiP|dh)
+		binary.BigEndian.PutUint64(o6[32:], fc.loP|dl)
+		// RFC 1624: ~(~field + ~src4 + ~dst4 + src6 + dst6), where src6 and
+		// dst6 are the prefix's words (fc.k) plus the embedded bits, which
+		// no prefix bit overlaps. Every term is below 2^57: no carry.
+		c := ^checksum.Fold(fc.k + sh + sl + dh + dl + uint64(^field) + uint64(^s4) + uint64(^d4))
+		if c == 0 && proto == header.ProtoUDP {
+			c = 0xffff // 0 means "no checksum" in UDP
+		}
+		binary.BigEndian.PutUint16(cp[:], c)
 		t.Counters.Events[EvTranslated4to6]++
 		t.Counters.Verdicts[To6]++
 		return true
-	case header.EtherTypeIPv6>>8 | header.EtherTypeIPv6&0xff<<8:
+	}
+}
+
+// fast64 is the fast path for an IPv6 frame: translate64 for the common
+// packet (see fast46).
+//
+//go:noinline
+func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
+	fc := &t.fc
+	{
 		const (
 			g   = fastG
 			ip  = g + header.EthernetLen // IPv6 header in p
@@ -260,7 +316,11 @@ func (t *Translator) fastFrame(f *Frame) bool {
 			sh&fc.hiM != fc.hiP || sl&fc.loM != fc.loP || dh&fc.hiM != fc.hiP || dl&fc.loM != fc.loP {
 			return false
 		}
-		s4, d4 := fc.extract(sh, sl), fc.extract(dh, dl)
+		// The embedded IPv4 addresses (fc.extract without its mask: the
+		// u octet and the suffix are zero, checked above, and the
+		// prefix's bits are shifted out or cut by the conversion).
+		s4 := uint32(sh<<(fc.shHi&63) | sl>>(fc.loShift&63))
+		d4 := uint32(dh<<(fc.shHi&63) | dl>>(fc.loShift&63))
 		if martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) {
 			return false
 		}
@@ -277,26 +337,37 @@ func (t *Translator) fastFrame(f *Frame) bool {
 				return false
 			}
 			// In the frame: 54+plen <= n and plen >= 20.
-			cp = (*[2]byte)(f.Buf[o+header.EthernetLen+header.IPv6Len+header.TCPCsum:])
+			cp = (*[2]byte)(p[l4o+header.TCPCsum:])
 		default:
 			return false
 		}
 		field := binary.BigEndian.Uint16(cp[:])
-		// The IPv6 addresses' sum: the prefix's words and the embedded bits
-		// (the u octet and suffix are zero, checked above); below 2^58.
-		a6 := fc.k + sh&^fc.hiM + sl&^fc.loM + dh&^fc.hiM + dl&^fc.loM
-		if field == checksum.Fold(a6+uint64(proto)+uint64(plen)) {
-			return false // left for offload (partialcsum.go): the pipeline's business
+		// The IPv6 pseudo-header's sum without its L4 length (the
+		// payload length, the same here) and protocol, modulo 2^64-1 (end-around
+		// carry), which is a multiple of 0xffff: a 64-bit word is its
+		// 16-bit words' sum modulo 0xffff. Nonzero (proto is), so its
+		// fold is the one's-complement sum's.
+		x, cy := bits.Add64(sh, sl, 0)
+		x, cy = bits.Add64(x, dh, cy)
+		x, cy = bits.Add64(x, dl, cy)
+		pp := uint64(proto) + uint64(plen)
+		x, cy = bits.Add64(x, pp, cy)
+		x += cy // no carry: with cy, x is below pp
+		// Left for offload (partialcsum.go): the pipeline's business.
+		// field == checksum.Fold(x) as in fast46, with end-around carry.
+		z, zc := bits.Add64(x, uint64(^field), 0)
+		if field != 0 && (z+zc)%0xffff == 0 { // no carry: with zc, z is below 2^16
+			return false
 		}
 
-		// Decided: write. RFC 1624: ~(~field - src6 - dst6 + src4 + dst4);
-		// ^a6 is -a6 modulo 2^64-1.
-		a, k := bits.Add64(^a6, uint64(^field)+uint64(s4)+uint64(d4), 0)
+		// Decided: write. RFC 1624: ~(~field - ph6 + ph4), the
+		// pseudo-headers' sums; ^x is -x modulo 2^64-1. Nonzero: s4 is.
+		a, k := bits.Add64(^x, uint64(^field)+uint64(s4)+uint64(d4)+pp, 0)
 		c := ^checksum.Fold(a + k)
 		if c == 0 && proto == header.ProtoUDP {
 			c = 0xffff
 		}
-		tos := (h[0]<<4|h[1]>>4)&fc.tosMask | fc.tos
+		tos := uint8(binary.BigEndian.Uint16(h[0:])>>4)&fc.tosMask | fc.tos
 		var fo uint64
 		if size4 > df6to4Limit {
 			fo = header.IPv4FlagDF
@@ -319,5 +390,4 @@ func (t *Translator) fastFrame(f *Frame) bool {
 		t.Counters.Verdicts[To4]++
 		return true
 	}
-	return false
 }

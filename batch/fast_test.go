@@ -219,6 +219,8 @@ func fastCases() (v4, v6 [][]byte) {
 		udp4(func(h *pktbuild.IPv4) { h.MF = true }, 16),
 		udp4(func(h *pktbuild.IPv4) { h.FragOff = 8 }, 16),
 		tcp4(func(h *pktbuild.IPv4) { h.TTL = 2 }, 0),
+		partialCsum(udp4(func(h *pktbuild.IPv4) { h.KeepL4Csum = true }, 18), false),
+		partialCsum(tcp4(func(h *pktbuild.IPv4) { h.KeepL4Csum = true }, 18), false),
 	)
 	v6 = append(v6,
 		udp6(func(h *pktbuild.IPv6) { h.HopLimit = 1 }, 18),
@@ -230,8 +232,38 @@ func fastCases() (v4, v6 [][]byte) {
 		udp6(func(h *pktbuild.IPv6) { h.Dst = netip.MustParseAddr("2001:db8:17f:1:1::") }, 18),
 		udp6(func(h *pktbuild.IPv6) { h.Src = netip.MustParseAddr("2001:db8:10a:102:3::") }, 18),
 		udp6(func(h *pktbuild.IPv6) { h.Src = netip.MustParseAddr("2001:db8:1c6:3364:2::1") }, 18),
+		partialCsum(udp6(func(h *pktbuild.IPv6) { h.KeepL4Csum = true }, 18), true),
+		partialCsum(tcp6(func(h *pktbuild.IPv6) { h.KeepL4Csum = true }, 18), true),
 	)
 	return v4, v6
+}
+
+// partialCsum sets the L4 checksum of ip (TCP or UDP right behind a
+// header without options or extension headers) to its pseudo-header's
+// folded sum, not complemented: a checksum left for offload (partialcsum.go),
+// which the fast path leaves to the pipeline.
+func partialCsum(ip []byte, v6 bool) []byte {
+	var addrs []byte
+	var proto byte
+	var l4 []byte
+	if v6 {
+		addrs, proto, l4 = ip[header.IPv6Src:header.IPv6Dst+16], ip[header.IPv6NextHeader], ip[header.IPv6Len:]
+	} else {
+		addrs, proto, l4 = ip[12:20], ip[9], ip[header.IPv4MinLen:]
+	}
+	sum := uint32(proto) + uint32(len(l4))
+	for i := 0; i < len(addrs); i += 2 {
+		sum += uint32(addrs[i])<<8 | uint32(addrs[i+1])
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	off := 6 // UDP
+	if proto == pktbuild.ProtoTCP {
+		off = 16
+	}
+	l4[off], l4[off+1] = byte(sum>>8), byte(sum)
+	return ip
 }
 
 // fastSeeds are the fast-path cases, the graybox corpus and the malformed

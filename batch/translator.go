@@ -138,13 +138,17 @@ func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 	if t.cfg.NAT64 != nil && t.nat.tab != nil && !t.nat.noPF && t.nat.tab.WorthPrefetch() {
 		t.prefetch64(v)
 	}
-	for i := 0; i < v.N; i++ {
-		f := &v.Frames[i]
-		if !t.fastFrame(f) {
+	if t.fc.on {
+		// The fast path applies to this Config (so no NAT64: nothing
+		// is held or released).
+		t.fastVector(v.Frames[:v.N])
+	} else {
+		for i := 0; i < v.N; i++ {
+			f := &v.Frames[i]
 			t.translate(f)
-		}
-		if t.nat.nrel != 0 {
-			t.releaseHeld()
+			if t.nat.nrel != 0 {
+				t.releaseHeld()
+			}
 		}
 	}
 	if t.cfg.NAT64 != nil && t.nat.tab != nil {
