@@ -131,27 +131,10 @@ func TestFlush(t *testing.T) {
 // BenchmarkFlush: Flush of a table holding 2^20 UDP sessions of 4096
 // subscribers; ns/op is the whole flush (sessions_ended per op).
 func BenchmarkFlush(b *testing.B) {
-	c := testConfig()
-	c.Static = nil
-	c.Pool4 = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/28")}
-	c.Ports = nat64conf.PortRange{Lo: 1024, Hi: 65535}
-	c.PortBlockSize = 128
-	c.MaxBlocksPerSubscriber = 8
-	c.MaxSessions = 1 << 21
+	c := bigBenchConfig()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		p, err := NewPlan(&c, Options{Workers: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		tb := NewTable(p, 0, t0, nil)
-		for s := 0; s < 1<<20; s++ {
-			h := host6
-			h[13], h[14] = byte(s>>18), byte(s>>10)
-			if _, _, r := tb.Outbound(t0, ProtoUDP, h, uint16(1024+s>>2&255), remote, uint16(53+s&3), 0); r != OK {
-				b.Fatal(s, r)
-			}
-		}
+		_, tb := filledBenchTable(b, c)
 		b.StartTimer()
 		n, _ := tb.Flush(t0 + sec(1))
 		b.StopTimer()
@@ -161,4 +144,36 @@ func BenchmarkFlush(b *testing.B) {
 		b.ReportMetric(float64(n), "sessions_ended")
 		tb.Close()
 	}
+}
+
+// bigBenchConfig: pool4 192.0.2.0/28, ports 1024-65535, blocks of 128, 8
+// per subscriber, room for 2M sessions (BenchmarkFlush, BenchmarkRetire).
+func bigBenchConfig() nat64conf.NAT64 {
+	c := testConfig()
+	c.Static = nil
+	c.Pool4 = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/28")}
+	c.Ports = nat64conf.PortRange{Lo: 1024, Hi: 65535}
+	c.PortBlockSize = 128
+	c.MaxBlocksPerSubscriber = 8
+	c.MaxSessions = 1 << 21
+	return c
+}
+
+// filledBenchTable: a one-worker table of c holding 2^20 UDP sessions
+// (4096 subscribers of 256 each).
+func filledBenchTable(b *testing.B, c nat64conf.NAT64) (*Plan, *Table) {
+	b.Helper()
+	p, err := NewPlan(&c, Options{Workers: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tb := NewTable(p, 0, t0, nil)
+	for s := 0; s < 1<<20; s++ {
+		h := host6
+		h[13], h[14] = byte(s>>18), byte(s>>10)
+		if _, _, r := tb.Outbound(t0, ProtoUDP, h, uint16(1024+s>>2&255), remote, uint16(53+s&3), 0); r != OK {
+			b.Fatal(s, r)
+		}
+	}
+	return p, tb
 }

@@ -379,29 +379,12 @@ func TestRetireRandom(t *testing.T) {
 // addresses) loses those on half of the addresses in one SetPlan.
 // It says how long a worker leaves its packets for a removal.
 func BenchmarkRetire(b *testing.B) {
-	c := testConfig()
-	c.Static = nil
-	c.Pool4 = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/28")}
-	c.Ports = nat64conf.PortRange{Lo: 1024, Hi: 65535}
-	c.PortBlockSize = 128
-	c.MaxBlocksPerSubscriber = 8
-	c.MaxSessions = 1 << 21
+	c := bigBenchConfig()
 	half := c
 	half.Pool4 = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/29")}
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		p, err := NewPlan(&c, Options{Workers: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		tb := NewTable(p, 0, t0, nil)
-		for s := 0; s < 1<<20; s++ {
-			h := host6
-			h[13], h[14] = byte(s>>18), byte(s>>10)
-			if _, _, r := tb.Outbound(t0, ProtoUDP, h, uint16(1024+s>>2&255), remote, uint16(53+s&3), 0); r != OK {
-				b.Fatal(s, r)
-			}
-		}
+		p, tb := filledBenchTable(b, c)
 		q, err := p.Reconfigured(&half)
 		if err != nil {
 			b.Fatal(err)
