@@ -116,9 +116,11 @@ type Program struct {
 
 // ErrMTUTooLarge is wrapped by LoadProgram's error when native XDP was
 // refused with ERANGE: the interface (on veth, its peer) has an MTU larger
-// than a single-buffer XDP program takes in native mode. xlatd does not
-// support jumbo frames (docs/DESIGN.md, "Jumbo frames").
-var ErrMTUTooLarge = errors.New("the interface MTU is too large for native XDP: xlatd takes frames of at most one page (on veth with 4 KiB pages both ends' MTU must be at most 3506); lower the MTU or use xdp_mode = \"generic\", where frames longer than datapath.frame_size - 270 bytes are dropped")
+// than the driver takes in native mode. xlatd's program is declared for
+// frags (multi-buffer XDP), so veth and drivers with multi-buffer XDP take
+// any MTU (docs/DESIGN.md, "Jumbo frames"); a driver without it refuses
+// frames longer than a page.
+var ErrMTUTooLarge = errors.New("the interface MTU is too large for native XDP on this driver (no multi-buffer XDP: frames must fit a page; on veth with 4 KiB pages that is MTU 3506); lower the MTU or use xdp_mode = \"generic\"")
 
 // LoadProgram loads the XDP program, fills its prefix maps and attaches it
 // to ifindex with a bpf_link (link.AttachXDP). ModeAuto tries native then
@@ -174,9 +176,10 @@ func LoadProgram(ifindex int, o ProgramOptions) (*Program, error) {
 				ErrProgramAttached, ifindex, describeAttached(ifindex), err)
 		}
 		if f == link.XDPDriverMode && errors.Is(err, unix.ERANGE) {
-			// veth (and drivers without multi-buffer XDP) refuse a
-			// program not declared for frags once a frame no longer
-			// fits a page: veth says "Peer MTU is too large to set XDP".
+			// Drivers without multi-buffer XDP refuse a program once a
+			// frame no longer fits a page (veth does so for programs
+			// not declared for frags: "Peer MTU is too large to set
+			// XDP").
 			err = fmt.Errorf("%w (%w)", err, ErrMTUTooLarge)
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", modeOf(f), err))
