@@ -38,7 +38,22 @@ func (w *Worker) receive() {
 		if w.out[batch.Side6] != p {
 			side = batch.Side4
 		}
-		for _, d := range w.descs[:n] {
+		i := 0
+		for ; ps.chain.on && i < n; i++ {
+			w.rxChainDesc(p, side, w.descs[i]) // the rest of a chain cut last time
+		}
+		for ; i < n; i++ {
+			d := w.descs[i]
+			if d.Opts != 0 {
+				// A frame longer than a chunk: its chain goes to the
+				// jumbo slow path, never into the vector.
+				w.rxChainDesc(p, side, d)
+				for ps.chain.on && i+1 < n {
+					i++
+					w.rxChainDesc(p, side, w.descs[i])
+				}
+				continue
+			}
 			c := m.chunk(d.Addr)
 			if c+m.fs > uint64(len(m.area)) || d.Addr+uint64(d.Len) > c+m.fs {
 				w.dp[BadRXDesc]++ // the kernel never does this; do not trust it blindly
@@ -69,6 +84,9 @@ func (w *Worker) receive() {
 			f.Verdict = batch.Drop
 			f.Reason = batch.ReasonNone
 			v.N++
+		}
+		if ps.chain.on {
+			w.finishChain(p, side)
 		}
 	}
 }
