@@ -554,6 +554,9 @@ func TestMultiBufferVeth(t *testing.T) {
 						t.Fatalf("%v XDP with MTU 9000: %v", mode, err)
 					}
 					t.Cleanup(func() { p.Close() })
+					if !p.Frags() {
+						t.Error("program not declared for frags")
+					}
 					if err := p.Register(0, []*Socket{s0, s1}[i]); err != nil {
 						t.Fatal(err)
 					}
@@ -615,6 +618,38 @@ func TestMultiBufferVeth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNativeMTUWithoutFrags: where the kernel refuses programs declared
+// for frags (before 5.18; simulated), the program loads without, native
+// XDP on a veth with MTU 9000 is refused and the error says why
+// (ErrMTUTooLarge); auto falls back to generic.
+func TestNativeMTUWithoutFrags(t *testing.T) {
+	requireRoot(t)
+	noFrags = true
+	defer func() { noFrags = false }()
+	a, b := newNS(t), newNS(t)
+	v := newVeth(t, a, "xa0", b, "xb0", "192.0.2.1", "192.0.2.2", "2001:db8:1::1", "2001:db8:1::2")
+	run(t, "ip", "-n", a, "link", "set", "dev", "xa0", "mtu", "9000")
+	run(t, "ip", "-n", b, "link", "set", "dev", "xb0", "mtu", "9000")
+	inNS(t, a, func() {
+		p, err := LoadProgram(v.idxA, ProgramOptions{Mode: ModeNative, Pool6: []netip.Prefix{pool6}})
+		if err == nil {
+			p.Close()
+			t.Fatal("native XDP without frags attached on a veth with MTU 9000")
+		}
+		if !errors.Is(err, ErrMTUTooLarge) {
+			t.Errorf("error %v does not wrap ErrMTUTooLarge", err)
+		}
+		p, err = LoadProgram(v.idxA, ProgramOptions{Mode: ModeAuto, Pool6: []netip.Prefix{pool6}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if p.Mode() != ModeGeneric || p.Frags() {
+			t.Errorf("auto attached in mode %v, frags %v; want generic without", p.Mode(), p.Frags())
+		}
+	})
 }
 
 // recvMarkedN is recvMarked with a buffer of size bytes.

@@ -108,6 +108,7 @@ type Program struct {
 	mode    XDPMode
 	objs    xlatdObjects
 	link    link.Link
+	frags   bool // loaded with BPF_F_XDP_HAS_FRAGS
 
 	mu     sync.Mutex // Update, Register, Close
 	closed bool
@@ -151,7 +152,7 @@ func LoadProgram(ifindex int, o ProgramOptions) (*Program, error) {
 		raiseMemlock()
 	}
 	p := &Program{ifindex: ifindex}
-	if err := loadXlatdObjects(&p.objs, nil); err != nil {
+	if err := p.load(); err != nil {
 		return nil, fmt.Errorf("afxdp: load XDP program: %w", err)
 	}
 	if err := p.apply(sets); err != nil {
@@ -187,6 +188,41 @@ func LoadProgram(ifindex int, o ProgramOptions) (*Program, error) {
 	p.objs.Close()
 	return nil, fmt.Errorf("afxdp: attach XDP program to ifindex %d: %w", ifindex, errors.Join(errs...))
 }
+
+// noFrags, when set by tests, stands in for a kernel that refuses
+// programs declared for frags (before 5.18).
+var noFrags bool
+
+// load loads the program declared for frags (multi-buffer XDP, Linux >=
+// 5.18), or, if the kernel refuses that, the same program without the
+// declaration: then native XDP takes only frames that fit a page.
+func (p *Program) load() error {
+	spec, err := loadXlatd()
+	if err != nil {
+		return err
+	}
+	ps := spec.Programs["xlatd_xdp"]
+	if ps == nil {
+		return errors.New("no program xlatd_xdp in the object")
+	}
+	if !noFrags {
+		err = spec.LoadAndAssign(&p.objs, nil)
+		if err == nil || ps.Flags&unix.BPF_F_XDP_HAS_FRAGS == 0 {
+			p.frags = err == nil && ps.Flags&unix.BPF_F_XDP_HAS_FRAGS != 0
+			return err
+		}
+	}
+	ps.Flags &^= unix.BPF_F_XDP_HAS_FRAGS
+	if err2 := spec.LoadAndAssign(&p.objs, nil); err2 != nil {
+		return errors.Join(err, err2)
+	}
+	return nil
+}
+
+// Frags reports whether the program is declared for frags (multi-buffer
+// XDP): false on kernels before 5.18, where native XDP refuses MTUs whose
+// frames do not fit a page.
+func (p *Program) Frags() bool { return p.frags }
 
 func modeOf(f link.XDPAttachFlags) XDPMode {
 	if f == link.XDPGenericMode {
