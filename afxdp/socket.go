@@ -216,6 +216,10 @@ func openOwner(u *UMEM, ifindex, queue int, o SocketOptions) (*Socket, error) {
 			sgs = []uint16{unix.XDP_USE_SG, 0}
 		}
 		for _, sg := range sgs {
+			if sg != 0 && refuseSG {
+				errs = append(errs, fmt.Errorf("afxdp: bind with XDP_USE_SG: %w", unix.EINVAL))
+				continue
+			}
 			s, err := open(u, ifindex, queue, o, true, true, flags|sg, 0)
 			if err == nil {
 				s.sg = sg != 0
@@ -226,6 +230,10 @@ func openOwner(u *UMEM, ifindex, queue int, o SocketOptions) (*Socket, error) {
 	}
 	return nil, errors.Join(errs...)
 }
+
+// refuseSG, when set by tests, stands in for a kernel without multi-buffer
+// AF_XDP (before 6.6), which refuses XDP_USE_SG with EINVAL.
+var refuseSG bool
 
 // refuseSharing, when set by tests, stands in for a kernel that refuses
 // XDP_SHARED_UMEM, to exercise the private-UMEM fallback.

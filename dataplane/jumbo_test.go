@@ -3,11 +3,14 @@ package dataplane
 import (
 	"bytes"
 	"encoding/binary"
+	"log/slog"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/xlatd/xlatd/afxdp"
 	"github.com/xlatd/xlatd/batch"
+	"github.com/xlatd/xlatd/neigh"
 )
 
 // injectChain plays the kernel receiving frame b on a multi-buffer socket:
@@ -311,5 +314,32 @@ func TestJumboNoAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per jumbo Step", allocs)
+	}
+}
+
+// TestWarnMTU: the start-up MTU warning names what is dropped: nothing at
+// MTU 9000 with multi-buffer sockets, frames beyond JumboMax with them,
+// frames beyond a chunk without them.
+func TestWarnMTU(t *testing.T) {
+	for _, c := range []struct {
+		mtu  int
+		mb   bool
+		want string
+	}{
+		{9000, true, ""},
+		{1500, false, ""},
+		{3826, false, ""},
+		{9000, false, "refused multi-buffer"},
+		{20000, true, "max_mtu=16370"},
+	} {
+		var buf bytes.Buffer
+		d := &Datapath{log: slog.New(slog.NewTextHandler(&buf, nil)),
+			if6: &neigh.Iface{Name: "six", MTU: c.mtu}, if4: &neigh.Iface{Name: "four", MTU: 1500}}
+		d.info.MultiBuffer = c.mb
+		d.warnMTU(4096)
+		got := buf.String()
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("MTU %d multi-buffer %v: logged %q, want %q", c.mtu, c.mb, got, c.want)
+		}
 	}
 }
