@@ -343,3 +343,20 @@ func TestWarnMTU(t *testing.T) {
 		}
 	}
 }
+
+// TestJumboVerdicts: a jumbo frame NAT64 assigns to another worker is not
+// handed off but dropped and counted; one left to the kernel likewise;
+// nothing is queued.
+func TestJumboVerdicts(t *testing.T) {
+	r := jumboRig(t, true, nil)
+	b := udp6(h6, h4as6, 8000)
+	f := batch.Frame{Buf: b, Len: len(b), In: batch.Side6, Verdict: batch.Handoff}
+	r.w.jumboOut(&f)
+	f.Verdict = batch.Pass
+	r.w.jumboOut(&f)
+	if r.w.dp[JumboHandoffDropped] != 1 || r.w.dp[PassDropped] != 1 || r.w.ports[0].njtx+r.w.ports[1].njtx != 0 {
+		t.Fatalf("jumbo_handoff_dropped %d pass_dropped %d queued %d", r.w.dp[JumboHandoffDropped], r.w.dp[PassDropped],
+			r.w.ports[0].njtx+r.w.ports[1].njtx)
+	}
+	r.conserved(t)
+}
