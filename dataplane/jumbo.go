@@ -124,7 +124,11 @@ func (w *Worker) jumboChain(p int) {
 		total += int(d.Len)
 	}
 	if total > JumboMax || total == 0 {
-		w.dp[JumboTooLong]++
+		if total == 0 {
+			w.dp[JumboBadChain]++
+		} else {
+			w.dp[JumboTooLong]++
+		}
 		w.releaseChain(ps)
 		return
 	}
@@ -157,6 +161,10 @@ func (w *Worker) jumboChain(p int) {
 	v.N = 1
 	w.alloc.n = 0
 	if w.cfg.ForwardOnly {
+		w.fwdMap = nil // as forward() does: dstKey looks where it would go
+		if c := w.cfg.Config.Load(); c != nil {
+			w.fwdMap = c.Map
+		}
 		f.Verdict = batch.To4
 		if side == batch.Side4 {
 			f.Verdict = batch.To6

@@ -360,3 +360,18 @@ func TestJumboVerdicts(t *testing.T) {
 	}
 	r.conserved(t)
 }
+
+// TestJumboForwardOnly: in forward-only mode a chain leaves the other side
+// unchanged (but for the MAC addresses), as a chain.
+func TestJumboForwardOnly(t *testing.T) {
+	r := newRig(t, true, true)
+	in := pattern(udp6(h6, h4as6, 8000), 3)
+	r.p6.injectChain(t, in, 0)
+	r.w.Step(1)
+	out, descs := r.p4.sentFrames(t)
+	if len(out) != 1 || descs[0] < 2 || !bytes.Equal(out[0][12:], in[12:]) || [6]byte(out[0][6:12]) != macBox4 {
+		t.Fatalf("sent %d frames %v", len(out), descs)
+	}
+	r.w.Step(2)
+	r.conserved(t)
+}

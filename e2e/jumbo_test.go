@@ -111,15 +111,20 @@ func (p *pyProc) result() string {
 }
 
 // TestJumbo (issue 8): on veths with MTU 9000 everywhere, in native and in
-// generic XDP mode, xlatd binds multi-buffer sockets and carries 8000-byte
+// generic XDP mode (and one-armed, native), xlatd binds multi-buffer sockets and carries 8000-byte
 // UDP datagrams intact IPv6 -> IPv4 and IPv4 -> IPv6 (received as chains of
 // descriptors, sent as TX chains); an 8000-byte IPv4 datagram without DF
 // reaches the IPv6 host as fragments of at most lowest_ipv6_mtu (1280)
 // bytes; small traffic still flows.
 func TestJumbo(t *testing.T) {
-	for _, mode := range []string{"native", "generic"} {
-		t.Run(mode, func(t *testing.T) {
-			tb := newTestbed(t, "two-armed", true, "XLATD_NETNS_MTU=9000")
+	for _, c := range []struct{ topology, mode string }{{"two-armed", "native"}, {"two-armed", "generic"}, {"one-armed", "native"}} {
+		mode := c.mode
+		name := mode
+		if c.topology != "two-armed" {
+			name = c.topology + "-" + mode
+		}
+		t.Run(name, func(t *testing.T) {
+			tb := newTestbed(t, c.topology, true, "XLATD_NETNS_MTU=9000")
 			cfg := strings.Replace(tb.config(), `xdp_mode = "auto"`, fmt.Sprintf("xdp_mode = %q", mode), 1)
 			d := tb.start(t, cfg)
 			log := d.log.String()
