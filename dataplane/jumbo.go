@@ -9,15 +9,15 @@ import (
 // This file holds the jumbo slow path: frames longer than a UMEM chunk,
 // which sockets bound with XDP_USE_SG receive as chains of descriptors
 // (all but the last with afxdp.PktContd in Opts). A chain never enters the
-// 64-frame vector: receive hands each descriptor of one to rxChain, which
-// collects the chain (across Receive calls if it must) and, at its last
+// 64-frame vector: receive hands each descriptor of one to rxChainDesc,
+// which collects the chain (across Receive calls if it must) and, at its last
 // descriptor, linearises it into the worker's jumbo buffer, gives the RX
 // chunks back, translates it there with the same batch code, and writes
 // each resulting frame into free chunks of the egress port's UMEM: one
 // chunk when it fits (IPv6 fragments of lowest_ipv6_mtu), else a TX chain.
 // The output goes straight to the TX ring (whole or not at all) and is
 // kicked; the fast path is not involved beyond one test of Desc.Opts per
-// received frame.
+// received frame (rxFrames).
 //
 // What the slow path cannot finish at once is dropped and counted: a next
 // hop not resolved yet (resolution is requested, so the next one goes

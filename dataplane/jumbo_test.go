@@ -375,3 +375,24 @@ func TestJumboForwardOnly(t *testing.T) {
 	r.w.Step(2)
 	r.conserved(t)
 }
+
+// TestJumboFragmentsBeyondChunk pins a limit: fragments after the first
+// come from the allocator, one chunk each, so with lowest_ipv6_mtu above
+// what a chunk holds a jumbo IPv4 packet without DF is dropped
+// (no_buffer), and every chunk comes back.
+func TestJumboFragmentsBeyondChunk(t *testing.T) {
+	r := jumboRig(t, true, func(wc *WorkerConfig) {
+		c := *wc.Config.Load()
+		c.LowestIPv6MTU = 4000 // the rig's chunks are 2048 bytes
+		wc.Config.Store(&c)
+	})
+	r.p4.injectChain(t, udp4(h4, h6as4, 8000), 0)
+	r.w.Step(1)
+	// (no_buffer counts 2 for this one packet: batch also counts the Extra
+	// entry through which it gives back the buffer that was too small.)
+	if out, _ := r.p6.sentFrames(t); len(out) != 0 || r.w.Stats().Drops[batch.ReasonNoBuffer].Load() == 0 {
+		t.Fatalf("sent %d frames, no_buffer %d", len(out), r.w.Stats().Drops[batch.ReasonNoBuffer].Load())
+	}
+	r.w.Step(2)
+	r.conserved(t)
+}
