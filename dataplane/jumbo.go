@@ -34,9 +34,10 @@ const JumboMax = 16384
 const maxChain = 18
 
 // jtxSize bounds the TX descriptors the slow path queues for one port
-// from one chain: a 16 KiB frame as IPv6 fragments of 1280 bytes is 14
+// before it puts them on the TX ring (at the end of receive, or earlier
+// when full): a 16 KiB frame as IPv6 fragments of 1280 bytes is 14
 // frames, as a chain of 2048-byte chunks 8 descriptors.
-const jtxSize = 32
+const jtxSize = 128
 
 // rxChain is a chain being collected on one port.
 type rxChain struct {
@@ -182,7 +183,6 @@ func (w *Worker) jumboChain(p int) {
 	}
 	// Every output was copied: the allocator's buffers all go back.
 	w.alloc.releaseUnused()
-	w.jumboFlush()
 }
 
 // jumboOut queues a copy of translated frame f for the port its verdict
@@ -255,9 +255,12 @@ func (w *Worker) jumboQueue(p int, b []byte) bool {
 	if len(b) > fs-batch.Headroom {
 		off, k = 0, (len(b)+fs-1)/fs
 	}
-	if k > maxChain || ps.njtx+k > len(ps.jtx) {
+	if k > maxChain {
 		w.dp[JumboTXFull]++
 		return false
+	}
+	if ps.njtx+k > len(ps.jtx) {
+		w.jumboFlush() // what is queued is whole frames
 	}
 	if m.free.Len() < k {
 		w.dp[NoFreeFrame]++
@@ -280,19 +283,25 @@ func (w *Worker) jumboQueue(p int, b []byte) bool {
 	return true
 }
 
-// jumboFlush puts the queued jumbo descriptors on the TX rings, each
-// port's whole or not at all (a chain must not be cut), and kicks.
+// jumboFlush puts the queued jumbo frames on the TX rings, as many whole
+// frames as there is room for (a chain must not be cut), drops the rest
+// (jumbo_tx_full) and kicks: once per receive (a kick per jumbo frame
+// would cost a sendto each).
 func (w *Worker) jumboFlush() {
 	for p := 0; p < w.nports; p++ {
 		ps := &w.ports[p]
 		if ps.njtx == 0 {
 			continue
 		}
-		k := 0
-		if ps.port.TxFree(ps.njtx) >= ps.njtx {
-			k = ps.port.Transmit(ps.jtx[:ps.njtx])
+		// The whole frames that fit: never a part of a chain.
+		k := min(ps.port.TxFree(ps.njtx), ps.njtx)
+		for k > 0 && ps.jtx[k-1].Opts&afxdp.PktContd != 0 {
+			k--
 		}
-		if k < ps.njtx { // k == 0: a port never takes less than it has room for
+		if k > 0 {
+			k = ps.port.Transmit(ps.jtx[:k]) // all of them: there is room
+		}
+		if k < ps.njtx {
 			m := &w.mems[ps.mem]
 			for _, d := range ps.jtx[k:ps.njtx] {
 				m.free.Push(m.chunk(d.Addr))

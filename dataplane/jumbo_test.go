@@ -283,17 +283,40 @@ func TestJumboCannotFinish(t *testing.T) {
 		t.Fatalf("jumbo_neigh_miss %d, tx %d, held %d, requests %d", r.dp(JumboNeighMiss), len(r.p4.tx), r.w.nheld, len(r.requests))
 	}
 	r.setMiss(netip.Addr{})
-	// Fill the IPv4 TX ring but for two slots: a 4-descriptor chain does
-	// not go on it at all.
-	for len(r.p4.tx) < r.p4.ring-2 {
+	// Fill the IPv4 TX ring but for six slots: of two 4-descriptor chains
+	// the first goes on it, the second not at all.
+	for len(r.p4.tx) < r.p4.ring-6 {
 		r.p4.tx = append(r.p4.tx, afxdp.Desc{Addr: 0, Len: 1})
 	}
 	r.p6.injectChain(t, udp6(h6, h4as6, 8000), 0)
+	r.p6.injectChain(t, udp6(h6, h4as6, 8000), 0)
 	r.w.Step(2)
-	if r.dp(JumboTXFull) != 1 || len(r.p4.tx) != r.p4.ring-2 {
-		t.Fatalf("jumbo_tx_full %d, tx %d", r.dp(JumboTXFull), len(r.p4.tx))
+	if r.dp(JumboTXFull) != 1 || r.dp(JumboSent) != 2 || len(r.p4.tx) != r.p4.ring-2 {
+		t.Fatalf("jumbo_tx_full %d, jumbo_sent %d, tx %d", r.dp(JumboTXFull), r.dp(JumboSent), len(r.p4.tx))
 	}
-	r.p4.tx = r.p4.tx[:0]
+	r.p4.tx = r.p4.tx[:copy(r.p4.tx, r.p4.tx[r.p4.ring-6:])]
+	if out, descs := r.p4.sentFrames(t); len(out) != 1 || descs[0] != 4 || len(out[0]) != 8042 {
+		t.Fatalf("on the ring: %d frames %v", len(out), descs)
+	}
+	r.w.Step(3)
+	r.conserved(t)
+}
+
+// TestJumboOneKick: the chains of one receive go on the TX ring together,
+// with one kick.
+func TestJumboOneKick(t *testing.T) {
+	r := jumboRig(t, true, nil)
+	for i := 0; i < 5; i++ {
+		r.p6.injectChain(t, udp6(h6, h4as6, 8000), 0)
+	}
+	kicks := r.p4.kicks
+	if n := r.w.Step(1); n != 5 {
+		t.Fatalf("Step took %d chains", n)
+	}
+	if out, _ := r.p4.sentFrames(t); len(out) != 5 || r.p4.kicks != kicks+1 {
+		t.Fatalf("sent %d frames with %d kicks", len(out), r.p4.kicks-kicks)
+	}
+	r.w.Step(2)
 	r.conserved(t)
 }
 
@@ -394,5 +417,30 @@ func TestJumboFragmentsBeyondChunk(t *testing.T) {
 		t.Fatalf("sent %d frames, no_buffer %d", len(out), r.w.Stats().Drops[batch.ReasonNoBuffer].Load())
 	}
 	r.w.Step(2)
+	r.conserved(t)
+}
+
+// TestJumboQueueFull: when a port's jumbo TX list is full, what it holds
+// (whole frames) goes on the TX ring before more is queued.
+func TestJumboQueueFull(t *testing.T) {
+	r := jumboRig(t, true, nil)
+	p := r.w.out[batch.Side4]
+	b := udp4(h4, h6as4, 100)
+	for i := 0; i < jtxSize+3; i++ {
+		if !r.w.jumboQueue(p, b) {
+			t.Fatalf("frame %d not queued", i)
+		}
+	}
+	if len(r.p4.tx) != jtxSize || r.w.ports[p].njtx != 3 || r.p4.kicks != 1 {
+		t.Fatalf("tx ring %d, queued %d, kicks %d", len(r.p4.tx), r.w.ports[p].njtx, r.p4.kicks)
+	}
+	if out, _ := r.p4.sentFrames(t); len(out) != jtxSize {
+		t.Fatalf("%d frames sent first", len(out))
+	}
+	r.w.jumboFlush()
+	if out, _ := r.p4.sentFrames(t); len(out) != 3 || r.w.dp[JumboTXFull] != 0 {
+		t.Fatalf("%d frames sent then, jumbo_tx_full %d", len(out), r.w.dp[JumboTXFull])
+	}
+	r.w.Step(1)
 	r.conserved(t)
 }

@@ -57,6 +57,9 @@ func (w *Worker) receive() {
 			w.finishChain(p, side)
 		}
 	}
+	if w.jumbo.chains > 0 {
+		w.jumboFlush()
+	}
 }
 
 // rxFrames adds the frames of descs to the vector up to the first one that
