@@ -512,10 +512,122 @@ func nsTo(f []byte) []byte {
 	return f
 }
 
-// TestNativeMTUTooLarge: native XDP on a veth whose MTU exceeds a page is
-// refused, and the error says why (ErrMTUTooLarge); generic still attaches.
-func TestNativeMTUTooLarge(t *testing.T) {
+// TestMultiBufferVeth (issue 8): with MTU 9000 on two veths, the program
+// (declared for frags) attaches in native and generic mode; a socket bound
+// with XDP_USE_SG and a second one sharing its UMEM on the other veth (which
+// cannot pass bind flags: it inherits multi-buffer from the UMEM) both
+// receive a 9014-byte frame as a chain of descriptors, all but the last
+// with PktContd; and a chain transmitted on the sharing socket leaves as
+// one 9014-byte frame. A socket without MultiBuffer loses such frames
+// (rx_dropped).
+func TestMultiBufferVeth(t *testing.T) {
 	requireRoot(t)
+	for _, mode := range []XDPMode{ModeNative, ModeGeneric} {
+		t.Run(mode.String(), func(t *testing.T) {
+			a, b := newNS(t), newNS(t)
+			v0 := newVeth(t, a, "xa0", b, "xb0", "192.0.2.1", "192.0.2.2", "2001:db8:1::1", "2001:db8:1::2")
+			v1 := newVeth(t, a, "xa1", b, "xb1", "198.51.100.1", "198.51.100.2", "2001:db8:2::1", "2001:db8:2::2")
+			for _, c := range [][]string{{a, "xa0"}, {b, "xb0"}, {a, "xa1"}, {b, "xb1"}} {
+				run(t, "ip", "-n", c[0], "link", "set", "dev", c[1], "mtu", "9000")
+			}
+			var u *UMEM
+			var s0, s1 *Socket
+			inNS(t, a, func() {
+				var err error
+				if u, err = NewUMEM(UMEMOptions{NumFrames: 512}); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { u.Close() })
+				o := DefaultSocketOptions()
+				o.MultiBuffer = true
+				if s0, err = NewSocket(u, v0.idxA, 0, o); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s0.Close() })
+				if s1, err = NewSocket(u, v1.idxA, 0, DefaultSocketOptions()); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s1.Close() })
+				for i, v := range []*veth{v0, v1} {
+					p, err := LoadProgram(v.idxA, ProgramOptions{Mode: mode, Capture4: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}})
+					if err != nil {
+						t.Fatalf("%v XDP with MTU 9000: %v", mode, err)
+					}
+					t.Cleanup(func() { p.Close() })
+					if !p.Frags() {
+						t.Error("program not declared for frags")
+					}
+					if err := p.Register(0, []*Socket{s0, s1}[i]); err != nil {
+						t.Fatal(err)
+					}
+				}
+			})
+			if !s0.MultiBuffer() || !s1.MultiBuffer() || !s1.SharedUMEM() {
+				t.Fatalf("multi-buffer %v/%v, second socket shares the UMEM %v (%v)", s0.MultiBuffer(), s1.MultiBuffer(), s1.SharedUMEM(), s1.SharedErr())
+			}
+			fillAll(t, s0, 0, 64)
+			fillAll(t, s1, 64, 64)
+			payload := bytes.Repeat([]byte("jumbo-xlatd-"), 8972/12+1)[:8972] // 9014-byte frame
+			for i, c := range []struct {
+				s *Socket
+				v *veth
+			}{{s0, v0}, {s1, v1}} {
+				in := packetSock(t, b, c.v.idxB)
+				sendFrame(t, in, c.v.idxB, udp4Frame(c.v.macA, c.v.macB, c.v.ip4B, "203.0.113.5", 7, 9, payload))
+				got := receiveN(c.s, 3, 3*time.Second)
+				total := 0
+				var lens []int
+				for j, d := range got {
+					total += int(d.Len)
+					lens = append(lens, int(d.Len))
+					if last := j == len(got)-1; (d.Opts&PktContd != 0) == last {
+						t.Errorf("socket %d: descriptor %d of %d has options %#x", i, j, len(got), d.Opts)
+					}
+				}
+				t.Logf("socket %d: a 9014-byte frame arrived as %d descriptors %v", i, len(got), lens)
+				if total != 9014 || len(got) < 3 {
+					t.Fatalf("socket %d: received %d descriptors, %d bytes", i, len(got), total)
+				}
+			}
+			// Transmit a chain of three chunks (whole chunks, offset 0) on s1.
+			f := udp4Frame(v1.macB, v1.macA, "198.51.100.1", "198.51.100.2", 9, 7, payload)
+			var descs []Desc
+			for k, rest := 0, f; len(rest) > 0; k++ {
+				c := uint64((200 + k) * u.FrameSize())
+				n := copy(u.Frame(c), rest)
+				rest = rest[n:]
+				d := Desc{Addr: c, Len: uint32(n)}
+				if len(rest) > 0 {
+					d.Opts = PktContd
+				}
+				descs = append(descs, d)
+			}
+			out := packetSock(t, b, v1.idxB)
+			if k := s1.Transmit(descs); k != len(descs) {
+				t.Fatalf("Transmit took %d of %d", k, len(descs))
+			}
+			if err := s1.Kick(); err != nil {
+				t.Fatalf("Kick: %v", err)
+			}
+			got, ok := recvMarkedN(out, payload[:24], 16384, 3*time.Second)
+			if !ok || !bytes.Equal(got, f) {
+				t.Fatalf("the chain did not arrive as one frame (%d bytes, want %d)", len(got), len(f))
+			}
+			if st, err := s1.Stats(); err != nil || st.TxInvalid != 0 {
+				t.Errorf("stats %+v, %v", st, err)
+			}
+		})
+	}
+}
+
+// TestNativeMTUWithoutFrags: where the kernel refuses programs declared
+// for frags (before 5.18; simulated), the program loads without, native
+// XDP on a veth with MTU 9000 is refused and the error says why
+// (ErrMTUTooLarge); auto falls back to generic.
+func TestNativeMTUWithoutFrags(t *testing.T) {
+	requireRoot(t)
+	noFrags = true
+	defer func() { noFrags = false }()
 	a, b := newNS(t), newNS(t)
 	v := newVeth(t, a, "xa0", b, "xb0", "192.0.2.1", "192.0.2.2", "2001:db8:1::1", "2001:db8:1::2")
 	run(t, "ip", "-n", a, "link", "set", "dev", "xa0", "mtu", "9000")
@@ -524,7 +636,7 @@ func TestNativeMTUTooLarge(t *testing.T) {
 		p, err := LoadProgram(v.idxA, ProgramOptions{Mode: ModeNative, Pool6: []netip.Prefix{pool6}})
 		if err == nil {
 			p.Close()
-			t.Fatal("native XDP attached on a veth with MTU 9000")
+			t.Fatal("native XDP without frags attached on a veth with MTU 9000")
 		}
 		if !errors.Is(err, ErrMTUTooLarge) {
 			t.Errorf("error %v does not wrap ErrMTUTooLarge", err)
@@ -534,8 +646,82 @@ func TestNativeMTUTooLarge(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer p.Close()
-		if p.Mode() != ModeGeneric {
-			t.Errorf("auto attached in mode %v, want generic", p.Mode())
+		if p.Mode() != ModeGeneric || p.Frags() {
+			t.Errorf("auto attached in mode %v, frags %v; want generic without", p.Mode(), p.Frags())
 		}
 	})
+}
+
+// recvMarkedN is recvMarked with a buffer of size bytes.
+func recvMarkedN(fd int, marker []byte, size int, timeout time.Duration) ([]byte, bool) {
+	buf := make([]byte, size)
+	end := time.Now().Add(timeout)
+	for time.Now().Before(end) {
+		tv := unix.NsecToTimeval(int64(100 * time.Millisecond))
+		unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil || n <= 0 {
+			continue
+		}
+		if bytes.Contains(buf[:n], marker) {
+			return append([]byte(nil), buf[:n]...), true
+		}
+	}
+	return nil, false
+}
+
+// TestSingleBufferMTU: a socket without MultiBuffer on a veth with MTU 9000
+// loses the frames longer than its chunk (rx_dropped); shorter ones arrive.
+// So does one whose MultiBuffer the kernel refused (before 6.6; simulated).
+func TestSingleBufferMTU(t *testing.T) {
+	requireRoot(t)
+	t.Run("off", func(t *testing.T) { testSingleBufferMTU(t, false) })
+	t.Run("refused", func(t *testing.T) {
+		refuseSG = true
+		defer func() { refuseSG = false }()
+		testSingleBufferMTU(t, true)
+	})
+}
+
+func testSingleBufferMTU(t *testing.T, multiBuffer bool) {
+	a, b := newNS(t), newNS(t)
+	v := newVeth(t, a, "xa0", b, "xb0", "192.0.2.1", "192.0.2.2", "2001:db8:1::1", "2001:db8:1::2")
+	run(t, "ip", "-n", a, "link", "set", "dev", "xa0", "mtu", "9000")
+	run(t, "ip", "-n", b, "link", "set", "dev", "xb0", "mtu", "9000")
+	var s *Socket
+	inNS(t, a, func() {
+		u, err := NewUMEM(UMEMOptions{NumFrames: 256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { u.Close() })
+		o := DefaultSocketOptions()
+		o.MultiBuffer = multiBuffer
+		if s, err = NewSocket(u, v.idxA, 0, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		p, err := LoadProgram(v.idxA, ProgramOptions{Mode: ModeNative, Capture4: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		if err := p.Register(0, s); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if s.MultiBuffer() {
+		t.Fatal("MultiBuffer() true")
+	}
+	fillAll(t, s, 0, 64)
+	in := packetSock(t, b, v.idxB)
+	sendFrame(t, in, v.idxB, udp4Frame(v.macA, v.macB, "192.0.2.2", "203.0.113.5", 7, 9, make([]byte, 8000)))
+	sendFrame(t, in, v.idxB, udp4Frame(v.macA, v.macB, "192.0.2.2", "203.0.113.5", 7, 9, make([]byte, 3000)))
+	got := receiveN(s, 2, time.Second)
+	if len(got) != 1 || got[0].Len != 14+28+3000 || got[0].Opts != 0 {
+		t.Fatalf("received %+v, want only the 3042-byte frame", got)
+	}
+	if st, err := s.Stats(); err != nil || st.RxDropped != 1 {
+		t.Errorf("stats %+v, %v: want rx_dropped 1", st, err)
+	}
 }

@@ -21,7 +21,8 @@
 // returns bool (false when full) and PushN/PopN/Cap, Socket.SharedErr,
 // Ifindex, Queue, NeedWakeup, FillFree, TxFree, TxNeedsWakeup,
 // FillNeedsWakeup, Wait, Transient, ErrUMEMBusy, CounterNames,
-// Program.Counters, Ifindex, Unregister, XDPMode.String.
+// Program.Counters, Ifindex, Unregister, XDPMode.String; for jumbo frames
+// (issue 8) SocketOptions.MultiBuffer, Socket.MultiBuffer and PktContd.
 package afxdp
 
 import (
@@ -34,9 +35,14 @@ import (
 
 // Desc is one RX/TX descriptor (struct xdp_desc): Addr is the UMEM offset
 // of the first byte of the frame (data, not chunk start), Len its length,
-// Opts the descriptor options (0). It is an alias of rings.Desc so that
+// Opts the descriptor options (PktContd on all but the last descriptor of a
+// multi-buffer frame, 0 otherwise). It is an alias of rings.Desc so that
 // batches move between the rings and callers without conversion.
 type Desc = rings.Desc
+
+// PktContd is XDP_PKT_CONTD in Desc.Opts: the frame continues in the next
+// descriptor (sockets with SocketOptions.MultiBuffer).
+const PktContd = rings.PktContd
 
 // XDPMode is how the XDP program is attached.
 type XDPMode int

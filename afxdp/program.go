@@ -108,6 +108,7 @@ type Program struct {
 	mode    XDPMode
 	objs    xlatdObjects
 	link    link.Link
+	frags   bool // loaded with BPF_F_XDP_HAS_FRAGS
 
 	mu     sync.Mutex // Update, Register, Close
 	closed bool
@@ -116,9 +117,11 @@ type Program struct {
 
 // ErrMTUTooLarge is wrapped by LoadProgram's error when native XDP was
 // refused with ERANGE: the interface (on veth, its peer) has an MTU larger
-// than a single-buffer XDP program takes in native mode. xlatd does not
-// support jumbo frames (docs/DESIGN.md, "Jumbo frames").
-var ErrMTUTooLarge = errors.New("the interface MTU is too large for native XDP: xlatd takes frames of at most one page (on veth with 4 KiB pages both ends' MTU must be at most 3506); lower the MTU or use xdp_mode = \"generic\", where frames longer than datapath.frame_size - 270 bytes are dropped")
+// than the driver takes in native mode. xlatd's program is declared for
+// frags (multi-buffer XDP), so veth and drivers with multi-buffer XDP take
+// any MTU (docs/DESIGN.md, "Jumbo frames"); a driver without it refuses
+// frames longer than a page.
+var ErrMTUTooLarge = errors.New("the interface MTU is too large for native XDP on this driver (no multi-buffer XDP: frames must fit a page; on veth with 4 KiB pages that is MTU 3506); lower the MTU or use xdp_mode = \"generic\"")
 
 // LoadProgram loads the XDP program, fills its prefix maps and attaches it
 // to ifindex with a bpf_link (link.AttachXDP). ModeAuto tries native then
@@ -149,7 +152,7 @@ func LoadProgram(ifindex int, o ProgramOptions) (*Program, error) {
 		raiseMemlock()
 	}
 	p := &Program{ifindex: ifindex}
-	if err := loadXlatdObjects(&p.objs, nil); err != nil {
+	if err := p.load(); err != nil {
 		return nil, fmt.Errorf("afxdp: load XDP program: %w", err)
 	}
 	if err := p.apply(sets); err != nil {
@@ -174,9 +177,10 @@ func LoadProgram(ifindex int, o ProgramOptions) (*Program, error) {
 				ErrProgramAttached, ifindex, describeAttached(ifindex), err)
 		}
 		if f == link.XDPDriverMode && errors.Is(err, unix.ERANGE) {
-			// veth (and drivers without multi-buffer XDP) refuse a
-			// program not declared for frags once a frame no longer
-			// fits a page: veth says "Peer MTU is too large to set XDP".
+			// Drivers without multi-buffer XDP refuse a program once a
+			// frame no longer fits a page (veth does so for programs
+			// not declared for frags: "Peer MTU is too large to set
+			// XDP").
 			err = fmt.Errorf("%w (%w)", err, ErrMTUTooLarge)
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", modeOf(f), err))
@@ -184,6 +188,41 @@ func LoadProgram(ifindex int, o ProgramOptions) (*Program, error) {
 	p.objs.Close()
 	return nil, fmt.Errorf("afxdp: attach XDP program to ifindex %d: %w", ifindex, errors.Join(errs...))
 }
+
+// noFrags, when set by tests, stands in for a kernel that refuses
+// programs declared for frags (before 5.18).
+var noFrags bool
+
+// load loads the program declared for frags (multi-buffer XDP, Linux >=
+// 5.18), or, if the kernel refuses that, the same program without the
+// declaration: then native XDP takes only frames that fit a page.
+func (p *Program) load() error {
+	spec, err := loadXlatd()
+	if err != nil {
+		return err
+	}
+	ps := spec.Programs["xlatd_xdp"]
+	if ps == nil {
+		return errors.New("no program xlatd_xdp in the object")
+	}
+	if !noFrags {
+		err = spec.LoadAndAssign(&p.objs, nil)
+		if err == nil || ps.Flags&unix.BPF_F_XDP_HAS_FRAGS == 0 {
+			p.frags = err == nil && ps.Flags&unix.BPF_F_XDP_HAS_FRAGS != 0
+			return err
+		}
+	}
+	ps.Flags &^= unix.BPF_F_XDP_HAS_FRAGS
+	if err2 := spec.LoadAndAssign(&p.objs, nil); err2 != nil {
+		return errors.Join(err, err2)
+	}
+	return nil
+}
+
+// Frags reports whether the program is declared for frags (multi-buffer
+// XDP): false on kernels before 5.18, where native XDP refuses MTUs whose
+// frames do not fit a page.
+func (p *Program) Frags() bool { return p.frags }
 
 func modeOf(f link.XDPAttachFlags) XDPMode {
 	if f == link.XDPGenericMode {

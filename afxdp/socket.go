@@ -26,10 +26,18 @@ type SocketOptions struct {
 	// make a syscall only when the kernel asks for one. Sockets sharing a
 	// UMEM inherit the setting of the socket that registered it.
 	NeedWakeup bool
+	// MultiBuffer binds with XDP_USE_SG (Linux >= 6.6): a frame longer
+	// than a chunk arrives as a chain of descriptors, all but the last
+	// with XDP_PKT_CONTD in Desc.Opts, and such chains may be transmitted.
+	// Without it the kernel drops longer frames. A kernel or zero-copy
+	// driver that refuses it gets a socket without it (MultiBuffer()
+	// false). Sockets sharing a UMEM inherit the registering socket's
+	// setting (the kernel keeps it in the UMEM).
+	MultiBuffer bool
 }
 
 // DefaultSocketOptions returns 2048-slot rings, zero-copy auto and
-// need_wakeup on.
+// need_wakeup on; MultiBuffer off (its user must handle chains).
 func DefaultSocketOptions() SocketOptions {
 	return SocketOptions{
 		RxSize: DefaultRingSize, TxSize: DefaultRingSize,
@@ -80,6 +88,7 @@ type Socket struct {
 	sharedErr  error
 	zeroCopy   bool
 	needWakeup bool
+	sg         bool // bound with XDP_USE_SG, or sharing a UMEM registered so
 
 	rx   *rings.RX
 	tx   *rings.TX
@@ -128,6 +137,7 @@ func NewSocket(u *UMEM, ifindex, queue int, o SocketOptions) (*Socket, error) {
 			u.sockets = append(u.sockets, s)
 			u.needWakeup = s.needWakeup
 			u.zeroCopy = s.zeroCopy
+			u.sg = s.sg
 		}
 		u.mu.Unlock()
 		return s, err
@@ -172,7 +182,7 @@ func NewSocket(u *UMEM, ifindex, queue int, o SocketOptions) (*Socket, error) {
 		return nil, fmt.Errorf("afxdp: shared UMEM refused (%v), private UMEM: %w", err, perr)
 	}
 	pu.sockets = append(pu.sockets, ps)
-	pu.needWakeup, pu.zeroCopy = ps.needWakeup, ps.zeroCopy
+	pu.needWakeup, pu.zeroCopy, pu.sg = ps.needWakeup, ps.zeroCopy, ps.sg
 	pu.mu.Unlock()
 	ps.privUMEM = true
 	ps.sharedErr = err
@@ -197,14 +207,33 @@ func openOwner(u *UMEM, ifindex, queue int, o SocketOptions) (*Socket, error) {
 		if o.NeedWakeup {
 			flags |= unix.XDP_USE_NEED_WAKEUP
 		}
-		s, err := open(u, ifindex, queue, o, true, true, flags, 0)
-		if err == nil {
-			return s, nil
+		// With multi-buffer first: a kernel before 6.6 answers EINVAL,
+		// a zero-copy driver without multi-buffer EOPNOTSUPP; then the
+		// same mode without it (zero-copy is worth more than jumbo
+		// frames, which the operator can avoid with the MTU).
+		sgs := []uint16{0}
+		if o.MultiBuffer {
+			sgs = []uint16{unix.XDP_USE_SG, 0}
 		}
-		errs = append(errs, err)
+		for _, sg := range sgs {
+			if sg != 0 && refuseSG {
+				errs = append(errs, fmt.Errorf("afxdp: bind with XDP_USE_SG: %w", unix.EINVAL))
+				continue
+			}
+			s, err := open(u, ifindex, queue, o, true, true, flags|sg, 0)
+			if err == nil {
+				s.sg = sg != 0
+				return s, nil
+			}
+			errs = append(errs, err)
+		}
 	}
 	return nil, errors.Join(errs...)
 }
+
+// refuseSG, when set by tests, stands in for a kernel without multi-buffer
+// AF_XDP (before 6.6), which refuses XDP_USE_SG with EINVAL.
+var refuseSG bool
 
 // refuseSharing, when set by tests, stands in for a kernel that refuses
 // XDP_SHARED_UMEM, to exercise the private-UMEM fallback.
@@ -219,6 +248,7 @@ func openShared(u *UMEM, peer *Socket, sameQueue bool, ifindex, queue int, o Soc
 		return nil, err
 	}
 	s.needWakeup = u.needWakeup
+	s.sg = u.sg
 	return s, nil
 }
 
@@ -362,6 +392,11 @@ func (s *Socket) SharedErr() error { return s.sharedErr }
 // ZeroCopy reports whether the kernel runs the socket in zero-copy mode
 // (XDP_OPTIONS_ZEROCOPY).
 func (s *Socket) ZeroCopy() bool { return s.zeroCopy }
+
+// MultiBuffer reports whether the socket receives and transmits chains of
+// descriptors (bound with XDP_USE_SG, or sharing a UMEM whose registering
+// socket was).
+func (s *Socket) MultiBuffer() bool { return s.sg }
 
 // Ifindex and Queue are what the socket is bound to. (Additions.)
 func (s *Socket) Ifindex() int { return s.ifindex }

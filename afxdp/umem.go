@@ -44,6 +44,7 @@ type UMEM struct {
 	sockets    []*Socket  // bound sockets using this UMEM, registering one first
 	needWakeup bool       // bind flag of the registering socket, inherited by sharers
 	zeroCopy   bool
+	sg         bool // registering socket bound with XDP_USE_SG
 	closed     bool
 }
 

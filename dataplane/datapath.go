@@ -40,8 +40,11 @@ type Info struct {
 	XDPMode    string // native | generic (per program: "native" or "ipv6=native ipv4=generic")
 	ZeroCopy   bool   // every socket is in zero-copy mode
 	SharedUMEM bool   // the IPv6- and IPv4-side sockets share their UMEM (no copies)
-	OneArmed   bool
-	Queues     int
+	// MultiBuffer: every socket takes frames longer than a chunk as chains
+	// (XDP_USE_SG); they are translated on the jumbo slow path.
+	MultiBuffer bool
+	OneArmed    bool
+	Queues      int
 }
 
 // Datapath owns the UMEMs, sockets, XDP programs and workers.
@@ -262,15 +265,6 @@ func (d *Datapath) start(o Options) (err error) {
 	if d.if4 == nil {
 		return fmt.Errorf("interfaces.ipv4: interface %q does not exist", c.Interfaces.IPv4)
 	}
-	// A UMEM frame holds afxdp.Headroom bytes of headroom and then the
-	// Ethernet frame; the sockets are bound without XDP_USE_SG, so the
-	// kernel drops a longer frame it redirects (counted as socket.rx_dropped).
-	for _, ifc := range []*neigh.Iface{d.if6, d.if4} {
-		if fs := c.Datapath.FrameSize; fs > 0 && ifc.MTU+14 > fs-afxdp.Headroom {
-			d.log.Warn("interface MTU is larger than a UMEM frame holds: longer frames are dropped (no jumbo frames: docs/DESIGN.md); lower the MTU to max_mtu, or raise datapath.frame_size if below 4096",
-				"interface", ifc.Name, "mtu", ifc.MTU, "frame_size", fs, "max_mtu", fs-afxdp.Headroom-14)
-		}
-	}
 	oneArmed := c.Interfaces.OneArmed()
 	d.info.OneArmed = oneArmed
 	n, n6, n4 := queueCounts(c, d.if6.Name, d.if4.Name)
@@ -311,8 +305,9 @@ func (d *Datapath) start(o Options) (err error) {
 	sopts.RxSize, sopts.TxSize = c.Datapath.RingSize, c.Datapath.RingSize
 	sopts.FillSize, sopts.CompSize = c.Datapath.RingSize, c.Datapath.RingSize
 	sopts.ZeroCopy = zeroCopyMode(c.Interfaces.ZeroCopy)
+	sopts.MultiBuffer = true // chains go to the jumbo slow path (jumbo.go)
 
-	d.info.ZeroCopy, d.info.SharedUMEM = true, true
+	d.info.ZeroCopy, d.info.SharedUMEM, d.info.MultiBuffer = true, true, true
 	type qsock struct{ s6, s4 *afxdp.Socket }
 	qs := make([]qsock, n)
 	for q := 0; q < n; q++ {
@@ -329,6 +324,7 @@ func (d *Datapath) start(o Options) (err error) {
 			d.sockets = append(d.sockets, s)
 			qs[q].s6 = s
 			d.info.ZeroCopy = d.info.ZeroCopy && s.ZeroCopy()
+			d.info.MultiBuffer = d.info.MultiBuffer && s.MultiBuffer()
 		}
 		if !oneArmed && q < n4 {
 			s, err := d.newSocket(u, d.if4.Index, q, sopts)
@@ -338,6 +334,7 @@ func (d *Datapath) start(o Options) (err error) {
 			d.sockets = append(d.sockets, s)
 			qs[q].s4 = s
 			d.info.ZeroCopy = d.info.ZeroCopy && s.ZeroCopy()
+			d.info.MultiBuffer = d.info.MultiBuffer && s.MultiBuffer()
 			if !s.SharedUMEM() {
 				d.info.SharedUMEM = false
 				d.log.Warn("kernel refused a shared UMEM; frames are copied once between the interfaces",
@@ -348,6 +345,7 @@ func (d *Datapath) start(o Options) (err error) {
 	if oneArmed {
 		d.info.SharedUMEM = true
 	}
+	d.warnMTU(c.Datapath.FrameSize)
 	for q := 0; q < n; q++ {
 		st := new(Stats)
 		wc := WorkerConfig{
@@ -588,5 +586,25 @@ func (d *Datapath) newSocket(u *afxdp.UMEM, ifindex, queue int, o afxdp.SocketOp
 		}
 		d.log.Info("AF_XDP queue still busy, retrying", "ifindex", ifindex, "queue", queue, "err", err)
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// warnMTU warns about interface MTUs whose frames xlatd drops: with
+// multi-buffer sockets (XDP_USE_SG) only frames beyond JumboMax; without,
+// frames longer than a UMEM chunk holds after its headroom (the kernel
+// drops them, counted as socket.rx_dropped).
+func (d *Datapath) warnMTU(fs int) {
+	if fs <= 0 {
+		fs = afxdp.DefaultFrameSize
+	}
+	for _, ifc := range []*neigh.Iface{d.if6, d.if4} {
+		switch {
+		case d.info.MultiBuffer && ifc.MTU+14 > JumboMax:
+			d.log.Warn("interface MTU is larger than the jumbo slow path takes: longer frames are dropped (datapath.jumbo_too_long); lower the MTU to max_mtu",
+				"interface", ifc.Name, "mtu", ifc.MTU, "max_mtu", JumboMax-14)
+		case !d.info.MultiBuffer && ifc.MTU+14 > fs-afxdp.Headroom:
+			d.log.Warn("interface MTU is larger than a UMEM frame holds and the kernel refused multi-buffer AF_XDP sockets (XDP_USE_SG, Linux >= 6.6; zero-copy drivers may lack it): longer frames are dropped (docs/DESIGN.md, Jumbo frames); lower the MTU to max_mtu, or raise datapath.frame_size if below 4096",
+				"interface", ifc.Name, "mtu", ifc.MTU, "frame_size", fs, "max_mtu", fs-afxdp.Headroom-14)
+		}
 	}
 }

@@ -45,6 +45,14 @@ const (
 	HandoffSent
 	HandoffReceived
 	HandoffDropped
+	RXChains
+	JumboSent
+	TXChains
+	JumboBadChain
+	JumboTooLong
+	JumboNeighMiss
+	JumboHandoffDropped
+	JumboTXFull
 	NumCounters
 )
 
@@ -77,6 +85,15 @@ var counters = [NumCounters]struct{ name, help string }{
 	HandoffSent:      {"handoff_sent", "NAT64: frames handed to the worker owning their state (copied into its ring)"},
 	HandoffReceived:  {"handoff_received", "NAT64: frames other workers handed to this one, translated here"},
 	HandoffDropped:   {"handoff_dropped", "NAT64: frames dropped because the owner's ring was full (or no frame fit)"},
+
+	RXChains:            {"rx_chains", "jumbo: frames longer than a UMEM chunk received as chains of descriptors (XDP_USE_SG), translated on the slow path"},
+	JumboSent:           {"jumbo_sent", "jumbo: frames the slow path queued for transmission (whole packets or the IPv6 fragments of one)"},
+	TXChains:            {"tx_chains", "jumbo: frames longer than a UMEM chunk transmitted as chains of descriptors"},
+	JumboBadChain:       {"jumbo_bad_chain", "jumbo: malformed chains (a descriptor outside the UMEM, more than 18 descriptors) dropped whole"},
+	JumboTooLong:        {"jumbo_too_long", "jumbo: chains longer than 16384 bytes dropped"},
+	JumboNeighMiss:      {"jumbo_neigh_miss", "jumbo: translated frames dropped because their next hop's MAC address was not known yet (resolution requested; jumbo frames are not held)"},
+	JumboHandoffDropped: {"jumbo_handoff_dropped", "jumbo: NAT64 frames owned by another worker's state, dropped (jumbo frames are not handed off)"},
+	JumboTXFull:         {"jumbo_tx_full", "jumbo: output frames dropped because the TX ring had no room for all of them (a chain goes on the ring whole)"},
 }
 
 // String returns the counter's name, without the family.

@@ -25,6 +25,12 @@ type portState struct {
 	// succeeds; otherwise a worker whose frames are all on the TX ring
 	// would starve its fill ring and never receive again.
 	kickPending bool
+
+	// The jumbo slow path (jumbo.go): a chain being received, and the
+	// descriptors of one chain's output.
+	chain rxChain
+	jtx   [jtxSize]afxdp.Desc
+	njtx  int
 }
 
 // output sends a received frame where its verdict says and gives back the

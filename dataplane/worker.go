@@ -31,6 +31,7 @@ type Port interface {
 	Fill(addrs []uint64) int
 	Complete(addrs []uint64) int
 	FillFree(n int) int
+	TxFree(n int) int // free TX slots (a chain goes on the ring whole)
 	Kick() error
 	WakeupFill() error
 	FD() int
@@ -126,6 +127,8 @@ type Worker struct {
 	// Frames waiting for their next hop's MAC address (bounded).
 	held  [holdSize]heldFrame
 	nheld int
+
+	jumbo jumboState // frames longer than a chunk (jumbo.go)
 }
 
 // NewWorker prepares a worker: free stacks holding every chunk of its
@@ -186,21 +189,24 @@ func NewWorker(cfg WorkerConfig) *Worker {
 func (w *Worker) Stats() *Stats { return w.cfg.Stats }
 
 // Step runs one vector: recycle completions, refill, receive, translate,
-// transmit. It returns the number of frames received.
+// transmit. It returns the number of frames received (a chain of
+// descriptors counting as one frame; those went through the jumbo slow
+// path during receive).
 func (w *Worker) Step(now int64) int {
 	w.retryKicks()
 	w.recycle()
 	w.refill()
+	w.now = now
+	w.jumbo.chains = 0
 	w.receive()
 	w.takeHandoffs()
 	v := &w.vec
-	if v.N == 0 && w.nheld == 0 && !w.mustHousekeep(now) {
+	if v.N == 0 && w.nheld == 0 && w.jumbo.chains == 0 && !w.mustHousekeep(now) {
 		if w.cfg.NAT64 != nil {
 			w.serveRequest(now)
 		}
 		return 0
 	}
-	w.now = now
 	w.lastTranslate = now
 	w.alloc.n = 0
 	if w.cfg.ForwardOnly {
@@ -235,7 +241,7 @@ func (w *Worker) Step(now int64) int {
 		w.serveRequest(now)
 	}
 	w.cfg.Stats.publish(&w.tr.Counters, &w.dp)
-	return v.N
+	return v.N + w.jumbo.chains
 }
 
 // forward sets verdicts for forward-only mode: each frame goes out the

@@ -84,6 +84,7 @@ func (p *fakePort) FillFree(n int) int {
 	}
 	return p.ring - (len(p.fill) - p.fillh)
 }
+func (p *fakePort) TxFree(n int) int  { return p.ring - len(p.tx) }
 func (p *fakePort) Kick() error       { p.kicks++; return nil }
 func (p *fakePort) WakeupFill() error { p.wakeups++; return nil }
 func (p *fakePort) FD() int           { return -1 }

@@ -11,6 +11,10 @@ type Desc struct {
 	Opts uint32
 }
 
+// PktContd is XDP_PKT_CONTD, the Desc.Opts bit of every descriptor of a
+// multi-buffer frame but its last.
+const PktContd = 1
+
 // DescSize is sizeof(struct xdp_desc).
 const DescSize = int(unsafe.Sizeof(Desc{}))
 

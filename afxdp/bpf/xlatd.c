@@ -20,6 +20,14 @@
 //         XDP_PASS.
 //
 // The redirect falls back to XDP_PASS when the queue has no socket.
+//
+// Declared for frags (SEC("xdp.frags"), BPF_F_XDP_HAS_FRAGS), so that
+// native XDP attaches to interfaces whose frames do not fit a page (veth
+// with MTU 9000): such a frame arrives as a linear part plus fragments,
+// and the AF_XDP socket (bound with XDP_USE_SG) receives it as a chain of
+// descriptors. The program reads only the headers it parses, always
+// within data..data_end, which is the linear part: a frame whose headers
+// are not all in the linear part is passed (counted as pass_short).
 // Built with bpf2go (see ../gen.go); the generated object is committed.
 
 #include "uapi.h"
@@ -313,7 +321,7 @@ static __always_inline int do_ip4(struct xdp_md *ctx, void *p, void *end)
 	return redirect(ctx, C_REDIRECT4);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int xlatd_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
