@@ -203,6 +203,11 @@ func TestJumbo(t *testing.T) {
 			if n := rxDropped(t, d); n != 0 {
 				t.Errorf("socket.rx_dropped = %d", n)
 			}
+			if m, err := d.stats(); err != nil {
+				t.Error(err)
+			} else if info, _ := m["info"].(map[string]any); info["multi_buffer"] != true {
+				t.Errorf("xlatd stats -json: info.multi_buffer = %v, want true", info["multi_buffer"])
+			}
 			t.Logf("rx_chains %v tx_chains %v jumbo_sent %v jumbo_neigh_miss %v", d.counter("datapath.rx_chains"),
 				d.counter("datapath.tx_chains"), d.counter("datapath.jumbo_sent"), d.counter("datapath.jumbo_neigh_miss"))
 		})

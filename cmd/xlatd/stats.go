@@ -32,12 +32,14 @@ type StatsInfo struct {
 	XDPMode    string `json:"xdp_mode"`
 	ZeroCopy   bool   `json:"zerocopy"`
 	SharedUMEM bool   `json:"shared_umem"`
-	OneArmed   bool   `json:"one_armed"`
-	Queues     int    `json:"queues"`
-	IPv6If     string `json:"ipv6_interface"`
-	IPv4If     string `json:"ipv4_interface"`
-	Uptime     string `json:"uptime"`
-	Config     string `json:"config"`
+	// MultiBuffer: the sockets take jumbo frames as chains (XDP_USE_SG).
+	MultiBuffer bool   `json:"multi_buffer"`
+	OneArmed    bool   `json:"one_armed"`
+	Queues      int    `json:"queues"`
+	IPv6If      string `json:"ipv6_interface"`
+	IPv4If      string `json:"ipv4_interface"`
+	Uptime      string `json:"uptime"`
+	Config      string `json:"config"`
 }
 
 func (d *daemon) statsReply() StatsReply {
@@ -46,7 +48,7 @@ func (d *daemon) statsReply() StatsReply {
 	return StatsReply{
 		Version: versionString(),
 		Info: StatsInfo{
-			XDPMode: info.XDPMode, ZeroCopy: info.ZeroCopy, SharedUMEM: info.SharedUMEM,
+			XDPMode: info.XDPMode, ZeroCopy: info.ZeroCopy, SharedUMEM: info.SharedUMEM, MultiBuffer: info.MultiBuffer,
 			OneArmed: info.OneArmed, Queues: info.Queues, IPv6If: i6.Name, IPv4If: i4.Name,
 			Uptime: time.Since(d.started).Truncate(time.Second).String(), Config: d.path,
 		},
@@ -139,8 +141,8 @@ func statsCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
 	if !*explain {
-		fmt.Fprintf(tw, "# xlatd %s, up %s, xdp_mode=%s zerocopy=%v shared_umem=%v one_armed=%v queues=%d\n",
-			r.Version, r.Info.Uptime, r.Info.XDPMode, r.Info.ZeroCopy, r.Info.SharedUMEM, r.Info.OneArmed, r.Info.Queues)
+		fmt.Fprintf(tw, "# xlatd %s, up %s, xdp_mode=%s zerocopy=%v shared_umem=%v multi_buffer=%v one_armed=%v queues=%d\n",
+			r.Version, r.Info.Uptime, r.Info.XDPMode, r.Info.ZeroCopy, r.Info.SharedUMEM, r.Info.MultiBuffer, r.Info.OneArmed, r.Info.Queues)
 	}
 	for _, c := range r.Counters {
 		switch {
@@ -220,7 +222,7 @@ var familyHelp = map[string]string{
 func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 var infoDesc = prometheus.NewDesc("xlatd_info", "The datapath in force (value 1).",
-	[]string{"version", "xdp_mode", "zerocopy", "shared_umem", "one_armed", "queues"}, nil)
+	[]string{"version", "xdp_mode", "zerocopy", "shared_umem", "multi_buffer", "one_armed", "queues"}, nil)
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	r := c.d.statsReply()
@@ -239,6 +241,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(desc, vt, float64(ctr.Value), v)
 	}
 	ch <- prometheus.MustNewConstMetric(infoDesc, prometheus.GaugeValue, 1, r.Version, r.Info.XDPMode,
-		strconv.FormatBool(r.Info.ZeroCopy), strconv.FormatBool(r.Info.SharedUMEM), strconv.FormatBool(r.Info.OneArmed),
+		strconv.FormatBool(r.Info.ZeroCopy), strconv.FormatBool(r.Info.SharedUMEM), strconv.FormatBool(r.Info.MultiBuffer), strconv.FormatBool(r.Info.OneArmed),
 		strconv.Itoa(r.Info.Queues))
 }
