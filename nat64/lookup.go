@@ -229,14 +229,10 @@ func (t *Table) BIB(dst []BIBEntry, from int) ([]BIBEntry, int) {
 			return dst, i
 		}
 		e := &t.bib[i]
-		if !e.used {
+		if !e.used() {
 			continue
 		}
-		n := 0
-		for s := e.head; s != 0; s = t.sess[s-1].nextInBib {
-			n++
-		}
-		dst = append(dst, BIBEntry{e.proto, netip.AddrFrom16(e.addr6), e.port6, netip.AddrFrom4(e.addr4), e.port4, e.static, n})
+		dst = append(dst, BIBEntry{e.proto, netip.AddrFrom16(e.addr6), e.port6, netip.AddrFrom4(e.addr4), e.port4, e.static, int(e.n())})
 	}
 	return dst, -1
 }
@@ -407,7 +403,8 @@ func (t *Table) touchBIB(o *otab, h *[MaxBatch]uint64, n int, acc uint32) uint32
 				break
 			}
 			if v&^vm == tg {
-				acc += bib[v&vm-1].sub
+				e := &bib[v&vm-1] // 30 bytes: may straddle two lines, read both ends
+				acc += uint32(e.addr6[0]) + uint32(e.proto)
 				break
 			}
 		}

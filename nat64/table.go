@@ -68,31 +68,37 @@ const (
 
 var stateNames = [...]string{"CLOSED", "V4_INIT", "V6_INIT", "ESTABLISHED", "V4_FIN_RCV", "V6_FIN_RCV", "V4_FIN_V6_FIN_RCV", "TRANS", "UDP", "ICMP"}
 
-// bibEnt is a BIB entry: (Proto, X', x) <-> (T, t). 36 bytes, no pointers.
+// bibEnt is a BIB entry: (Proto, X', x) <-> (T, t). 30 bytes, 2-byte
+// aligned, no pointers. Its subscriber is not stored: it is the holder of
+// the port block of (T, t) (subOf); its sessions are counted, not listed
+// (the lists of address-dependent filtering live beside, bibHead).
 type bibEnt struct {
 	addr6  [16]byte
 	addr4  [4]byte
 	port6  uint16
 	port4  uint16
-	sub    uint32 // subscriber index + 1; 0 for static entries
-	head   uint32 // first session + 1 (list through sessEnt.nextInBib); free list link when free
-	proto  Proto
+	nsess  [2]uint16 // sessions (low, high half); free list link + 1 when free
+	proto  Proto     // 0 = free
 	static bool
-	used   bool
 }
 
-// sessEnt is a session: a BIB entry and the remote (Z, z). 20 bytes.
+func (e *bibEnt) used() bool { return e.proto != 0 }
+
+// n is the session count (or, free, the free list link).
+func (e *bibEnt) n() uint32     { return uint32(e.nsess[0]) | uint32(e.nsess[1])<<16 }
+func (e *bibEnt) setN(v uint32) { e.nsess = [2]uint16{uint16(v), uint16(v >> 16)} }
+
+// sessEnt is a session: a BIB entry and the remote (Z, z), with its
+// expiry (the sweep of Expire reads it). 16 bytes: four to a cache line,
+// never straddling two.
 type sessEnt struct {
-	bib       uint32 // BIB index + 1; 0 = free (then nextInBib is the free list link)
-	remote    [4]byte
-	rport     uint16
-	state     uint8
-	_         uint8
-	expire    uint32 // ms since the table's base
-	nextInBib uint32 // + 1
+	bib    uint32 // BIB index + 1; 0 = free (then expire is the free list link)
+	remote [4]byte
+	rport  uint16
+	state  uint8
+	_      uint8
+	expire uint32 // ms since the table's base
 }
-
-type link struct{ prev, next uint32 }
 
 // subEnt is a subscriber with its blocks.
 type subEnt struct {
@@ -116,12 +122,6 @@ type actBlock struct {
 	_         uint16
 }
 
-const (
-	wheelBits  = 12
-	wheelSlots = 1 << wheelBits
-	tickShift  = 10 // 1.024 s per slot
-)
-
 // Table is one worker's NAT64 state. Not safe for concurrent use.
 type Table struct {
 	p      *Plan
@@ -130,19 +130,20 @@ type Table struct {
 	sink   natlog.Sink
 
 	bib            []bibEnt
-	bibFree        uint32 // + 1; free list through bibEnt.head
+	bibFree        uint32 // + 1; free list through bibEnt.nsess
 	bibHigh        uint32 // entries ever used
 	bibCap         uint32
 	bibN           int
 	bib6, bib4     otab
 	sess           []sessEnt
-	sessFree       uint32 // through sessEnt.nextInBib
+	sessFree       uint32 // through sessEnt.expire
 	sessHigh       uint32
 	sessCap        uint32
 	sessN          int
 	sessTab        otab
-	links          []link // sessions, then wheel sentinels
-	cursor         uint32 // wheel tick (since base, not wrapped with ms) to process next
+	sweep          sweep
+	bibHead        []uint32 // address-dependent filtering only: first session + 1 of each BIB entry
+	sessNext       []uint32 // and the next session + 1 of the same BIB entry
 	subs           []subEnt
 	subFree        uint32 // through subEnt.first
 	subHigh        uint32
@@ -203,11 +204,6 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	t.bib4 = newOtab(nb, &t.mapped)
 	t.sess = bigSlice[sessEnt](n, &t.mapped)
 	t.sessTab = newOtab(n, &t.mapped)
-	t.links = bigSlice[link](n+wheelSlots, &t.mapped)
-	for i := 0; i < wheelSlots; i++ {
-		s := uint32(n + i)
-		t.links[s] = link{s, s}
-	}
 	// Free lists start empty: entries never used are taken in index order
 	// (high-water marks), so the pages of a mapped table stay untouched
 	// until needed.
@@ -235,7 +231,10 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	t.notices = make([]Notice, 0, 4*(p.maxHeldSYN+p.maxFrags)) // the bound of notice()
 	t.held.init(p.maxHeldSYN)
 	t.frags.init(p.maxFrags)
-	t.cursor = t.tick(now)
+	t.sweep.start = t.ms(now)
+	if p.adf {
+		t.buildLists()
+	}
 	for _, st := range p.static {
 		if p.Owner6(st.Addr6) == worker {
 			t.addStatic(st)
@@ -261,7 +260,7 @@ func (t *Table) Close() {
 		unmap(b)
 	}
 	t.mapped = nil
-	t.bib, t.sess, t.links = nil, nil, nil
+	t.bib, t.sess, t.bibHead, t.sessNext = nil, nil, nil, nil
 	t.bib6, t.bib4, t.sessTab, t.subTab = otab{}, otab{}, otab{}, otab{}
 }
 
@@ -269,10 +268,6 @@ func (t *Table) Close() {
 // 49 days: expiries are compared as int32 differences, safe for lifetimes
 // up to 24 days.
 func (t *Table) ms(now int64) uint32 { return uint32((now - t.base) / 1e6) }
-
-// tick is the wheel tick of now. Ticks are 2^10 ms, so a tick taken from a
-// wrapped ms value ((ms >> 10) mod 2^22) lands in the same slot.
-func (t *Table) tick(now int64) uint32 { return uint32((now - t.base) / 1e6 >> tickShift) }
 
 // sec is the time in seconds since the table's start (136 years).
 func (t *Table) sec(now int64) uint32 { return uint32((now - t.base) / 1e9) }
@@ -481,24 +476,38 @@ func (t *Table) findSub(hi, lo uint64) uint32 {
 	}
 }
 
-// --- wheel ---------------------------------------------------------------------
+// --- subscribers of BIB entries, lists ---------------------------------------
 
-func (t *Table) wheelLink(s uint32, expire uint32) {
-	slot := expire >> tickShift
-	if int32(expire-t.cursor<<tickShift) < 0 {
-		slot = t.cursor // due already: the next slot Expire visits
+// subOf is the subscriber index + 1 of BIB entry e, 0 for a static one: the
+// holder of the active block of its pool4 port (a dynamic entry holds its
+// port, so the block stays active while the entry lives).
+func (t *Table) subOf(e *bibEnt) uint32 {
+	if e.static {
+		return 0
 	}
-	head := uint32(len(t.sess)) + slot&(wheelSlots-1)
-	tail := t.links[head].prev
-	t.links[s] = link{prev: tail, next: head}
-	t.links[tail].next = s
-	t.links[head].prev = s
+	p := t.p
+	ai, _ := p.addrIndex(e.addr4)
+	g := ai*p.bpa + int(e.port4-p.portLo)/p.bs
+	return t.blocks[t.blockState[t.localBlock(g)]-1].sub + 1
 }
 
-func (t *Table) wheelUnlink(s uint32) {
-	l := t.links[s]
-	t.links[l.prev].next = l.next
-	t.links[l.next].prev = l.prev
+// buildLists sets up the per-BIB session lists that address-dependent
+// filtering reads (hasRemote), from the sessions there are: at start or
+// when a reload turns such filtering on. They stay afterwards (a later
+// reload may turn it on again). 8 bytes per session; endpoint-independent
+// filtering (the default) does without.
+func (t *Table) buildLists() {
+	if t.bibHead != nil {
+		return
+	}
+	t.bibHead = bigSlice[uint32](len(t.bib), &t.mapped)
+	t.sessNext = bigSlice[uint32](len(t.sess), &t.mapped)
+	for i := uint32(0); i < t.sessHigh; i++ {
+		if b := t.sess[i].bib; b != 0 {
+			t.sessNext[i] = t.bibHead[b-1]
+			t.bibHead[b-1] = i + 1
+		}
+	}
 }
 
 // timeout is the lifetime of a session in state st.
@@ -586,7 +595,7 @@ func (t *Table) logBlock(now int64, k natlog.Kind, s *subEnt, g int) {
 
 func (t *Table) popBIB() uint32 {
 	if v := t.bibFree; v != 0 {
-		t.bibFree = t.bib[v-1].head
+		t.bibFree = t.bib[v-1].n()
 		return v
 	}
 	if t.bibHigh < t.bibCap {
@@ -598,7 +607,7 @@ func (t *Table) popBIB() uint32 {
 
 func (t *Table) popSess() uint32 {
 	if v := t.sessFree; v != 0 {
-		t.sessFree = t.sess[v-1].nextInBib
+		t.sessFree = t.sess[v-1].expire
 		return v
 	}
 	if t.sessHigh < t.sessCap {
