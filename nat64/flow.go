@@ -1,5 +1,7 @@
 package nat64
 
+import "encoding/binary"
+
 // Outbound is the state step of an IPv6 -> IPv4 packet of protocol p from
 // (src6, sport) to (dst4, dport) (dst4 already extracted from pool6; for
 // ICMP queries sport is the identifier and dport is ignored). It finds or
@@ -178,7 +180,7 @@ func (t *Table) delBIB(b uint32, now int64) {
 	})
 	p, a4, p4, sv := e.proto, e.addr4, e.port4, t.subOf(e) // the subscriber before freePort releases the block
 	*e = bibEnt{}
-	e.setN(t.bibFree)
+	binary.LittleEndian.PutUint32(e.addr4[:], t.bibFree)
 	t.bibFree = b
 	t.bibN--
 	t.C.BIBDeleted++
@@ -195,7 +197,6 @@ func (t *Table) delBIB(b uint32, now int64) {
 func (t *Table) newSession(b, sv uint32, a [4]byte, port uint16, nowms uint32, p Proto, from6 bool) {
 	v := t.popSess() // callers checked sessFull
 	s := &t.sess[v-1]
-	e := &t.bib[b-1]
 	st := stUDP
 	switch p {
 	case ProtoICMP:
@@ -207,7 +208,7 @@ func (t *Table) newSession(b, sv uint32, a [4]byte, port uint16, nowms uint32, p
 		}
 	}
 	*s = sessEnt{bib: b, remote: a, rport: port, state: st, expire: nowms + t.timeout(st)}
-	e.setN(e.n() + 1)
+	t.addBIBSessions(b, 1)
 	if t.bibHead != nil {
 		t.sessNext[v-1] = t.bibHead[b-1]
 		t.bibHead[b-1] = v
@@ -244,9 +245,7 @@ func (t *Table) delSession(i uint32, now int64) {
 	*s = sessEnt{expire: t.sessFree}
 	t.sessFree = i + 1
 	t.sessN--
-	n := e.n() - 1
-	e.setN(n)
-	if n == 0 && !e.static {
+	if t.addBIBSessions(b, -1) == 0 && !e.static {
 		t.delBIB(b, now)
 	}
 }

@@ -58,7 +58,10 @@ func checkInvariants(t testing.TB, tb *Table) {
 		}
 		bibN++
 		b := uint32(i + 1)
-		l := int(e.n())
+		l := int(tb.bibSessions(b))
+		if (e.nsess == manySess) != (tb.manySess[b] != 0) || e.nsess == manySess && l < manySess {
+			t.Fatalf("BIB %d: count %d, in the map %d", i, e.nsess, tb.manySess[b])
+		}
 		if tb.bibHead != nil { // address-dependent filtering's lists
 			k := 0
 			for s := tb.bibHead[i]; s != 0; s = tb.sessNext[s-1] {

@@ -232,7 +232,7 @@ func (t *Table) BIB(dst []BIBEntry, from int) ([]BIBEntry, int) {
 		if !e.used() {
 			continue
 		}
-		dst = append(dst, BIBEntry{e.proto, netip.AddrFrom16(e.addr6), e.port6, netip.AddrFrom4(e.addr4), e.port4, e.static, int(e.n())})
+		dst = append(dst, BIBEntry{e.proto, netip.AddrFrom16(e.addr6), e.port6, netip.AddrFrom4(e.addr4), e.port4, e.static, int(t.bibSessions(uint32(i + 1)))})
 	}
 	return dst, -1
 }

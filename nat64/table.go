@@ -68,25 +68,24 @@ const (
 
 var stateNames = [...]string{"CLOSED", "V4_INIT", "V6_INIT", "ESTABLISHED", "V4_FIN_RCV", "V6_FIN_RCV", "V4_FIN_V6_FIN_RCV", "TRANS", "UDP", "ICMP"}
 
-// bibEnt is a BIB entry: (Proto, X', x) <-> (T, t). 30 bytes, 2-byte
+// bibEnt is a BIB entry: (Proto, X', x) <-> (T, t). 28 bytes, 2-byte
 // aligned, no pointers. Its subscriber is not stored: it is the holder of
 // the port block of (T, t) (subOf); its sessions are counted, not listed
 // (the lists of address-dependent filtering live beside, bibHead).
 type bibEnt struct {
 	addr6  [16]byte
-	addr4  [4]byte
+	addr4  [4]byte // free list link + 1 (little-endian) when free
 	port6  uint16
 	port4  uint16
-	nsess  [2]uint16 // sessions (low, high half); free list link + 1 when free
-	proto  Proto     // 0 = free
+	nsess  uint16 // sessions; manySess: the count is in Table.manySess
+	proto  Proto  // 0 = free
 	static bool
 }
 
-func (e *bibEnt) used() bool { return e.proto != 0 }
+// manySess marks a BIB entry with more sessions than a uint16 holds.
+const manySess = 0xffff
 
-// n is the session count (or, free, the free list link).
-func (e *bibEnt) n() uint32     { return uint32(e.nsess[0]) | uint32(e.nsess[1])<<16 }
-func (e *bibEnt) setN(v uint32) { e.nsess = [2]uint16{uint16(v), uint16(v >> 16)} }
+func (e *bibEnt) used() bool { return e.proto != 0 }
 
 // sessEnt is a session: a BIB entry and the remote (Z, z), with its
 // expiry (the sweep of Expire reads it). 16 bytes: four to a cache line,
@@ -130,8 +129,9 @@ type Table struct {
 	sink   natlog.Sink
 
 	bib            []bibEnt
-	bibFree        uint32 // + 1; free list through bibEnt.nsess
-	bibHigh        uint32 // entries ever used
+	bibFree        uint32            // + 1; free list through bibEnt.addr4
+	manySess       map[uint32]uint32 // session counts of BIB entries (index + 1) with manySess
+	bibHigh        uint32            // entries ever used
 	bibCap         uint32
 	bibN           int
 	bib6, bib4     otab
@@ -196,7 +196,7 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	if sink == nil {
 		sink = natlog.Discard{}
 	}
-	t := &Table{p: p, worker: worker, base: now, sink: sink}
+	t := &Table{p: p, worker: worker, base: now, sink: sink, manySess: map[uint32]uint32{}}
 	n := p.maxSess
 	nb := p.maxBIB + len(p.static) + 1
 	t.bib = bigSlice[bibEnt](nb, &t.mapped)
@@ -491,6 +491,40 @@ func (t *Table) subOf(e *bibEnt) uint32 {
 	return t.blocks[t.blockState[t.localBlock(g)]-1].sub + 1
 }
 
+// bibSessions is the number of sessions of BIB entry b (index + 1).
+func (t *Table) bibSessions(b uint32) uint32 {
+	if n := t.bib[b-1].nsess; n != manySess {
+		return uint32(n)
+	}
+	return t.manySess[b]
+}
+
+// addBIBSessions adds d (1 or -1) to the sessions of BIB entry b and
+// returns the new count. Past 65534 the count moves to Table.manySess (a
+// Go map: a server behind a static entry, a busy peer-to-peer port;
+// adding the first such entry allocates) and back below.
+func (t *Table) addBIBSessions(b uint32, d int32) uint32 {
+	e := &t.bib[b-1]
+	if e.nsess != manySess {
+		n := uint32(int32(e.nsess) + d)
+		if n < manySess {
+			e.nsess = uint16(n)
+		} else {
+			e.nsess = manySess
+			t.manySess[b] = n
+		}
+		return n
+	}
+	n := uint32(int32(t.manySess[b]) + d)
+	if n < manySess {
+		delete(t.manySess, b)
+		e.nsess = uint16(n)
+	} else {
+		t.manySess[b] = n
+	}
+	return n
+}
+
 // buildLists sets up the per-BIB session lists that address-dependent
 // filtering reads (hasRemote), from the sessions there are: at start or
 // when a reload turns such filtering on. They stay afterwards (a later
@@ -595,7 +629,7 @@ func (t *Table) logBlock(now int64, k natlog.Kind, s *subEnt, g int) {
 
 func (t *Table) popBIB() uint32 {
 	if v := t.bibFree; v != 0 {
-		t.bibFree = t.bib[v-1].n()
+		t.bibFree = binary.LittleEndian.Uint32(t.bib[v-1].addr4[:])
 		return v
 	}
 	if t.bibHigh < t.bibCap {
