@@ -80,17 +80,17 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 	out = out[:len(in)]
 	// 1: hash, touch the BIB index slot. (Slices in locals: the loads of
 	// one pass are independent, so the CPU overlaps their misses.)
-	bs, bm := t.bib6.s, t.bib6.mask
+	bs, bn := t.bib6.s, t.bib6.n
 	for i := range in {
 		f := &in[i]
 		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
-		acc += bs[h[i]&bm]
+		acc += bs[home(h[i], bn)]
 	}
 	// 1b: touch the BIB entry of each home slot.
 	acc = t.touchBIB(&t.bib6, &h, len(in), acc)
 	// 2: find the BIB entry (cached now; a displaced entry costs one more
 	// miss), touch the session index slot.
-	ss, sm := t.sessTab.s, t.sessTab.mask
+	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
@@ -101,7 +101,7 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 			}
 			bv[i] = v
 			hs[i] = t.hashSess(v, f.Dst4, dp)
-			acc += ss[hs[i]&sm]
+			acc += ss[home(hs[i], sn)]
 		}
 	}
 	t.touchSessions(&hs, len(in), acc)
@@ -134,17 +134,18 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 
 // touchSessions is step 3 of the batch calls: touch the session entry
 // each flow's session index probe names (the first whose tag matches,
-// within two probes: longer chains are rare, the work pass finishes them).
+// within touchProbes probes: longer chains are rare, the work pass
+// finishes them).
 // 20-byte entries may straddle two cache lines: both ends are read.
 func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32) {
 	o, sess := &t.sessTab, t.sess
-	ss, sm, vm := o.s, o.mask, o.vmask
+	ss, sn, vm := o.s, o.n, o.vmask
 	for i := 0; i < n; i++ {
 		if hs[i] == ^uint64(0) {
 			continue
 		}
 		tg := o.tag(hs[i])
-		for j, k := hs[i]&sm, 0; k < 2; j, k = (j+1)&sm, k+1 {
+		for j, k := home(hs[i], sn), 0; k < touchProbes; j, k = next(j, sn), k+1 {
 			v := ss[j]
 			if v == 0 {
 				break
@@ -166,14 +167,14 @@ func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
-	bs, bm := t.bib4.s, t.bib4.mask
+	bs, bn := t.bib4.s, t.bib4.n
 	for i := range in {
 		f := &in[i]
 		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
-		acc += bs[h[i]&bm]
+		acc += bs[home(h[i], bn)]
 	}
 	acc = t.touchBIB(&t.bib4, &h, len(in), acc)
-	ss, sm := t.sessTab.s, t.sessTab.mask
+	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
@@ -184,7 +185,7 @@ func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 			}
 			bv[i] = v
 			hs[i] = t.hashSess(v, f.Src4, sp)
-			acc += ss[hs[i]&sm]
+			acc += ss[home(hs[i], sn)]
 		}
 	}
 	t.touchSessions(&hs, len(in), acc)
@@ -339,14 +340,14 @@ func (t *Table) Prefetch6(in []Flow6) {
 	var h, hs [MaxBatch]uint64
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
-	bs, bm := t.bib6.s, t.bib6.mask
+	bs, bn := t.bib6.s, t.bib6.n
 	for i := range in {
 		f := &in[i]
 		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
-		acc += bs[h[i]&bm]
+		acc += bs[home(h[i], bn)]
 	}
 	acc = t.touchBIB(&t.bib6, &h, len(in), acc)
-	ss, sm := t.sessTab.s, t.sessTab.mask
+	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
@@ -356,7 +357,7 @@ func (t *Table) Prefetch6(in []Flow6) {
 				dp = 0
 			}
 			hs[i] = t.hashSess(v, f.Dst4, dp)
-			acc += ss[hs[i]&sm]
+			acc += ss[home(hs[i], sn)]
 		}
 	}
 	t.touchSessions(&hs, len(in), acc)
@@ -367,14 +368,14 @@ func (t *Table) Prefetch4(in []Flow4) {
 	var h, hs [MaxBatch]uint64
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
-	bs, bm := t.bib4.s, t.bib4.mask
+	bs, bn := t.bib4.s, t.bib4.n
 	for i := range in {
 		f := &in[i]
 		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
-		acc += bs[h[i]&bm]
+		acc += bs[home(h[i], bn)]
 	}
 	acc = t.touchBIB(&t.bib4, &h, len(in), acc)
-	ss, sm := t.sessTab.s, t.sessTab.mask
+	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
@@ -384,26 +385,30 @@ func (t *Table) Prefetch4(in []Flow4) {
 				sp = 0
 			}
 			hs[i] = t.hashSess(v, f.Src4, sp)
-			acc += ss[hs[i]&sm]
+			acc += ss[home(hs[i], sn)]
 		}
 	}
 	t.touchSessions(&hs, len(in), acc)
 }
 
+// touchProbes is how far the touch passes follow a probe sequence (the
+// indexes are up to 75% full: entries a few slots from home are common).
+const touchProbes = 4
+
 // touchBIB loads the BIB entry each flow's probe of BIB index o names
-// (the first whose tag matches, within two probes), so that the find pass
+// (the first whose tag matches, within touchProbes probes), so that the find pass
 // after it hits.
 func (t *Table) touchBIB(o *otab, h *[MaxBatch]uint64, n int, acc uint32) uint32 {
-	bib, s, m, vm := t.bib, o.s, o.mask, o.vmask
+	bib, s, sn, vm := t.bib, o.s, o.n, o.vmask
 	for i := 0; i < n; i++ {
 		tg := o.tag(h[i])
-		for j, k := h[i]&m, 0; k < 2; j, k = (j+1)&m, k+1 {
+		for j, k := home(h[i], sn), 0; k < touchProbes; j, k = next(j, sn), k+1 {
 			v := s[j]
 			if v == 0 {
 				break
 			}
 			if v&^vm == tg {
-				e := &bib[v&vm-1] // 30 bytes: may straddle two lines, read both ends
+				e := &bib[v&vm-1] // 28 bytes: may straddle two lines, read both ends
 				acc += uint32(e.addr6[0]) + uint32(e.proto)
 				break
 			}

@@ -305,33 +305,47 @@ func (t *Table) localBlock(g int) int {
 // --- open addressing index -------------------------------------------------
 
 // otab is an open-addressing (linear probing) index of uint32 entry
-// numbers + 1; 0 is empty. Capacity is a power of two at least 1.5 times
-// the entries it is sized for, so probes stay short; it never grows.
+// numbers + 1; 0 is empty. It has otabSlots slots per entry it is sized
+// for (not rounded to a power of two: the home slot of a hash is its low
+// 32 bits times the slot count, shifted down), and never grows.
 //
 // The bits of a slot above the entry number (vmask) hold a tag: high bits
 // of the entry's hash. A probe whose tag differs is skipped without
 // reading the entry it names, so a lookup touches one entry (the one it
 // finds) instead of one per probe: at a million sessions every entry read
-// is a cache miss. With n entries the tag has 32 - bits.Len(n) bits (11
-// at 1M, 8 at 10M per table); a table of 2^32-1 entries has none.
+// is a cache miss, while the slots of a probe sequence share a line or
+// two. With n entries the tag has 32 - bits.Len(n) bits (11 at 1M, 8 at
+// 10M per table); a table of 2^32-1 entries has none.
 type otab struct {
 	s     []uint32
-	mask  uint64
+	n     uint64 // slots
 	vmask uint32 // entry number + 1 bits of a slot
 	shift uint8  // bits.Len32(vmask): where the tag starts
 }
 
+// otabSlots is the slots per entry of an index, as a fraction
+// otabSlotsNum/otabSlotsDen: 4/3, at most 75% full.
+const otabSlotsNum, otabSlotsDen = 4, 3
+
 func newOtab(n int, mapped *[][]byte) otab {
-	c := 16
-	for c < n+n/2 {
-		c <<= 1
-	}
+	c := max(16, int(uint64(n)*otabSlotsNum/otabSlotsDen)+1)
 	sh := uint8(bits.Len64(uint64(n)))
 	vm := ^uint32(0)
 	if sh < 32 {
 		vm = 1<<sh - 1
 	}
-	return otab{s: bigSlice[uint32](c, mapped), mask: uint64(c - 1), vmask: vm, shift: sh}
+	return otab{s: bigSlice[uint32](c, mapped), n: uint64(c), vmask: vm, shift: sh}
+}
+
+// home is the first slot of hash h in an index of n slots.
+func home(h, n uint64) uint64 { return uint64(uint32(h)) * n >> 32 }
+
+// next is the slot after i in an index of n slots.
+func next(i, n uint64) uint64 {
+	if i++; i == n {
+		return 0
+	}
+	return i
 }
 
 // tag is the tag bits of a slot for hash h (0 when no bits are left).
@@ -343,9 +357,9 @@ func (o *otab) tag(h uint64) uint32 {
 }
 
 func (o *otab) insert(h uint64, v uint32) {
-	i := h & o.mask
+	i := home(h, o.n)
 	for o.s[i] != 0 {
-		i = (i + 1) & o.mask
+		i = next(i, o.n)
 	}
 	o.s[i] = v + 1 | o.tag(h)
 }
@@ -353,22 +367,22 @@ func (o *otab) insert(h uint64, v uint32) {
 // remove deletes entry v (hash h) with backward shifting; hashOf gives the
 // hash of another entry.
 func (o *otab) remove(h uint64, v uint32, hashOf func(uint32) uint64) {
-	i := h & o.mask
+	i := home(h, o.n)
 	for o.s[i]&o.vmask != v+1 {
 		if o.s[i] == 0 {
 			return
 		}
-		i = (i + 1) & o.mask
+		i = next(i, o.n)
 	}
 	for {
 		o.s[i] = 0
 		j := i
 		for {
-			j = (j + 1) & o.mask
+			j = next(j, o.n)
 			if o.s[j] == 0 {
 				return
 			}
-			k := hashOf(o.s[j]&o.vmask-1) & o.mask
+			k := home(hashOf(o.s[j]&o.vmask-1), o.n)
 			// move s[j] to i if its home k is not cyclically in (i, j]
 			if (i <= j && (k <= i || k > j)) || (i > j && k <= i && k > j) {
 				o.s[i] = o.s[j]
@@ -402,8 +416,8 @@ func (t *Table) hashSub(hi, lo uint64) uint64 { return mix(hi^t.p.seed, lo) }
 // findBIB6 returns the BIB index + 1 of (p, a, port) on the IPv6 side.
 func (t *Table) findBIB6(h uint64, p Proto, a [16]byte, port uint16) uint32 {
 	o := &t.bib6
-	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
-	for i := h & m; ; i = (i + 1) & m {
+	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
+	for i := home(h, n); ; i = next(i, n) {
 		v := s[i]
 		if v == 0 {
 			return 0
@@ -421,8 +435,8 @@ func (t *Table) findBIB6(h uint64, p Proto, a [16]byte, port uint16) uint32 {
 
 func (t *Table) findBIB4(h uint64, p Proto, a [4]byte, port uint16) uint32 {
 	o := &t.bib4
-	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
-	for i := h & m; ; i = (i + 1) & m {
+	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
+	for i := home(h, n); ; i = next(i, n) {
 		v := s[i]
 		if v == 0 {
 			return 0
@@ -440,8 +454,8 @@ func (t *Table) findBIB4(h uint64, p Proto, a [4]byte, port uint16) uint32 {
 
 func (t *Table) findSess(h uint64, b uint32, a [4]byte, port uint16) uint32 {
 	o := &t.sessTab
-	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
-	for i := h & m; ; i = (i + 1) & m {
+	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
+	for i := home(h, n); ; i = next(i, n) {
 		v := s[i]
 		if v == 0 {
 			return 0
@@ -460,8 +474,8 @@ func (t *Table) findSess(h uint64, b uint32, a [4]byte, port uint16) uint32 {
 func (t *Table) findSub(hi, lo uint64) uint32 {
 	h := t.hashSub(hi, lo)
 	o := &t.subTab
-	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
-	for i := h & m; ; i = (i + 1) & m {
+	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
+	for i := home(h, n); ; i = next(i, n) {
 		v := s[i]
 		if v == 0 {
 			return 0
