@@ -186,7 +186,7 @@ type Counters struct {
 	FragsExpired    uint64
 	FragsUnmatched  uint64 // FragNext without room to wait
 	NoticesDropped  uint64
-	ExpireWork      uint64 // entries visited by Expire
+	ExpireWork      uint64 // session slots, held SYNs and fragments visited by Expire
 }
 
 // NewTable builds worker's table of the plan. Every now of the API is Unix
