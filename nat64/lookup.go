@@ -74,7 +74,7 @@ const MaxBatch = 64
 // cache misses of the vector overlap instead of queueing.
 func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 	var h, hs [MaxBatch]uint64
-	var bv [MaxBatch]uint32
+	var bv, bc, sc [MaxBatch]uint32
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
@@ -87,14 +87,19 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 		acc += bs[home(h[i], bn)]
 	}
 	// 1b: touch the BIB entry of each home slot.
-	acc = t.touchBIB(&t.bib6, &h, len(in), acc)
+	acc = t.touchBIB(&t.bib6, &h, len(in), acc, &bc)
 	// 2: find the BIB entry (cached now; a displaced entry costs one more
-	// miss), touch the session index slot.
+	// miss): the one the touch pass found if it is the flow's, else by a
+	// probe; touch the session index slot.
 	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
-		if v := t.findBIB6(h[i], f.Proto, f.Src6, f.SPort); v != 0 && pidx(f.Proto) < 3 {
+		v := bc[i]
+		if v == 0 || !t.isBIB6(v, f.Proto, f.Src6, f.SPort) {
+			v = t.findBIB6(h[i], f.Proto, f.Src6, f.SPort)
+		}
+		if v != 0 && pidx(f.Proto) < 3 {
 			dp := f.DPort
 			if f.Proto == ProtoICMP {
 				dp = 0
@@ -104,10 +109,11 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 			acc += ss[home(hs[i], sn)]
 		}
 	}
-	t.touchSessions(&hs, len(in), acc)
+	t.touchSessions(&hs, len(in), acc, &sc)
 	// 4: the work. Established flows use what steps 2 and 3 found (new
-	// entries of earlier packets never move existing ones); the rest take
-	// the full path.
+	// entries of earlier packets never move existing ones, and a
+	// candidate is checked against the flow's key); the rest take the
+	// full path.
 	nowms := t.ms(now)
 	for i := range in {
 		f := &in[i]
@@ -116,7 +122,7 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 			if f.Proto == ProtoICMP {
 				dp = 0
 			}
-			if sv := t.findSess(hs[i], b, f.Dst4, dp); sv != 0 {
+			if sv := t.findSessFrom(sc[i], hs[i], b, f.Dst4, dp); sv != 0 {
 				t.touch(sv-1, nowms, f.Flags, true)
 				e := &t.bib[b-1]
 				t.C.Results[OK]++
@@ -137,7 +143,7 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 // within touchProbes probes: longer chains are rare, the work pass
 // finishes them).
 // 20-byte entries may straddle two cache lines: both ends are read.
-func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32) {
+func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32, cand *[MaxBatch]uint32) {
 	o, sess := &t.sessTab, t.sess
 	ss, sn, vm := o.s, o.n, o.vmask
 	for i := 0; i < n; i++ {
@@ -152,7 +158,8 @@ func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32) {
 			}
 			if v&^vm == tg {
 				v &= vm
-				acc += sess[v-1].bib + sess[v-1].expire
+				acc += sess[v-1].bib
+				cand[i] = v
 				break
 			}
 		}
@@ -163,7 +170,7 @@ func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32) {
 // InboundBatch is Inbound for a vector of flows, as OutboundBatch.
 func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 	var h, hs [MaxBatch]uint64
-	var bv [MaxBatch]uint32
+	var bv, bc, sc [MaxBatch]uint32
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
@@ -173,12 +180,16 @@ func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
 		acc += bs[home(h[i], bn)]
 	}
-	acc = t.touchBIB(&t.bib4, &h, len(in), acc)
+	acc = t.touchBIB(&t.bib4, &h, len(in), acc, &bc)
 	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
-		if v := t.findBIB4(h[i], f.Proto, f.Dst4, f.DPort); v != 0 && pidx(f.Proto) < 3 {
+		v := bc[i]
+		if v == 0 || !t.isBIB4(v, f.Proto, f.Dst4, f.DPort) {
+			v = t.findBIB4(h[i], f.Proto, f.Dst4, f.DPort)
+		}
+		if v != 0 && pidx(f.Proto) < 3 {
 			sp := f.SPort
 			if f.Proto == ProtoICMP {
 				sp = 0
@@ -188,7 +199,7 @@ func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 			acc += ss[home(hs[i], sn)]
 		}
 	}
-	t.touchSessions(&hs, len(in), acc)
+	t.touchSessions(&hs, len(in), acc, &sc)
 	nowms := t.ms(now)
 	for i := range in {
 		f := &in[i]
@@ -197,7 +208,7 @@ func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 			if f.Proto == ProtoICMP {
 				sp = 0
 			}
-			if sv := t.findSess(hs[i], b, f.Src4, sp); sv != 0 {
+			if sv := t.findSessFrom(sc[i], hs[i], b, f.Src4, sp); sv != 0 {
 				t.touch(sv-1, nowms, f.Flags, false)
 				e := &t.bib[b-1]
 				t.C.Results[OK]++
@@ -346,7 +357,8 @@ func (t *Table) Prefetch6(in []Flow6) {
 		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
 		acc += bs[home(h[i], bn)]
 	}
-	acc = t.touchBIB(&t.bib6, &h, len(in), acc)
+	var cand [MaxBatch]uint32
+	acc = t.touchBIB(&t.bib6, &h, len(in), acc, &cand)
 	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
@@ -360,7 +372,7 @@ func (t *Table) Prefetch6(in []Flow6) {
 			acc += ss[home(hs[i], sn)]
 		}
 	}
-	t.touchSessions(&hs, len(in), acc)
+	t.touchSessions(&hs, len(in), acc, &cand)
 }
 
 // Prefetch4 is Prefetch6 for Inbound.
@@ -374,7 +386,8 @@ func (t *Table) Prefetch4(in []Flow4) {
 		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
 		acc += bs[home(h[i], bn)]
 	}
-	acc = t.touchBIB(&t.bib4, &h, len(in), acc)
+	var cand [MaxBatch]uint32
+	acc = t.touchBIB(&t.bib4, &h, len(in), acc, &cand)
 	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
@@ -388,7 +401,7 @@ func (t *Table) Prefetch4(in []Flow4) {
 			acc += ss[home(hs[i], sn)]
 		}
 	}
-	t.touchSessions(&hs, len(in), acc)
+	t.touchSessions(&hs, len(in), acc, &cand)
 }
 
 // touchProbes is how far the touch passes follow a probe sequence (the
@@ -398,7 +411,7 @@ const touchProbes = 4
 // touchBIB loads the BIB entry each flow's probe of BIB index o names
 // (the first whose tag matches, within touchProbes probes), so that the find pass
 // after it hits.
-func (t *Table) touchBIB(o *otab, h *[MaxBatch]uint64, n int, acc uint32) uint32 {
+func (t *Table) touchBIB(o *otab, h *[MaxBatch]uint64, n int, acc uint32, cand *[MaxBatch]uint32) uint32 {
 	bib, s, sn, vm := t.bib, o.s, o.n, o.vmask
 	for i := 0; i < n; i++ {
 		tg := o.tag(h[i])
@@ -410,6 +423,7 @@ func (t *Table) touchBIB(o *otab, h *[MaxBatch]uint64, n int, acc uint32) uint32
 			if v&^vm == tg {
 				e := &bib[v&vm-1] // 28 bytes: may straddle two lines, read both ends
 				acc += uint32(e.addr6[0]) + uint32(e.proto)
+				cand[i] = v & vm
 				break
 			}
 		}

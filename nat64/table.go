@@ -433,6 +433,29 @@ func (t *Table) findBIB6(h uint64, p Proto, a [16]byte, port uint16) uint32 {
 	}
 }
 
+// isBIB6 reports whether BIB entry v (+1) is (p, a, port) on the IPv6
+// side: a candidate of the batch calls' touch pass is checked so.
+func (t *Table) isBIB6(v uint32, p Proto, a [16]byte, port uint16) bool {
+	e := &t.bib[v-1]
+	return e.addr6 == a && e.port6 == port && e.proto == p
+}
+
+func (t *Table) isBIB4(v uint32, p Proto, a [4]byte, port uint16) bool {
+	e := &t.bib[v-1]
+	return e.addr4 == a && e.port4 == port && e.proto == p
+}
+
+// findSessFrom is findSess that first tries c (session + 1, 0 for none),
+// the candidate of the batch calls' touch pass.
+func (t *Table) findSessFrom(c uint32, h uint64, b uint32, a [4]byte, port uint16) uint32 {
+	if c != 0 {
+		if e := &t.sess[c-1]; e.bib == b && e.remote == a && e.rport == port {
+			return c
+		}
+	}
+	return t.findSess(h, b, a, port)
+}
+
 func (t *Table) findBIB4(h uint64, p Proto, a [4]byte, port uint16) uint32 {
 	o := &t.bib4
 	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
