@@ -162,6 +162,7 @@ type Table struct {
 	rng            uint64
 	touched        uint32   // keeps the batch prefetch loads alive
 	mapped         [][]byte // tables mapped outside the Go heap (bigSlice)
+	prefaulted     bool     // Prefault ran: tables mapped later are faulted in too
 
 	held    heldSYNs
 	frags   fragTable
@@ -571,8 +572,14 @@ func (t *Table) buildLists() {
 	if t.bibHead != nil {
 		return
 	}
+	m := len(t.mapped)
 	t.bibHead = bigSlice[uint32](len(t.bib), &t.mapped)
 	t.sessNext = bigSlice[uint32](len(t.sess), &t.mapped)
+	if t.prefaulted { // a reload: as Prefault did for the others (best effort)
+		for _, b := range t.mapped[m:] {
+			_ = populate(b)
+		}
+	}
 	for i := uint32(0); i < t.sessHigh; i++ {
 		if b := t.sess[i].bib; b != 0 {
 			t.sessNext[i] = t.bibHead[b-1]
@@ -722,6 +729,7 @@ func (t *Table) blockFull() bool { return t.blockFree == 0 && t.blockHigh == t.b
 // of as the tables fill. Call it before the table sees traffic. It returns
 // the bytes faulted in.
 func (t *Table) Prefault() (int, error) {
+	t.prefaulted = true
 	n := 0
 	for _, b := range t.mapped {
 		if err := populate(b); err != nil {
