@@ -1,51 +1,118 @@
 package nat64
 
-// Expire runs the timers up to now, visiting at most budget sessions (plus
-// held SYNs and fragments), and returns how many it visited. Call it once
-// per vector with a small budget (e.g. 64): packets never pay for expiry,
-// and a backlog is worked off over the following calls. Expired
-// established TCP sessions move to TRANS for tcp_transitory (RFC 6146
-// 3.5.2.2, without the keepalive probe); other sessions are deleted, with
-// their BIB entry when it was the last (never static ones), and ports and
-// blocks go back to the pool.
+// The session timer is a sweep over the session array: no per-session
+// links, only each session's own expiry. A pass visits every slot up to
+// the high-water mark once, deleting (or moving to TRANS) what is due,
+// and records the earliest expiry it leaves behind (due; new sessions and
+// shortened lifetimes lower it too). A pass starts when due has come (and
+// at most every sweepGap of a large table), and runs at the caller's
+// budget per call, but never slower than one whole pass per sweepPeriod:
+// each call does at least the share of the pass the time since the pass
+// started asks for. So a session ends at most sweepGap + sweepPeriod (2 x
+// 4 s, less with short timeouts) after its expiry, given Expire calls at
+// least every 100 ms; RFC 6146's lifetimes are minimums. See
+// docs/DESIGN.md, "Stateful NAT64 state".
+
+// sweepPeriodMax is the longest a pass may take, in ms; shorter when a
+// quarter of the shortest session timeout is shorter.
+const sweepPeriodMax = 4000
+
+// sweepSlotNs paces the start of passes of a large table: at most one
+// pass per sweepSlotNs x slots (up to sweepPeriodMax): 400 ns a slot,
+// one pass every 4 s at 10M sessions, so that a table busy enough to
+// always have something due spends about 0.5% of a core sweeping.
+const sweepSlotNs = 400
+
+// sweep is the state of the session sweep.
+type sweep struct {
+	on     bool
+	pos    uint32 // next slot of the pass
+	end    uint32 // the high-water mark when the pass started
+	start  uint32 // ms when the pass (or the last) started
+	due    uint32 // no live session expires before: outside [pos, end) of a running pass
+	dueSet bool   // false: no session outside the running pass
+}
+
+// noteDue lowers the sweep's earliest expiry to e.
+func (t *Table) noteDue(e uint32) {
+	w := &t.sweep
+	if !w.dueSet || int32(e-w.due) < 0 {
+		w.due, w.dueSet = e, true
+	}
+}
+
+// sweepPeriod is the longest a pass may take (ms).
+func (t *Table) sweepPeriod() uint32 {
+	p := t.p
+	return max(1, min(sweepPeriodMax, min(p.tUDP, p.tICMP, p.tEst, p.tTrans)/4))
+}
+
+// sweepGap is the shortest time between the starts of two passes (ms).
+func (t *Table) sweepGap() uint32 {
+	return min(t.sweepPeriod(), uint32(uint64(t.sessHigh)*sweepSlotNs/1e6))
+}
+
+// Expire runs the timers up to now and returns the slots (and held SYNs
+// and fragments) it visited. Call it once per vector with a small budget
+// (e.g. 128): packets never pay for expiry. It visits up to budget session
+// slots while a pass runs, more when the pass is behind its schedule (a
+// share of the table proportional to the time since the pass started: the
+// whole rest of it after sweepPeriod, e.g. on the first call after a long
+// pause), none when no session can be due. Expired established TCP
+// sessions move to TRANS for tcp_transitory (RFC 6146 3.5.2.2, without
+// the keepalive probe); other sessions are deleted, with their BIB entry
+// when it was the last (never static ones), and ports and blocks go back
+// to the pool.
 func (t *Table) Expire(now int64, budget int) int {
 	nowms := t.ms(now)
 	work := t.held.expire(t, nowms, budget)
 	work += t.frags.expire(t, nowms, budget)
-	nowTick := t.tick(now)
-	n := uint32(len(t.sess))
-	for work < budget && int32(nowTick-t.cursor) > 0 {
-		head := n + t.cursor&(wheelSlots-1)
-		var requeued uint32 = ^uint32(0)
-		for i := t.links[head].next; i != head && i != requeued; {
-			if work >= budget {
-				t.C.ExpireWork += uint64(work)
-				return work
-			}
-			work++
-			next := t.links[i].next
-			s := &t.sess[i]
-			switch {
-			case int32(nowms-s.expire) < 0 || s.state == stEst || s.state == stV4Fin || s.state == stV6Fin:
-				if int32(nowms-s.expire) >= 0 {
-					s.state = stTrans
-					s.expire = nowms + t.p.tTrans
-				}
-				// move to the slot of its (new) expiry
-				t.wheelUnlink(i)
-				t.wheelLink(i, s.expire)
-				if requeued == ^uint32(0) && t.links[head].prev == i {
-					requeued = i // a later turn of the wheel: stop there
-				}
-			default:
-				t.delSession(i, now)
-				t.C.SessionsExpired++
-			}
-			i = next
+	w := &t.sweep
+	if !w.on {
+		if t.sessN == 0 {
+			// Nothing to wait for: the next session may start a pass
+			// (and a start from long ago must not look like a recent one
+			// once the millisecond clock has wrapped).
+			w.dueSet, w.start = false, nowms-sweepPeriodMax
 		}
-		work++ // the slot itself, so that a late call stays bounded
-		t.cursor++
+		if !w.dueSet || int32(nowms-w.due) < 0 || int32(nowms-w.start) < int32(t.sweepGap()) {
+			t.C.ExpireWork += uint64(work)
+			return work
+		}
+		*w = sweep{on: true, end: t.sessHigh, start: nowms}
 	}
+	limit := budget - work
+	if el, per := nowms-w.start, t.sweepPeriod(); int32(el) >= int32(per) {
+		limit = int(w.end) // behind: finish the pass
+	} else if int32(el) > 0 {
+		limit = max(limit, int(uint64(w.end)*uint64(el)/uint64(per))-int(w.pos))
+	}
+	visits := 0
+	for ; w.pos < w.end && visits < limit; visits++ {
+		i := w.pos
+		w.pos++
+		s := &t.sess[i]
+		if s.bib == 0 {
+			continue
+		}
+		if int32(nowms-s.expire) < 0 {
+			t.noteDue(s.expire)
+			continue
+		}
+		switch s.state {
+		case stEst, stV4Fin, stV6Fin:
+			s.state = stTrans
+			s.expire = nowms + t.p.tTrans
+			t.noteDue(s.expire)
+		default:
+			t.delSession(i, now)
+			t.C.SessionsExpired++
+		}
+	}
+	if w.pos >= w.end {
+		w.on = false
+	}
+	work += visits
 	t.C.ExpireWork += uint64(work)
 	return work
 }

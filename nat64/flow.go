@@ -1,5 +1,7 @@
 package nat64
 
+import "encoding/binary"
+
 // Outbound is the state step of an IPv6 -> IPv4 packet of protocol p from
 // (src6, sport) to (dst4, dport) (dst4 already extracted from pool6; for
 // ICMP queries sport is the identifier and dport is ignored). It finds or
@@ -32,10 +34,11 @@ func (t *Table) outbound(now int64, p Proto, src6 [16]byte, sport uint16, dst4 [
 			// state by Jool; xlatd drops).
 			return [4]byte{}, 0, NoMapping
 		}
-		if r := t.admitSession(e.sub); r != OK {
+		sv := t.subOf(e)
+		if r := t.admitSession(sv); r != OK {
 			return [4]byte{}, 0, r
 		}
-		t.newSession(b, dst4, dport, nowms, p, true)
+		t.newSession(b, sv, dst4, dport, nowms, p, true)
 		if p == ProtoTCP {
 			t.held.cancel(t, e.addr4, e.port4, dst4, dport)
 		}
@@ -61,8 +64,8 @@ func (t *Table) outbound(now int64, p Proto, src6 [16]byte, sport uint16, dst4 [
 		}
 		return [4]byte{}, 0, r
 	}
-	b = t.newBIB(p, src6, sport, a4, p4, sv, false)
-	t.newSession(b, dst4, dport, nowms, p, true)
+	b = t.newBIB(p, src6, sport, a4, p4, false)
+	t.newSession(b, sv, dst4, dport, nowms, p, true)
 	if p == ProtoTCP {
 		t.held.cancel(t, a4, p4, dst4, dport)
 	}
@@ -116,7 +119,7 @@ func (t *Table) inbound(now int64, p Proto, src4 [4]byte, sport uint16, dst4 [4]
 	// No session: endpoint-independent filtering admits anyone to an
 	// existing BIB entry; address-dependent only addresses the entry has
 	// a session with (RFC 4787 REQ-8, RFC 6146 3.5.2).
-	allowed := !t.p.adf || t.hasRemote(e, src4)
+	allowed := !t.p.adf || t.hasRemote(b, src4)
 	if p == ProtoTCP {
 		if flags&(SYN|ACK|RST) != SYN {
 			return [16]byte{}, 0, NoMapping
@@ -127,15 +130,18 @@ func (t *Table) inbound(now int64, p Proto, src4 [4]byte, sport uint16, dst4 [4]
 	} else if !allowed {
 		return [16]byte{}, 0, Filtered
 	}
-	if r := t.admitSession(e.sub); r != OK {
+	sv := t.subOf(e)
+	if r := t.admitSession(sv); r != OK {
 		return [16]byte{}, 0, r
 	}
-	t.newSession(b, src4, sport, nowms, p, false)
+	t.newSession(b, sv, src4, sport, nowms, p, false)
 	return e.addr6, e.port6, OK
 }
 
-func (t *Table) hasRemote(e *bibEnt, a [4]byte) bool {
-	for s := e.head; s != 0; s = t.sess[s-1].nextInBib {
+// hasRemote reports whether BIB entry b has a session with remote address
+// a (address-dependent filtering: the lists are there).
+func (t *Table) hasRemote(b uint32, a [4]byte) bool {
+	for s := t.bibHead[b-1]; s != 0; s = t.sessNext[s-1] {
 		if t.sess[s-1].remote == a {
 			return true
 		}
@@ -144,10 +150,10 @@ func (t *Table) hasRemote(e *bibEnt, a [4]byte) bool {
 }
 
 // newBIB adds a BIB entry; returns its index + 1.
-func (t *Table) newBIB(p Proto, a6 [16]byte, p6 uint16, a4 [4]byte, p4 uint16, sv uint32, static bool) uint32 {
+func (t *Table) newBIB(p Proto, a6 [16]byte, p6 uint16, a4 [4]byte, p4 uint16, static bool) uint32 {
 	b := t.popBIB() // callers checked bibFull
 	e := &t.bib[b-1]
-	*e = bibEnt{addr6: a6, addr4: a4, port6: p6, port4: p4, sub: sv, proto: p, static: static, used: true}
+	*e = bibEnt{addr6: a6, addr4: a4, port6: p6, port4: p4, proto: p, static: static}
 	t.bib6.insert(t.hash6(p, a6, p6), b-1)
 	t.bib4.insert(t.hash4(p, a4, p4), b-1)
 	t.bibN++
@@ -159,7 +165,7 @@ func (t *Table) addStatic(st Static) {
 	if t.findBIB6(t.hash6(st.Proto, st.Addr6, st.Port6), st.Proto, st.Addr6, st.Port6) != 0 {
 		return
 	}
-	t.newBIB(st.Proto, st.Addr6, st.Port6, st.Addr4, st.Port4, 0, true)
+	t.newBIB(st.Proto, st.Addr6, st.Port6, st.Addr4, st.Port4, true)
 }
 
 func (t *Table) delBIB(b uint32, now int64) {
@@ -172,8 +178,9 @@ func (t *Table) delBIB(b uint32, now int64) {
 		x := &t.bib[i]
 		return t.hash4(x.proto, x.addr4, x.port4)
 	})
-	p, a4, p4, sv := e.proto, e.addr4, e.port4, e.sub
-	*e = bibEnt{head: t.bibFree}
+	p, a4, p4, sv := e.proto, e.addr4, e.port4, t.subOf(e) // the subscriber before freePort releases the block
+	*e = bibEnt{}
+	binary.LittleEndian.PutUint32(e.addr4[:], t.bibFree)
 	t.bibFree = b
 	t.bibN--
 	t.C.BIBDeleted++
@@ -185,11 +192,11 @@ func (t *Table) delBIB(b uint32, now int64) {
 	}
 }
 
-// newSession adds a session to BIB entry b in its first state.
-func (t *Table) newSession(b uint32, a [4]byte, port uint16, nowms uint32, p Proto, from6 bool) {
+// newSession adds a session to BIB entry b (of subscriber sv + 1, 0 for a
+// static entry) in its first state.
+func (t *Table) newSession(b, sv uint32, a [4]byte, port uint16, nowms uint32, p Proto, from6 bool) {
 	v := t.popSess() // callers checked sessFull
 	s := &t.sess[v-1]
-	e := &t.bib[b-1]
 	st := stUDP
 	switch p {
 	case ProtoICMP:
@@ -200,13 +207,17 @@ func (t *Table) newSession(b uint32, a [4]byte, port uint16, nowms uint32, p Pro
 			st = stV6Init
 		}
 	}
-	*s = sessEnt{bib: b, remote: a, rport: port, state: st, expire: nowms + t.timeout(st), nextInBib: e.head}
-	e.head = v
-	if e.sub != 0 {
-		t.subs[e.sub-1].nsess++
+	*s = sessEnt{bib: b, remote: a, rport: port, state: st, expire: nowms + t.timeout(st)}
+	t.addBIBSessions(b, 1)
+	if t.bibHead != nil {
+		t.sessNext[v-1] = t.bibHead[b-1]
+		t.bibHead[b-1] = v
+	}
+	if sv != 0 {
+		t.subs[sv-1].nsess++
 	}
 	t.sessTab.insert(t.hashSess(b, a, port), v-1)
-	t.wheelLink(v-1, s.expire)
+	t.noteDue(s.expire)
 	t.sessN++
 	t.C.SessionsCreated++
 }
@@ -220,27 +231,28 @@ func (t *Table) delSession(i uint32, now int64) {
 		x := &t.sess[j]
 		return t.hashSess(x.bib, x.remote, x.rport)
 	})
-	t.wheelUnlink(i)
-	for pp := &e.head; *pp != 0; pp = &t.sess[*pp-1].nextInBib {
-		if *pp == i+1 {
-			*pp = s.nextInBib
-			break
+	if t.bibHead != nil {
+		for pp := &t.bibHead[b-1]; *pp != 0; pp = &t.sessNext[*pp-1] {
+			if *pp == i+1 {
+				*pp = t.sessNext[i]
+				break
+			}
 		}
 	}
-	if e.sub != 0 {
-		t.subs[e.sub-1].nsess--
+	if sv := t.subOf(e); sv != 0 {
+		t.subs[sv-1].nsess--
 	}
-	*s = sessEnt{nextInBib: t.sessFree}
+	*s = sessEnt{expire: t.sessFree}
 	t.sessFree = i + 1
 	t.sessN--
-	if e.head == 0 && !e.static {
+	if t.addBIBSessions(b, -1) == 0 && !e.static {
 		t.delBIB(b, now)
 	}
 }
 
 // touch updates session i for a packet: the TCP state machine of RFC 6146
-// section 3.5.2.2 and the lifetime. A longer lifetime is one store (the
-// wheel finds the session later and moves it); a shorter one relinks.
+// section 3.5.2.2 and the lifetime: one store; a shorter lifetime also
+// lowers the sweep's earliest expiry.
 func (t *Table) touch(i uint32, nowms uint32, f TCPFlags, from6 bool) {
 	s := &t.sess[i]
 	st := s.state
@@ -286,8 +298,7 @@ func (t *Table) touch(i uint32, nowms uint32, f TCPFlags, from6 bool) {
 		s.state = st
 		if int32(exp-s.expire) < 0 {
 			s.expire = exp
-			t.wheelUnlink(i)
-			t.wheelLink(i, exp)
+			t.noteDue(exp)
 			return
 		}
 	}

@@ -10,27 +10,22 @@ package nat64
 // FragExpired notice for each packet with fragments held, so that the
 // caller drops the packets it keeps. It returns the sessions and the
 // dynamic BIB entries it ended. Call it from the table's goroutine,
-// between vectors; it visits every BIB entry in use once.
+// between vectors; it visits every session slot and BIB entry once.
 func (t *Table) Flush(now int64) (sessions, bib int) {
-	for i := uint32(0); i < t.bibHigh; i++ {
-		e := &t.bib[i]
-		if !e.used {
-			continue
-		}
-		static := e.static
-		for e.used && e.head != 0 { // the last session takes a dynamic entry with it
-			t.delSession(e.head-1, now)
+	deleted := t.C.BIBDeleted
+	for i := uint32(0); i < t.sessHigh; i++ {
+		if t.sess[i].bib != 0 { // the last session takes a dynamic entry with it
+			t.delSession(i, now)
 			sessions++
 		}
-		if e.used && !static {
+	}
+	for i := uint32(0); i < t.bibHigh; i++ {
+		if e := &t.bib[i]; e.used() && !e.static {
 			t.delBIB(i+1, now) // a dynamic entry without sessions (none is left so, but be sure)
-		}
-		if !static {
-			bib++
 		}
 	}
 	t.flushHeld()
-	return sessions, bib
+	return sessions, int(t.C.BIBDeleted - deleted)
 }
 
 // flushHeld forgets the held SYNs and fragments, with the notices that

@@ -74,40 +74,46 @@ const MaxBatch = 64
 // cache misses of the vector overlap instead of queueing.
 func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 	var h, hs [MaxBatch]uint64
-	var bv [MaxBatch]uint32
+	var bv, bc, sc [MaxBatch]uint32
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
 	// 1: hash, touch the BIB index slot. (Slices in locals: the loads of
 	// one pass are independent, so the CPU overlaps their misses.)
-	bs, bm := t.bib6.s, t.bib6.mask
+	bs, bn := t.bib6.s, t.bib6.n
 	for i := range in {
 		f := &in[i]
 		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
-		acc += bs[h[i]&bm]
+		acc += bs[home(h[i], bn)]
 	}
 	// 1b: touch the BIB entry of each home slot.
-	acc = t.touchBIB(&t.bib6, &h, len(in), acc)
+	acc = t.touchBIB(&t.bib6, &h, len(in), acc, &bc)
 	// 2: find the BIB entry (cached now; a displaced entry costs one more
-	// miss), touch the session index slot.
-	ss, sm := t.sessTab.s, t.sessTab.mask
+	// miss): the one the touch pass found if it is the flow's, else by a
+	// probe; touch the session index slot.
+	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
-		if v := t.findBIB6(h[i], f.Proto, f.Src6, f.SPort); v != 0 && pidx(f.Proto) < 3 {
+		v := bc[i]
+		if v == 0 || !t.isBIB6(v, f.Proto, f.Src6, f.SPort) {
+			v = t.findBIB6(h[i], f.Proto, f.Src6, f.SPort)
+		}
+		if v != 0 && pidx(f.Proto) < 3 {
 			dp := f.DPort
 			if f.Proto == ProtoICMP {
 				dp = 0
 			}
 			bv[i] = v
 			hs[i] = t.hashSess(v, f.Dst4, dp)
-			acc += ss[hs[i]&sm]
+			acc += ss[home(hs[i], sn)]
 		}
 	}
-	t.touchSessions(&hs, len(in), acc)
+	t.touchSessions(&hs, len(in), acc, &sc)
 	// 4: the work. Established flows use what steps 2 and 3 found (new
-	// entries of earlier packets never move existing ones); the rest take
-	// the full path.
+	// entries of earlier packets never move existing ones, and a
+	// candidate is checked against the flow's key); the rest take the
+	// full path.
 	nowms := t.ms(now)
 	for i := range in {
 		f := &in[i]
@@ -116,7 +122,7 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 			if f.Proto == ProtoICMP {
 				dp = 0
 			}
-			if sv := t.findSess(hs[i], b, f.Dst4, dp); sv != 0 {
+			if sv := t.findSessFrom(sc[i], hs[i], b, f.Dst4, dp); sv != 0 {
 				t.touch(sv-1, nowms, f.Flags, true)
 				e := &t.bib[b-1]
 				t.C.Results[OK]++
@@ -134,24 +140,26 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 
 // touchSessions is step 3 of the batch calls: touch the session entry
 // each flow's session index probe names (the first whose tag matches,
-// within two probes: longer chains are rare, the work pass finishes them).
+// within touchProbes probes: longer chains are rare, the work pass
+// finishes them).
 // 20-byte entries may straddle two cache lines: both ends are read.
-func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32) {
+func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32, cand *[MaxBatch]uint32) {
 	o, sess := &t.sessTab, t.sess
-	ss, sm, vm := o.s, o.mask, o.vmask
+	ss, sn, vm := o.s, o.n, o.vmask
 	for i := 0; i < n; i++ {
 		if hs[i] == ^uint64(0) {
 			continue
 		}
 		tg := o.tag(hs[i])
-		for j, k := hs[i]&sm, 0; k < 2; j, k = (j+1)&sm, k+1 {
+		for j, k := home(hs[i], sn), 0; k < touchProbes; j, k = next(j, sn), k+1 {
 			v := ss[j]
 			if v == 0 {
 				break
 			}
 			if v&^vm == tg {
 				v &= vm
-				acc += sess[v-1].bib + sess[v-1].expire
+				acc += sess[v-1].bib
+				cand[i] = v
 				break
 			}
 		}
@@ -162,32 +170,36 @@ func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32) {
 // InboundBatch is Inbound for a vector of flows, as OutboundBatch.
 func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 	var h, hs [MaxBatch]uint64
-	var bv [MaxBatch]uint32
+	var bv, bc, sc [MaxBatch]uint32
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
-	bs, bm := t.bib4.s, t.bib4.mask
+	bs, bn := t.bib4.s, t.bib4.n
 	for i := range in {
 		f := &in[i]
 		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
-		acc += bs[h[i]&bm]
+		acc += bs[home(h[i], bn)]
 	}
-	acc = t.touchBIB(&t.bib4, &h, len(in), acc)
-	ss, sm := t.sessTab.s, t.sessTab.mask
+	acc = t.touchBIB(&t.bib4, &h, len(in), acc, &bc)
+	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
-		if v := t.findBIB4(h[i], f.Proto, f.Dst4, f.DPort); v != 0 && pidx(f.Proto) < 3 {
+		v := bc[i]
+		if v == 0 || !t.isBIB4(v, f.Proto, f.Dst4, f.DPort) {
+			v = t.findBIB4(h[i], f.Proto, f.Dst4, f.DPort)
+		}
+		if v != 0 && pidx(f.Proto) < 3 {
 			sp := f.SPort
 			if f.Proto == ProtoICMP {
 				sp = 0
 			}
 			bv[i] = v
 			hs[i] = t.hashSess(v, f.Src4, sp)
-			acc += ss[hs[i]&sm]
+			acc += ss[home(hs[i], sn)]
 		}
 	}
-	t.touchSessions(&hs, len(in), acc)
+	t.touchSessions(&hs, len(in), acc, &sc)
 	nowms := t.ms(now)
 	for i := range in {
 		f := &in[i]
@@ -196,7 +208,7 @@ func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 			if f.Proto == ProtoICMP {
 				sp = 0
 			}
-			if sv := t.findSess(hs[i], b, f.Src4, sp); sv != 0 {
+			if sv := t.findSessFrom(sc[i], hs[i], b, f.Src4, sp); sv != 0 {
 				t.touch(sv-1, nowms, f.Flags, false)
 				e := &t.bib[b-1]
 				t.C.Results[OK]++
@@ -229,14 +241,10 @@ func (t *Table) BIB(dst []BIBEntry, from int) ([]BIBEntry, int) {
 			return dst, i
 		}
 		e := &t.bib[i]
-		if !e.used {
+		if !e.used() {
 			continue
 		}
-		n := 0
-		for s := e.head; s != 0; s = t.sess[s-1].nextInBib {
-			n++
-		}
-		dst = append(dst, BIBEntry{e.proto, netip.AddrFrom16(e.addr6), e.port6, netip.AddrFrom4(e.addr4), e.port4, e.static, n})
+		dst = append(dst, BIBEntry{e.proto, netip.AddrFrom16(e.addr6), e.port6, netip.AddrFrom4(e.addr4), e.port4, e.static, int(t.bibSessions(uint32(i + 1)))})
 	}
 	return dst, -1
 }
@@ -343,14 +351,15 @@ func (t *Table) Prefetch6(in []Flow6) {
 	var h, hs [MaxBatch]uint64
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
-	bs, bm := t.bib6.s, t.bib6.mask
+	bs, bn := t.bib6.s, t.bib6.n
 	for i := range in {
 		f := &in[i]
 		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
-		acc += bs[h[i]&bm]
+		acc += bs[home(h[i], bn)]
 	}
-	acc = t.touchBIB(&t.bib6, &h, len(in), acc)
-	ss, sm := t.sessTab.s, t.sessTab.mask
+	var cand [MaxBatch]uint32
+	acc = t.touchBIB(&t.bib6, &h, len(in), acc, &cand)
+	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
@@ -360,10 +369,10 @@ func (t *Table) Prefetch6(in []Flow6) {
 				dp = 0
 			}
 			hs[i] = t.hashSess(v, f.Dst4, dp)
-			acc += ss[hs[i]&sm]
+			acc += ss[home(hs[i], sn)]
 		}
 	}
-	t.touchSessions(&hs, len(in), acc)
+	t.touchSessions(&hs, len(in), acc, &cand)
 }
 
 // Prefetch4 is Prefetch6 for Inbound.
@@ -371,14 +380,15 @@ func (t *Table) Prefetch4(in []Flow4) {
 	var h, hs [MaxBatch]uint64
 	var acc uint32
 	in = in[:min(len(in), MaxBatch)]
-	bs, bm := t.bib4.s, t.bib4.mask
+	bs, bn := t.bib4.s, t.bib4.n
 	for i := range in {
 		f := &in[i]
 		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
-		acc += bs[h[i]&bm]
+		acc += bs[home(h[i], bn)]
 	}
-	acc = t.touchBIB(&t.bib4, &h, len(in), acc)
-	ss, sm := t.sessTab.s, t.sessTab.mask
+	var cand [MaxBatch]uint32
+	acc = t.touchBIB(&t.bib4, &h, len(in), acc, &cand)
+	ss, sn := t.sessTab.s, t.sessTab.n
 	for i := range in {
 		hs[i] = ^uint64(0)
 		f := &in[i]
@@ -388,26 +398,32 @@ func (t *Table) Prefetch4(in []Flow4) {
 				sp = 0
 			}
 			hs[i] = t.hashSess(v, f.Src4, sp)
-			acc += ss[hs[i]&sm]
+			acc += ss[home(hs[i], sn)]
 		}
 	}
-	t.touchSessions(&hs, len(in), acc)
+	t.touchSessions(&hs, len(in), acc, &cand)
 }
 
+// touchProbes is how far the touch passes follow a probe sequence (the
+// indexes are up to 75% full: entries a few slots from home are common).
+const touchProbes = 4
+
 // touchBIB loads the BIB entry each flow's probe of BIB index o names
-// (the first whose tag matches, within two probes), so that the find pass
+// (the first whose tag matches, within touchProbes probes), so that the find pass
 // after it hits.
-func (t *Table) touchBIB(o *otab, h *[MaxBatch]uint64, n int, acc uint32) uint32 {
-	bib, s, m, vm := t.bib, o.s, o.mask, o.vmask
+func (t *Table) touchBIB(o *otab, h *[MaxBatch]uint64, n int, acc uint32, cand *[MaxBatch]uint32) uint32 {
+	bib, s, sn, vm := t.bib, o.s, o.n, o.vmask
 	for i := 0; i < n; i++ {
 		tg := o.tag(h[i])
-		for j, k := h[i]&m, 0; k < 2; j, k = (j+1)&m, k+1 {
+		for j, k := home(h[i], sn), 0; k < touchProbes; j, k = next(j, sn), k+1 {
 			v := s[j]
 			if v == 0 {
 				break
 			}
 			if v&^vm == tg {
-				acc += bib[v&vm-1].sub
+				e := &bib[v&vm-1] // 28 bytes: may straddle two lines, read both ends
+				acc += uint32(e.addr6[0]) + uint32(e.proto)
+				cand[i] = v & vm
 				break
 			}
 		}

@@ -629,3 +629,64 @@ func TestHeldAndFragsAllocs(t *testing.T) {
 		t.Fatalf("%v allocs", n)
 	}
 }
+
+// TestManySessionsPerMapping: a mapping with more sessions than the
+// 16-bit count of a BIB entry holds (the rest is counted in a map), and
+// the sweep's bounds on a table of that size: with Expire every 100 ms at
+// a budget of 64, everything is gone within 2 sweep periods after the
+// timeout, and no call visits more than its share of a pass.
+func TestManySessionsPerMapping(t *testing.T) {
+	c := testConfig()
+	c.MaxSessions = 80000
+	c.MaxSessionsPerSubscriber = 0
+	tb, _ := newTable(t, c)
+	const n = 70000
+	var s4 [4]byte
+	var p4 uint16
+	for i := 0; i < n; i++ {
+		dst := [4]byte{198, 18 + byte(i>>16), byte(i >> 8), byte(i)}
+		a, p, r := tb.Outbound(t0, ProtoUDP, host6, 5000, dst, 53, 0)
+		if r != OK || i > 0 && (a != s4 || p != p4) {
+			t.Fatalf("session %d: %v %v:%d", i, r, a, p)
+		}
+		s4, p4 = a, p
+	}
+	bib, _ := tb.BIB(make([]BIBEntry, 0, 8), 0)
+	var e BIBEntry
+	for _, x := range bib {
+		if !x.Static {
+			e = x
+		}
+	}
+	if e.Sessions != n || len(tb.manySess) != 1 {
+		t.Fatalf("BIB entry %+v, %d counts in the map", e, len(tb.manySess))
+	}
+	checkInvariants(t, tb)
+	// The sweep deletes them one by one, the count crossing 65535 down.
+	per := int64(tb.sweepPeriod()) * 1e6
+	timeout := int64(tb.p.tUDP) * 1e6
+	last, maxWork := int64(0), 0
+	for now := t0 + sec(1); tb.sessN > 0; now += sec(0.1) {
+		if now > t0+timeout+2*per+sec(0.2) {
+			t.Fatalf("%d sessions left %v after the timeout", tb.sessN, time.Duration(now-t0-timeout))
+		}
+		w := tb.Expire(now, 64)
+		maxWork = max(maxWork, w)
+		if tb.sessN > 0 {
+			last = now
+		}
+	}
+	if last < t0+timeout-sec(0.1) {
+		t.Fatalf("expired early: %v", time.Duration(last-t0))
+	}
+	// The share of a pass per 100 ms: 70000 * 100 / period slots, and
+	// the budget.
+	if share := int(n*int64(1e8)/per) + 2; maxWork > max(64, share) {
+		t.Fatalf("a call visited %d slots, share %d", maxWork, share)
+	}
+	t.Logf("last session gone %v after the timeout; at most %d slots a call", time.Duration(last+sec(0.1)-t0-timeout), maxWork)
+	if len(tb.manySess) != 0 {
+		t.Fatal("count left in the map")
+	}
+	checkInvariants(t, tb)
+}

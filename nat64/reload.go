@@ -160,6 +160,9 @@ type Retirement struct {
 func (t *Table) SetPlan(q *Plan, now int64) Retirement {
 	old := t.p
 	t.p = q
+	if q.adf {
+		t.buildLists()
+	}
 	ret := t.retire(old, q, now)
 	nowms := t.ms(now)
 	for i := uint32(0); i < t.sessHigh; i++ {
@@ -170,8 +173,7 @@ func (t *Table) SetPlan(q *Plan, now int64) Retirement {
 		exp := nowms + t.timeout(s.state)
 		if int32(exp-s.expire) < 0 {
 			s.expire = exp
-			t.wheelUnlink(i)
-			t.wheelLink(i, exp)
+			t.noteDue(exp)
 		}
 	}
 	return ret
@@ -204,24 +206,25 @@ func (t *Table) retire(old, q *Plan, now int64) Retirement {
 	if ret.Addresses == 0 {
 		return ret
 	}
-	released := t.C.BlocksReleased
-	for i := uint32(0); i < t.bibHigh; i++ {
-		e := &t.bib[i]
-		if !e.used {
-			continue
-		}
-		if a, ok := q.addrIndex(e.addr4); !ok || !going[a] {
-			continue
-		}
-		for e.used && e.head != 0 { // the last session takes a dynamic entry with it
-			t.delSession(e.head-1, now)
+	released, deleted := t.C.BlocksReleased, t.C.BIBDeleted
+	on := func(e *bibEnt) bool {
+		a, ok := q.addrIndex(e.addr4)
+		return ok && going[a]
+	}
+	// The sessions on them (the last takes a dynamic entry with it), then
+	// the entries left (static ones).
+	for i := uint32(0); i < t.sessHigh; i++ {
+		if b := t.sess[i].bib; b != 0 && on(&t.bib[b-1]) {
+			t.delSession(i, now)
 			ret.Sessions++
 		}
-		if e.used {
+	}
+	for i := uint32(0); i < t.bibHigh; i++ {
+		if e := &t.bib[i]; e.used() && on(e) {
 			t.delBIB(i+1, now)
 		}
-		ret.BIB++
 	}
+	ret.BIB = int(t.C.BIBDeleted - deleted)
 	ret.Blocks = int(t.C.BlocksReleased - released)
 	for a, g := range going {
 		if g {
@@ -303,7 +306,7 @@ func (t *Table) FreeBlocks(dst []int) []int {
 func (t *Table) BIBCounts(add func(p Proto, n int)) {
 	var n [4]int
 	for i := uint32(0); i < t.bibHigh; i++ {
-		if e := &t.bib[i]; e.used {
+		if e := &t.bib[i]; e.used() {
 			n[pidx(e.proto)]++
 		}
 	}

@@ -58,6 +58,16 @@ func TestReconfigured(t *testing.T) {
 	if _, _, ok := tb.LookupInbound(ProtoUDP, remote, 53, src4, sport4); !ok {
 		t.Fatal("mapping lost")
 	}
+	// Address-dependent filtering from now on, on the session lists built
+	// from the live sessions: another address is refused, another port of
+	// the same address admitted.
+	if _, _, r := tb.Inbound(now, ProtoUDP, a4("198.51.100.99"), 53, src4, sport4, 0); r != Filtered {
+		t.Fatalf("another address after the switch to address-dependent filtering: %v", r)
+	}
+	if _, _, r := tb.Inbound(now, ProtoUDP, remote, 54, src4, sport4, 0); r != OK {
+		t.Fatalf("another port of the session's address: %v", r)
+	}
+	checkInvariants(t, tb)
 	// Expiry follows the new timeout.
 	tb.Expire(now+sec(125), 1<<20)
 	if s, _, _, _ := tb.Len(); s != 0 {

@@ -68,31 +68,36 @@ const (
 
 var stateNames = [...]string{"CLOSED", "V4_INIT", "V6_INIT", "ESTABLISHED", "V4_FIN_RCV", "V6_FIN_RCV", "V4_FIN_V6_FIN_RCV", "TRANS", "UDP", "ICMP"}
 
-// bibEnt is a BIB entry: (Proto, X', x) <-> (T, t). 36 bytes, no pointers.
+// bibEnt is a BIB entry: (Proto, X', x) <-> (T, t). 28 bytes, 2-byte
+// aligned, no pointers. Its subscriber is not stored: it is the holder of
+// the port block of (T, t) (subOf); its sessions are counted, not listed
+// (the lists of address-dependent filtering live beside, bibHead).
 type bibEnt struct {
 	addr6  [16]byte
-	addr4  [4]byte
+	addr4  [4]byte // free list link + 1 (little-endian) when free
 	port6  uint16
 	port4  uint16
-	sub    uint32 // subscriber index + 1; 0 for static entries
-	head   uint32 // first session + 1 (list through sessEnt.nextInBib); free list link when free
-	proto  Proto
+	nsess  uint16 // sessions; manySess: the count is in Table.manySess
+	proto  Proto  // 0 = free
 	static bool
-	used   bool
 }
 
-// sessEnt is a session: a BIB entry and the remote (Z, z). 20 bytes.
+// manySess marks a BIB entry with more sessions than a uint16 holds.
+const manySess = 0xffff
+
+func (e *bibEnt) used() bool { return e.proto != 0 }
+
+// sessEnt is a session: a BIB entry and the remote (Z, z), with its
+// expiry (the sweep of Expire reads it). 16 bytes: four to a cache line,
+// never straddling two.
 type sessEnt struct {
-	bib       uint32 // BIB index + 1; 0 = free (then nextInBib is the free list link)
-	remote    [4]byte
-	rport     uint16
-	state     uint8
-	_         uint8
-	expire    uint32 // ms since the table's base
-	nextInBib uint32 // + 1
+	bib    uint32 // BIB index + 1; 0 = free (then expire is the free list link)
+	remote [4]byte
+	rport  uint16
+	state  uint8
+	_      uint8
+	expire uint32 // ms since the table's base
 }
-
-type link struct{ prev, next uint32 }
 
 // subEnt is a subscriber with its blocks.
 type subEnt struct {
@@ -116,12 +121,6 @@ type actBlock struct {
 	_         uint16
 }
 
-const (
-	wheelBits  = 12
-	wheelSlots = 1 << wheelBits
-	tickShift  = 10 // 1.024 s per slot
-)
-
 // Table is one worker's NAT64 state. Not safe for concurrent use.
 type Table struct {
 	p      *Plan
@@ -130,19 +129,21 @@ type Table struct {
 	sink   natlog.Sink
 
 	bib            []bibEnt
-	bibFree        uint32 // + 1; free list through bibEnt.head
-	bibHigh        uint32 // entries ever used
+	bibFree        uint32            // + 1; free list through bibEnt.addr4
+	manySess       map[uint32]uint32 // session counts of BIB entries (index + 1) with manySess
+	bibHigh        uint32            // entries ever used
 	bibCap         uint32
 	bibN           int
 	bib6, bib4     otab
 	sess           []sessEnt
-	sessFree       uint32 // through sessEnt.nextInBib
+	sessFree       uint32 // through sessEnt.expire
 	sessHigh       uint32
 	sessCap        uint32
 	sessN          int
 	sessTab        otab
-	links          []link // sessions, then wheel sentinels
-	cursor         uint32 // wheel tick (since base, not wrapped with ms) to process next
+	sweep          sweep
+	bibHead        []uint32 // address-dependent filtering only: first session + 1 of each BIB entry
+	sessNext       []uint32 // and the next session + 1 of the same BIB entry
 	subs           []subEnt
 	subFree        uint32 // through subEnt.first
 	subHigh        uint32
@@ -161,6 +162,7 @@ type Table struct {
 	rng            uint64
 	touched        uint32   // keeps the batch prefetch loads alive
 	mapped         [][]byte // tables mapped outside the Go heap (bigSlice)
+	prefaulted     bool     // Prefault ran: tables mapped later are faulted in too
 
 	held    heldSYNs
 	frags   fragTable
@@ -185,7 +187,7 @@ type Counters struct {
 	FragsExpired    uint64
 	FragsUnmatched  uint64 // FragNext without room to wait
 	NoticesDropped  uint64
-	ExpireWork      uint64 // entries visited by Expire
+	ExpireWork      uint64 // session slots, held SYNs and fragments visited by Expire
 }
 
 // NewTable builds worker's table of the plan. Every now of the API is Unix
@@ -195,7 +197,7 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	if sink == nil {
 		sink = natlog.Discard{}
 	}
-	t := &Table{p: p, worker: worker, base: now, sink: sink}
+	t := &Table{p: p, worker: worker, base: now, sink: sink, manySess: map[uint32]uint32{}}
 	n := p.maxSess
 	nb := p.maxBIB + len(p.static) + 1
 	t.bib = bigSlice[bibEnt](nb, &t.mapped)
@@ -203,11 +205,6 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	t.bib4 = newOtab(nb, &t.mapped)
 	t.sess = bigSlice[sessEnt](n, &t.mapped)
 	t.sessTab = newOtab(n, &t.mapped)
-	t.links = bigSlice[link](n+wheelSlots, &t.mapped)
-	for i := 0; i < wheelSlots; i++ {
-		s := uint32(n + i)
-		t.links[s] = link{s, s}
-	}
 	// Free lists start empty: entries never used are taken in index order
 	// (high-water marks), so the pages of a mapped table stay untouched
 	// until needed.
@@ -235,7 +232,10 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	t.notices = make([]Notice, 0, 4*(p.maxHeldSYN+p.maxFrags)) // the bound of notice()
 	t.held.init(p.maxHeldSYN)
 	t.frags.init(p.maxFrags)
-	t.cursor = t.tick(now)
+	t.sweep.start = t.ms(now)
+	if p.adf {
+		t.buildLists()
+	}
 	for _, st := range p.static {
 		if p.Owner6(st.Addr6) == worker {
 			t.addStatic(st)
@@ -261,7 +261,7 @@ func (t *Table) Close() {
 		unmap(b)
 	}
 	t.mapped = nil
-	t.bib, t.sess, t.links = nil, nil, nil
+	t.bib, t.sess, t.bibHead, t.sessNext = nil, nil, nil, nil
 	t.bib6, t.bib4, t.sessTab, t.subTab = otab{}, otab{}, otab{}, otab{}
 }
 
@@ -269,10 +269,6 @@ func (t *Table) Close() {
 // 49 days: expiries are compared as int32 differences, safe for lifetimes
 // up to 24 days.
 func (t *Table) ms(now int64) uint32 { return uint32((now - t.base) / 1e6) }
-
-// tick is the wheel tick of now. Ticks are 2^10 ms, so a tick taken from a
-// wrapped ms value ((ms >> 10) mod 2^22) lands in the same slot.
-func (t *Table) tick(now int64) uint32 { return uint32((now - t.base) / 1e6 >> tickShift) }
 
 // sec is the time in seconds since the table's start (136 years).
 func (t *Table) sec(now int64) uint32 { return uint32((now - t.base) / 1e9) }
@@ -310,33 +306,47 @@ func (t *Table) localBlock(g int) int {
 // --- open addressing index -------------------------------------------------
 
 // otab is an open-addressing (linear probing) index of uint32 entry
-// numbers + 1; 0 is empty. Capacity is a power of two at least 1.5 times
-// the entries it is sized for, so probes stay short; it never grows.
+// numbers + 1; 0 is empty. It has otabSlots slots per entry it is sized
+// for (not rounded to a power of two: the home slot of a hash is its low
+// 32 bits times the slot count, shifted down), and never grows.
 //
 // The bits of a slot above the entry number (vmask) hold a tag: high bits
 // of the entry's hash. A probe whose tag differs is skipped without
 // reading the entry it names, so a lookup touches one entry (the one it
 // finds) instead of one per probe: at a million sessions every entry read
-// is a cache miss. With n entries the tag has 32 - bits.Len(n) bits (11
-// at 1M, 8 at 10M per table); a table of 2^32-1 entries has none.
+// is a cache miss, while the slots of a probe sequence share a line or
+// two. With n entries the tag has 32 - bits.Len(n) bits (11 at 1M, 8 at
+// 10M per table); a table of 2^32-1 entries has none.
 type otab struct {
 	s     []uint32
-	mask  uint64
+	n     uint64 // slots
 	vmask uint32 // entry number + 1 bits of a slot
 	shift uint8  // bits.Len32(vmask): where the tag starts
 }
 
+// otabSlots is the slots per entry of an index, as a fraction
+// otabSlotsNum/otabSlotsDen: 4/3, at most 75% full.
+const otabSlotsNum, otabSlotsDen = 4, 3
+
 func newOtab(n int, mapped *[][]byte) otab {
-	c := 16
-	for c < n+n/2 {
-		c <<= 1
-	}
+	c := max(16, int(uint64(n)*otabSlotsNum/otabSlotsDen)+1)
 	sh := uint8(bits.Len64(uint64(n)))
 	vm := ^uint32(0)
 	if sh < 32 {
 		vm = 1<<sh - 1
 	}
-	return otab{s: bigSlice[uint32](c, mapped), mask: uint64(c - 1), vmask: vm, shift: sh}
+	return otab{s: bigSlice[uint32](c, mapped), n: uint64(c), vmask: vm, shift: sh}
+}
+
+// home is the first slot of hash h in an index of n slots.
+func home(h, n uint64) uint64 { return uint64(uint32(h)) * n >> 32 }
+
+// next is the slot after i in an index of n slots.
+func next(i, n uint64) uint64 {
+	if i++; i == n {
+		return 0
+	}
+	return i
 }
 
 // tag is the tag bits of a slot for hash h (0 when no bits are left).
@@ -348,9 +358,9 @@ func (o *otab) tag(h uint64) uint32 {
 }
 
 func (o *otab) insert(h uint64, v uint32) {
-	i := h & o.mask
+	i := home(h, o.n)
 	for o.s[i] != 0 {
-		i = (i + 1) & o.mask
+		i = next(i, o.n)
 	}
 	o.s[i] = v + 1 | o.tag(h)
 }
@@ -358,22 +368,22 @@ func (o *otab) insert(h uint64, v uint32) {
 // remove deletes entry v (hash h) with backward shifting; hashOf gives the
 // hash of another entry.
 func (o *otab) remove(h uint64, v uint32, hashOf func(uint32) uint64) {
-	i := h & o.mask
+	i := home(h, o.n)
 	for o.s[i]&o.vmask != v+1 {
 		if o.s[i] == 0 {
 			return
 		}
-		i = (i + 1) & o.mask
+		i = next(i, o.n)
 	}
 	for {
 		o.s[i] = 0
 		j := i
 		for {
-			j = (j + 1) & o.mask
+			j = next(j, o.n)
 			if o.s[j] == 0 {
 				return
 			}
-			k := hashOf(o.s[j]&o.vmask-1) & o.mask
+			k := home(hashOf(o.s[j]&o.vmask-1), o.n)
 			// move s[j] to i if its home k is not cyclically in (i, j]
 			if (i <= j && (k <= i || k > j)) || (i > j && k <= i && k > j) {
 				o.s[i] = o.s[j]
@@ -407,8 +417,8 @@ func (t *Table) hashSub(hi, lo uint64) uint64 { return mix(hi^t.p.seed, lo) }
 // findBIB6 returns the BIB index + 1 of (p, a, port) on the IPv6 side.
 func (t *Table) findBIB6(h uint64, p Proto, a [16]byte, port uint16) uint32 {
 	o := &t.bib6
-	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
-	for i := h & m; ; i = (i + 1) & m {
+	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
+	for i := home(h, n); ; i = next(i, n) {
 		v := s[i]
 		if v == 0 {
 			return 0
@@ -424,10 +434,33 @@ func (t *Table) findBIB6(h uint64, p Proto, a [16]byte, port uint16) uint32 {
 	}
 }
 
+// isBIB6 reports whether BIB entry v (+1) is (p, a, port) on the IPv6
+// side: a candidate of the batch calls' touch pass is checked so.
+func (t *Table) isBIB6(v uint32, p Proto, a [16]byte, port uint16) bool {
+	e := &t.bib[v-1]
+	return e.addr6 == a && e.port6 == port && e.proto == p
+}
+
+func (t *Table) isBIB4(v uint32, p Proto, a [4]byte, port uint16) bool {
+	e := &t.bib[v-1]
+	return e.addr4 == a && e.port4 == port && e.proto == p
+}
+
+// findSessFrom is findSess that first tries c (session + 1, 0 for none),
+// the candidate of the batch calls' touch pass.
+func (t *Table) findSessFrom(c uint32, h uint64, b uint32, a [4]byte, port uint16) uint32 {
+	if c != 0 {
+		if e := &t.sess[c-1]; e.bib == b && e.remote == a && e.rport == port {
+			return c
+		}
+	}
+	return t.findSess(h, b, a, port)
+}
+
 func (t *Table) findBIB4(h uint64, p Proto, a [4]byte, port uint16) uint32 {
 	o := &t.bib4
-	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
-	for i := h & m; ; i = (i + 1) & m {
+	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
+	for i := home(h, n); ; i = next(i, n) {
 		v := s[i]
 		if v == 0 {
 			return 0
@@ -445,8 +478,8 @@ func (t *Table) findBIB4(h uint64, p Proto, a [4]byte, port uint16) uint32 {
 
 func (t *Table) findSess(h uint64, b uint32, a [4]byte, port uint16) uint32 {
 	o := &t.sessTab
-	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
-	for i := h & m; ; i = (i + 1) & m {
+	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
+	for i := home(h, n); ; i = next(i, n) {
 		v := s[i]
 		if v == 0 {
 			return 0
@@ -465,8 +498,8 @@ func (t *Table) findSess(h uint64, b uint32, a [4]byte, port uint16) uint32 {
 func (t *Table) findSub(hi, lo uint64) uint32 {
 	h := t.hashSub(hi, lo)
 	o := &t.subTab
-	s, m, vm, tg := o.s, o.mask, o.vmask, o.tag(h)
-	for i := h & m; ; i = (i + 1) & m {
+	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
+	for i := home(h, n); ; i = next(i, n) {
 		v := s[i]
 		if v == 0 {
 			return 0
@@ -481,24 +514,78 @@ func (t *Table) findSub(hi, lo uint64) uint32 {
 	}
 }
 
-// --- wheel ---------------------------------------------------------------------
+// --- subscribers of BIB entries, lists ---------------------------------------
 
-func (t *Table) wheelLink(s uint32, expire uint32) {
-	slot := expire >> tickShift
-	if int32(expire-t.cursor<<tickShift) < 0 {
-		slot = t.cursor // due already: the next slot Expire visits
+// subOf is the subscriber index + 1 of BIB entry e, 0 for a static one: the
+// holder of the active block of its pool4 port (a dynamic entry holds its
+// port, so the block stays active while the entry lives).
+func (t *Table) subOf(e *bibEnt) uint32 {
+	if e.static {
+		return 0
 	}
-	head := uint32(len(t.sess)) + slot&(wheelSlots-1)
-	tail := t.links[head].prev
-	t.links[s] = link{prev: tail, next: head}
-	t.links[tail].next = s
-	t.links[head].prev = s
+	p := t.p
+	ai, _ := p.addrIndex(e.addr4)
+	g := ai*p.bpa + int(e.port4-p.portLo)/p.bs
+	return t.blocks[t.blockState[t.localBlock(g)]-1].sub + 1
 }
 
-func (t *Table) wheelUnlink(s uint32) {
-	l := t.links[s]
-	t.links[l.prev].next = l.next
-	t.links[l.next].prev = l.prev
+// bibSessions is the number of sessions of BIB entry b (index + 1).
+func (t *Table) bibSessions(b uint32) uint32 {
+	if n := t.bib[b-1].nsess; n != manySess {
+		return uint32(n)
+	}
+	return t.manySess[b]
+}
+
+// addBIBSessions adds d (1 or -1) to the sessions of BIB entry b and
+// returns the new count. Past 65534 the count moves to Table.manySess (a
+// Go map: a server behind a static entry, a busy peer-to-peer port;
+// adding the first such entry allocates) and back below.
+func (t *Table) addBIBSessions(b uint32, d int32) uint32 {
+	e := &t.bib[b-1]
+	if e.nsess != manySess {
+		n := uint32(int32(e.nsess) + d)
+		if n < manySess {
+			e.nsess = uint16(n)
+		} else {
+			e.nsess = manySess
+			t.manySess[b] = n
+		}
+		return n
+	}
+	n := uint32(int32(t.manySess[b]) + d)
+	if n < manySess {
+		delete(t.manySess, b)
+		e.nsess = uint16(n)
+	} else {
+		t.manySess[b] = n
+	}
+	return n
+}
+
+// buildLists sets up the per-BIB session lists that address-dependent
+// filtering reads (hasRemote), from the sessions there are: at start or
+// when a reload turns such filtering on. They stay afterwards (a later
+// reload may turn it on again). 8 bytes per session; endpoint-independent
+// filtering (the default) does without.
+func (t *Table) buildLists() {
+	if t.bibHead != nil {
+		return
+	}
+	m := len(t.mapped)
+	t.bibHead = bigSlice[uint32](len(t.bib), &t.mapped)
+	t.sessNext = bigSlice[uint32](len(t.sess), &t.mapped)
+	if t.prefaulted { // a reload: as Prefault did for the others (best effort)
+		for _, b := range t.mapped[m:] {
+			_ = populate(b)
+		}
+	}
+	for i := uint32(0); i < t.sessHigh; i++ {
+		if b := t.sess[i].bib; b != 0 {
+			t.sessNext[i] = t.bibHead[b-1]
+			t.bibHead[b-1] = i + 1
+		}
+	}
 }
 
 // timeout is the lifetime of a session in state st.
@@ -586,7 +673,7 @@ func (t *Table) logBlock(now int64, k natlog.Kind, s *subEnt, g int) {
 
 func (t *Table) popBIB() uint32 {
 	if v := t.bibFree; v != 0 {
-		t.bibFree = t.bib[v-1].head
+		t.bibFree = binary.LittleEndian.Uint32(t.bib[v-1].addr4[:])
 		return v
 	}
 	if t.bibHigh < t.bibCap {
@@ -598,7 +685,7 @@ func (t *Table) popBIB() uint32 {
 
 func (t *Table) popSess() uint32 {
 	if v := t.sessFree; v != 0 {
-		t.sessFree = t.sess[v-1].nextInBib
+		t.sessFree = t.sess[v-1].expire
 		return v
 	}
 	if t.sessHigh < t.sessCap {
@@ -642,6 +729,7 @@ func (t *Table) blockFull() bool { return t.blockFree == 0 && t.blockHigh == t.b
 // of as the tables fill. Call it before the table sees traffic. It returns
 // the bytes faulted in.
 func (t *Table) Prefault() (int, error) {
+	t.prefaulted = true
 	n := 0
 	for _, b := range t.mapped {
 		if err := populate(b); err != nil {
