@@ -641,6 +641,9 @@ func TestNativeMTUWithoutFrags(t *testing.T) {
 		if !errors.Is(err, ErrMTUTooLarge) {
 			t.Errorf("error %v does not wrap ErrMTUTooLarge", err)
 		}
+		if errors.Is(err, ErrProgramAttached) {
+			t.Errorf("native refusal reported as another program: %v", err)
+		}
 		p, err = LoadProgram(v.idxA, ProgramOptions{Mode: ModeAuto, Pool6: []netip.Prefix{pool6}})
 		if err != nil {
 			t.Fatal(err)

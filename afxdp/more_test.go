@@ -1,7 +1,6 @@
 package afxdp
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -118,37 +117,6 @@ func TestSameQueueSharing(t *testing.T) {
 	if err := bx.p.Unregister(0); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// TestAutoFallsBackToGeneric: veth refuses native XDP when the peer's MTU
-// does not fit a page; ModeAuto then attaches in generic mode, ModeNative
-// fails without claiming another program is attached.
-func TestAutoFallsBackToGeneric(t *testing.T) {
-	requireRoot(t)
-	a, b := newNS(t), newNS(t)
-	v := newVeth(t, a, "xa0", b, "xb0", "192.0.2.1", "192.0.2.2", "2001:db8:1::1", "2001:db8:1::2")
-	run(t, "ip", "-n", b, "link", "set", v.ifB, "mtu", "9000")
-	run(t, "ip", "-n", a, "link", "set", v.ifA, "mtu", "9000")
-	inNS(t, a, func() {
-		o := ProgramOptions{Mode: ModeNative, Capture4: []netip.Prefix{capture4}}
-		if p, err := LoadProgram(v.idxA, o); err == nil {
-			p.Close()
-			t.Skip("this kernel attaches native XDP on a 9000-byte veth; nothing to fall back from")
-		} else if errors.Is(err, ErrProgramAttached) {
-			t.Fatalf("native refusal reported as another program: %v", err)
-		} else {
-			t.Logf("native on a 9000-byte veth: %v", err)
-		}
-		o.Mode = ModeAuto
-		p, err := LoadProgram(v.idxA, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		if p.Mode() != ModeGeneric {
-			t.Fatalf("auto mode in force: %v, want generic", p.Mode())
-		}
-	})
 }
 
 // TestMultiQueue: sockets on queues 0 and 1 of one two-queue veth share a
