@@ -21,6 +21,7 @@ package batch
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 
 	"github.com/xlatd/xlatd/checksum"
 	"github.com/xlatd/xlatd/header"
@@ -127,28 +128,20 @@ const (
 )
 
 // fastVector translates the frames of fr, each on the fast path when it
-// can, else through the pipeline. The caller has checked t.fc.on. The
-// entry checks and the EtherType dispatch are here, in the loop, so that
-// a frame costs one call and each direction's function has its own
-// registers.
+// can, else through the pipeline. The caller has checked t.fc.on. Each
+// direction's function loops over the run of frames it takes from i (one
+// call per run, not per frame: a vector of one direction is one call)
+// and returns where it stopped; a frame neither takes goes to the
+// pipeline.
 func (t *Translator) fastVector(fr []Frame) {
-	for i := range fr {
-		f := &fr[i]
-		o, n, b := f.Off, f.Len, f.Buf
-		if o >= fastG && n >= fastMin && o+n <= len(b) && o-fastG+fastView <= len(b) {
-			p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
-			switch binary.LittleEndian.Uint16(p[fastG+header.EthType:]) {
-			case header.EtherTypeIPv4>>8 | header.EtherTypeIPv4&0xff<<8:
-				if t.fast46(f, p, o, n) {
-					continue
-				}
-			case header.EtherTypeIPv6>>8 | header.EtherTypeIPv6&0xff<<8:
-				if t.fast64(f, p, o, n) {
-					continue
-				}
-			}
+	for i := 0; i < len(fr); {
+		j := t.fast64(fr, i)
+		j = t.fast46(fr, j)
+		if j == i {
+			t.translate(&fr[i])
+			j++
 		}
-		t.translate(f)
+		i = j
 	}
 }
 
@@ -156,28 +149,37 @@ func (t *Translator) fastVector(fr []Frame) {
 // path and counts it, or returns false with f untouched. The caller has
 // checked t.fc.on.
 func (t *Translator) fastFrame(f *Frame) bool {
-	o, n, b := f.Off, f.Len, f.Buf
-	if o < fastG || n < fastMin || o+n > len(b) || o-fastG+fastView > len(b) {
-		return false
-	}
-	p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
-	switch binary.LittleEndian.Uint16(p[fastG+header.EthType:]) {
-	case header.EtherTypeIPv4>>8 | header.EtherTypeIPv4&0xff<<8:
-		return t.fast46(f, p, o, n)
-	case header.EtherTypeIPv6>>8 | header.EtherTypeIPv6&0xff<<8:
-		return t.fast64(f, p, o, n)
-	}
-	return false
+	fr := unsafe.Slice(f, 1)
+	return t.fast64(fr, 0) == 1 || t.fast46(fr, 0) == 1
 }
 
-// fast46 is the fast path for an IPv4 frame f (p views it from fastG
-// bytes before its offset o; n is its length): translate46 for the
-// common packet.
+// EtherTypes as the fast path reads them, little-endian.
+const (
+	etIPv4LE = header.EtherTypeIPv4>>8 | header.EtherTypeIPv4&0xff<<8
+	etIPv6LE = header.EtherTypeIPv6>>8 | header.EtherTypeIPv6&0xff<<8
+)
+
+// fast46 is the fast path for IPv4 frames: translate46 for the common
+// packet, for the frames of fr from i on until one it does not take
+// (another EtherType, or anything the pipeline must see), whose index it
+// returns. p views a frame from fastG bytes before its offset o; n is its
+// length.
 //
 //go:noinline
-func (t *Translator) fast46(f *Frame, p *[fastView]byte, o, n int) bool {
+func (t *Translator) fast46(fr []Frame, i int) int {
 	fc := &t.fc
-	{
+	i0 := i
+loop:
+	for ; i < len(fr); i++ {
+		f := &fr[i]
+		o, n, b := f.Off, f.Len, f.Buf
+		if o < fastG || n < fastMin || o+n > len(b) || o-fastG+fastView > len(b) {
+			break
+		}
+		p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
+		if binary.LittleEndian.Uint16(p[fastG+header.EthType:]) != etIPv4LE {
+			break
+		}
 		const (
 			g   = fastG
 			ip  = g + header.EthernetLen // IPv4 header in p
@@ -197,12 +199,12 @@ func (t *Translator) fast46(f *Frame, p *[fastView]byte, o, n int) bool {
 		// little-endian).
 		proto := uint8(w1 >> 8)
 		if uint8(w0) != 0x45 || proto != header.ProtoTCP && proto != header.ProtoUDP || uint16(w0>>48)&0xff3f != 0 {
-			return false
+			break loop
 		}
 		hs, hk := bits.Add64(w0, w1, 0)
 		hs, hk = bits.Add64(hs, uint64(w2), hk)
 		if (hs+hk)%0xffff != 0 {
-			return false
+			break loop
 		}
 		tot := int(bits.ReverseBytes16(uint16(w0 >> 16)))
 		fo := bits.ReverseBytes16(uint16(w0 >> 48))
@@ -216,24 +218,24 @@ func (t *Translator) fast46(f *Frame, p *[fastView]byte, o, n int) bool {
 		}
 		if tot > n-header.EthernetLen || plen < header.UDPLen || fo&(header.IPv4FlagMF|header.IPv4OffsetMask) != 0 ||
 			ttl <= 1 || martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) || header.IPv6Len+plen > lim {
-			return false
+			break loop
 		}
 		var cp *[2]byte
 		switch proto {
 		case header.ProtoUDP:
 			ulen := int(binary.BigEndian.Uint16(p[l4o+header.UDPLength:]))
 			if ulen < header.UDPLen || ulen > plen || p[l4o+header.UDPCsum]|p[l4o+header.UDPCsum+1] == 0 {
-				return false
+				break loop
 			}
 			cp = (*[2]byte)(p[l4o+header.UDPCsum:])
 		case header.ProtoTCP:
 			if plen < header.TCPMinLen {
-				return false
+				break loop
 			}
 			// In the frame: tot <= n-14 and plen >= 20.
 			cp = (*[2]byte)(p[l4o+header.TCPCsum:])
 		default:
-			return false
+			break loop
 		}
 		field := binary.BigEndian.Uint16(cp[:])
 		// A checksum left for offload (partialcsum.go) holds the IPv4
@@ -244,7 +246,7 @@ func (t *Translator) fast46(f *Frame, p *[fastView]byte, o, n int) bool {
 		// is 0xffff - field). A modulo by a constant is cheaper than the
 		// fold.
 		if field != 0 && (uint64(s4)+uint64(d4)+uint64(proto)+uint64(plen)+uint64(^field))%0xffff == 0 {
-			return false
+			break loop
 		}
 
 		// Decided: write. The Ethernet header and the IPv6 header's first
@@ -281,19 +283,30 @@ func (t *Translator) fast46(f *Frame, p *[fastView]byte, o, n int) bool {
 			c = 0xffff // 0 means "no checksum" in UDP
 		}
 		binary.BigEndian.PutUint16(cp[:], c)
-		t.Counters.Events[EvTranslated4to6]++
-		t.Counters.Verdicts[To6]++
-		return true
 	}
+	t.Counters.Events[EvTranslated4to6] += uint64(i - i0)
+	t.Counters.Verdicts[To6] += uint64(i - i0)
+	return i
 }
 
-// fast64 is the fast path for an IPv6 frame: translate64 for the common
+// fast64 is the fast path for IPv6 frames: translate64 for the common
 // packet (see fast46).
 //
 //go:noinline
-func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
+func (t *Translator) fast64(fr []Frame, i int) int {
 	fc := &t.fc
-	{
+	i0 := i
+loop:
+	for ; i < len(fr); i++ {
+		f := &fr[i]
+		o, n, b := f.Off, f.Len, f.Buf
+		if o < fastG || n < fastMin || o+n > len(b) || o-fastG+fastView > len(b) {
+			break
+		}
+		p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
+		if binary.LittleEndian.Uint16(p[fastG+header.EthType:]) != etIPv6LE {
+			break
+		}
 		const (
 			g   = fastG
 			ip  = g + header.EthernetLen // IPv6 header in p
@@ -304,7 +317,7 @@ func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
 		hop := h[header.IPv6HopLimit]
 		// The cheap refusals first: TCP or UDP right behind the header.
 		if h[0]>>4 != 6 || proto != header.ProtoTCP && proto != header.ProtoUDP || hop <= 1 {
-			return false
+			break loop
 		}
 		plen := int(binary.BigEndian.Uint16(h[header.IPv6PayloadLen:]))
 		sh := binary.BigEndian.Uint64(h[header.IPv6Src:])
@@ -314,7 +327,7 @@ func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
 		size4 := header.IPv4MinLen + plen
 		if header.EthernetLen+header.IPv6Len+plen > n || size4 > fc.mtu4 || plen < header.UDPLen ||
 			sh&fc.hiM != fc.hiP || sl&fc.loM != fc.loP || dh&fc.hiM != fc.hiP || dl&fc.loM != fc.loP {
-			return false
+			break loop
 		}
 		// The embedded IPv4 addresses (fc.extract without its mask: the
 		// u octet and the suffix are zero, checked above, and the
@@ -322,24 +335,24 @@ func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
 		s4 := uint32(sh<<(fc.shHi&63) | sl>>(fc.loShift&63))
 		d4 := uint32(dh<<(fc.shHi&63) | dl>>(fc.loShift&63))
 		if martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) {
-			return false
+			break loop
 		}
 		var cp *[2]byte
 		switch proto {
 		case header.ProtoUDP:
 			ulen := int(binary.BigEndian.Uint16(p[l4o+header.UDPLength:]))
 			if ulen < header.UDPLen || ulen > plen || p[l4o+header.UDPCsum]|p[l4o+header.UDPCsum+1] == 0 {
-				return false
+				break loop
 			}
 			cp = (*[2]byte)(p[l4o+header.UDPCsum:])
 		case header.ProtoTCP:
 			if plen < header.TCPMinLen {
-				return false
+				break loop
 			}
 			// In the frame: 54+plen <= n and plen >= 20.
 			cp = (*[2]byte)(p[l4o+header.TCPCsum:])
 		default:
-			return false
+			break loop
 		}
 		field := binary.BigEndian.Uint16(cp[:])
 		// The IPv6 pseudo-header's sum without its L4 length (the
@@ -357,7 +370,7 @@ func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
 		// field == checksum.Fold(x) as in fast46, with end-around carry.
 		z, zc := bits.Add64(x, uint64(^field), 0)
 		if field != 0 && (z+zc)%0xffff == 0 { // no carry: with zc, z is below 2^16
-			return false
+			break loop
 		}
 
 		// Decided: write. RFC 1624: ~(~field - ph6 + ph4), the
@@ -386,8 +399,8 @@ func (t *Translator) fast64(f *Frame, p *[fastView]byte, o, n int) bool {
 		f.Len = header.EthernetLen + size4
 		f.Verdict = To4
 		f.Reason = ReasonNone
-		t.Counters.Events[EvTranslated6to4]++
-		t.Counters.Verdicts[To4]++
-		return true
 	}
+	t.Counters.Events[EvTranslated6to4] += uint64(i - i0)
+	t.Counters.Verdicts[To4] += uint64(i - i0)
+	return i
 }

@@ -9,6 +9,7 @@ package batch_test
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"sync"
 	"testing"
@@ -79,22 +80,28 @@ func fastConfig(tb testing.TB, knobs uint8) *batch.Config {
 // identification generator's order is compared too) behind an Ethernet
 // header of type et, in buffers filled with a pattern.
 func fastSide(et uint16, ip []byte) (*batch.Vector, int) {
+	v := fastSides([]uint16{et, et, et}, [][]byte{ip, ip, ip})
+	return v, header.EthernetLen + len(ip)
+}
+
+// fastSides builds a vector of the packets ips, each behind an Ethernet
+// header of type ets[i], in buffers filled with a pattern.
+func fastSides(ets []uint16, ips [][]byte) *batch.Vector {
 	v := new(batch.Vector)
-	in := batch.Side4
-	if et == header.EtherTypeIPv6 {
-		in = batch.Side6
-	}
-	n := header.EthernetLen + len(ip)
-	for i := 0; i < 3; i++ {
+	for i, ip := range ips {
+		in := batch.Side4
+		if ets[i] == header.EtherTypeIPv6 {
+			in = batch.Side6
+		}
 		buf := make([]byte, bufSize)
 		for j := range buf {
 			buf[j] = byte(j*7 + i)
 		}
-		putEthernet(buf[batch.Headroom:], et)
+		putEthernet(buf[batch.Headroom:], ets[i])
 		copy(buf[batch.Headroom+header.EthernetLen:], ip)
-		v.Add(buf, batch.Headroom, n, in)
+		v.Add(buf, batch.Headroom, header.EthernetLen+len(ip), in)
 	}
-	return v, n
+	return v
 }
 
 type fixedAlloc struct{ n int }
@@ -110,8 +117,13 @@ func (a *fixedAlloc) Get() []byte {
 // fastDiff translates ip with and without the fast path and describes
 // the first difference ("" when there is none).
 func fastDiff(cfg *batch.Config, et uint16, ip []byte) string {
-	va, _ := fastSide(et, ip)
-	vb, _ := fastSide(et, ip)
+	return fastDiffVec(cfg, []uint16{et, et, et}, [][]byte{ip, ip, ip})
+}
+
+// fastDiffVec is fastDiff for a vector of the packets ips behind
+// EtherTypes ets.
+func fastDiffVec(cfg *batch.Config, ets []uint16, ips [][]byte) string {
+	va, vb := fastSides(ets, ips), fastSides(ets, ips)
 	ta, tb := newTranslator(cfg), newTranslator(cfg)
 	batch.DisableFastPath(tb, cfg)
 	ta.Translate(va, 1e9, &fixedAlloc{})
@@ -316,6 +328,35 @@ func TestFastPathEqual(t *testing.T) {
 	t.Logf("%d seeds x 8 configurations, the fast path took %d", len(seeds), accepted)
 	if accepted == 0 {
 		t.Fatal("the fast path took nothing")
+	}
+}
+
+// TestFastPathMixed: vectors of seeds in a random order (both
+// directions, frames the fast path takes and frames it leaves, in runs
+// and alternating), so that each direction's loop starts, stops and
+// resumes anywhere in a vector, under every pool6 length.
+func TestFastPathMixed(t *testing.T) {
+	seeds, v6 := fastSeeds()
+	rnd := rand.New(rand.NewPCG(8, 2026))
+	for p := 0; p < 8; p++ {
+		for r := 0; r < 40; r++ {
+			k := p | rnd.IntN(fastKnobs)&0xb8 // not fkEAMT: the fast path would be off
+			cfg := fastConfig(t, uint8(k))
+			n := 1 + rnd.IntN(batch.Size)
+			ets, ips := make([]uint16, n), make([][]byte, n)
+			run := 0
+			for i := range ips {
+				if run == 0 || rnd.IntN(4) == 0 {
+					run = rnd.IntN(len(seeds))
+				} else if rnd.IntN(2) == 0 {
+					run = (run + 1) % len(seeds) // a neighbour: often the same direction
+				}
+				ips[i], ets[i] = seeds[run], etherType(v6[run])
+			}
+			if d := fastDiffVec(cfg, ets, ips); d != "" {
+				t.Fatalf("knobs %#x, round %d: %s", k, r, d)
+			}
+		}
 	}
 }
 
