@@ -170,13 +170,13 @@ func (t *Translator) fast46(fr []Frame, i int) int {
 	fc := &t.fc
 	i0 := i
 loop:
-	for ; i < len(fr); i++ {
+	for ; uint(i) < uint(len(fr)); i++ {
 		f := &fr[i]
 		o, n, b := f.Off, f.Len, f.Buf
-		if o < fastG || n < fastMin || o+n > len(b) || o-fastG+fastView > len(b) {
+		if o < fastG || n < fastMin || o+n > len(b) || o > len(b)-(fastView-fastG) {
 			break
 		}
-		p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
+		p := (*[fastView]byte)(b[o-fastG:])
 		if binary.LittleEndian.Uint16(p[fastG+header.EthType:]) != etIPv4LE {
 			break
 		}
@@ -297,13 +297,13 @@ func (t *Translator) fast64(fr []Frame, i int) int {
 	fc := &t.fc
 	i0 := i
 loop:
-	for ; i < len(fr); i++ {
+	for ; uint(i) < uint(len(fr)); i++ {
 		f := &fr[i]
 		o, n, b := f.Off, f.Len, f.Buf
-		if o < fastG || n < fastMin || o+n > len(b) || o-fastG+fastView > len(b) {
+		if o < fastG || n < fastMin || o+n > len(b) || o > len(b)-(fastView-fastG) {
 			break
 		}
-		p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
+		p := (*[fastView]byte)(b[o-fastG:])
 		if binary.LittleEndian.Uint16(p[fastG+header.EthType:]) != etIPv6LE {
 			break
 		}
