@@ -110,6 +110,15 @@ func (fc *fastCfg) build(c *Config) {
 	fc.on = true
 }
 
+// fold35 is checksum.Fold for sums below 2^35 (three 16-bit steps: after
+// the first the sum is below 0x1_0000 + 2^19, after the second at most
+// 0x1_0007, after the third at most 0xffff).
+func fold35(x uint64) uint16 {
+	x = x&0xffff + x>>16
+	x = x&0xffff + x>>16
+	return uint16(x + x>>16)
+}
+
 // extract is the IPv4 address embedded in an address under pool6.
 func (fc *fastCfg) extract(hi, lo uint64) uint32 {
 	return uint32(hi<<(fc.shHi&63) | (lo>>(fc.loShift&63))&fc.loMask)
@@ -366,17 +375,19 @@ loop:
 		pp := uint64(proto) + uint64(plen)
 		x, cy = bits.Add64(x, pp, cy)
 		x += cy // no carry: with cy, x is below pp
-		// Left for offload (partialcsum.go): the pipeline's business.
-		// field == checksum.Fold(x) as in fast46, with end-around carry.
-		z, zc := bits.Add64(x, uint64(^field), 0)
-		if field != 0 && (z+zc)%0xffff == 0 { // no carry: with zc, z is below 2^16
+		// Folded once: the test for a checksum left for offload
+		// (partialcsum.go, the pipeline's business) is then a compare,
+		// and the update below sums small terms.
+		fx := checksum.Fold(x) // in [1, 0xffff]: x is nonzero
+		if field == fx {
 			break loop
 		}
 
 		// Decided: write. RFC 1624: ~(~field - ph6 + ph4), the
-		// pseudo-headers' sums; ^x is -x modulo 2^64-1. Nonzero: s4 is.
-		a, k := bits.Add64(^x, uint64(^field)+uint64(s4)+uint64(d4)+pp, 0)
-		c := ^checksum.Fold(a + k)
+		// pseudo-headers' sums, ^fx is -ph6. Nonzero (s4 is), below
+		// 2^35.
+		sd := uint64(s4) + uint64(d4)
+		c := ^fold35(uint64(^fx) + uint64(^field) + sd + pp)
 		if c == 0 && proto == header.ProtoUDP {
 			c = 0xffff
 		}
@@ -388,7 +399,7 @@ loop:
 		id := uint64(t.nextID())
 		w0 := 0x45<<8 | uint64(tos)
 		w4 := uint64(hop-1)<<8 | uint64(proto)
-		hc := ^checksum.Fold(w0 + uint64(size4) + id + fo + w4 + uint64(s4) + uint64(d4))
+		hc := ^fold35(w0 + uint64(size4) + id + fo + w4 + sd)
 		binary.BigEndian.PutUint16(cp[:], c)
 		q := (*[header.EthernetLen + header.IPv4MinLen]byte)(p[g+g : l4o])
 		binary.BigEndian.PutUint16(q[header.EthType:], header.EtherTypeIPv4)
