@@ -185,7 +185,7 @@ loop:
 		if o < fastG || n < fastMin || o+n > len(b) || o > len(b)-(fastView-fastG) {
 			break
 		}
-		p := (*[fastView]byte)(b[o-fastG:])
+		p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
 		if binary.LittleEndian.Uint16(p[fastG+header.EthType:]) != etIPv4LE {
 			break
 		}
@@ -312,7 +312,7 @@ loop:
 		if o < fastG || n < fastMin || o+n > len(b) || o > len(b)-(fastView-fastG) {
 			break
 		}
-		p := (*[fastView]byte)(b[o-fastG:])
+		p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
 		if binary.LittleEndian.Uint16(p[fastG+header.EthType:]) != etIPv6LE {
 			break
 		}
