@@ -248,13 +248,9 @@ loop:
 		}
 		field := binary.BigEndian.Uint16(cp[:])
 		// A checksum left for offload (partialcsum.go) holds the IPv4
-		// pseudo-header sum: the pipeline's business. The test is
-		// field == checksum.Fold(x) for a nonzero x (proto is in it),
-		// whose fold is in [1, 0xffff] and x modulo 0xffff (0xffff for
-		// 0): field nonzero and x - field a multiple of 0xffff (^field
-		// is 0xffff - field). A modulo by a constant is cheaper than the
-		// fold.
-		if field != 0 && (uint64(s4)+uint64(d4)+uint64(proto)+uint64(plen)+uint64(^field))%0xffff == 0 {
+		// pseudo-header sum, folded: the pipeline's business. The sum is
+		// nonzero (proto is in it) and below 2^35.
+		if field == fold35(uint64(s4)+uint64(d4)+uint64(proto)+uint64(plen)) {
 			break loop
 		}
 
