@@ -233,7 +233,7 @@ loop:
 		switch proto {
 		case header.ProtoUDP:
 			ulen := int(binary.BigEndian.Uint16(p[l4o+header.UDPLength:]))
-			if ulen < header.UDPLen || ulen > plen || p[l4o+header.UDPCsum]|p[l4o+header.UDPCsum+1] == 0 {
+			if ulen < header.UDPLen || ulen > plen || binary.LittleEndian.Uint16(p[l4o+header.UDPCsum:]) == 0 {
 				break loop
 			}
 			cp = (*[2]byte)(p[l4o+header.UDPCsum:])
@@ -355,7 +355,7 @@ loop:
 		switch proto {
 		case header.ProtoUDP:
 			ulen := int(binary.BigEndian.Uint16(p[l4o+header.UDPLength:]))
-			if ulen < header.UDPLen || ulen > plen || p[l4o+header.UDPCsum]|p[l4o+header.UDPCsum+1] == 0 {
+			if ulen < header.UDPLen || ulen > plen || binary.LittleEndian.Uint16(p[l4o+header.UDPCsum:]) == 0 {
 				break loop
 			}
 			cp = (*[2]byte)(p[l4o+header.UDPCsum:])
@@ -382,7 +382,12 @@ loop:
 			break loop
 		}
 
-		// Decided: write. RFC 1624: ~(~field - ph6 + ph4), the
+		// Decided: write. The frame first (fewer registers live).
+		f.Off = o + g
+		f.Len = header.EthernetLen + size4
+		f.Verdict = To4
+		f.Reason = ReasonNone
+		// RFC 1624: ~(~field - ph6 + ph4), the
 		// pseudo-headers' sums, ^fx is -ph6. Nonzero (s4 is), below
 		// 2^35.
 		sd := uint64(s4) + uint64(d4)
@@ -397,7 +402,9 @@ loop:
 		}
 		id := uint64(t.nextID())
 		w0 := 0x45<<8 | uint64(tos)
-		w4 := uint64(hop-1)<<8 | uint64(proto)
+		// TTL and protocol: the next header and hop limit read
+		// little-endian (hop limit high), less one (hop > 1: no borrow).
+		w4 := uint64(binary.LittleEndian.Uint16(h[header.IPv6NextHeader:])) - 1<<8
 		hc := ^fold35(w0 + uint64(size4) + id + fo + w4 + sd)
 		binary.BigEndian.PutUint16(cp[:], c)
 		q := (*[header.EthernetLen + header.IPv4MinLen]byte)(p[g+g : l4o])
@@ -405,10 +412,6 @@ loop:
 		binary.BigEndian.PutUint64(q[header.EthernetLen:], w0<<48|uint64(size4)<<32|id<<16|fo)
 		binary.BigEndian.PutUint32(q[header.EthernetLen+8:], uint32(w4)<<16|uint32(hc))
 		binary.BigEndian.PutUint64(q[header.EthernetLen+12:], uint64(s4)<<32|uint64(d4))
-		f.Off = o + g
-		f.Len = header.EthernetLen + size4
-		f.Verdict = To4
-		f.Reason = ReasonNone
 	}
 	t.Counters.Events[EvTranslated6to4] += uint64(i - i0)
 	t.Counters.Verdicts[To4] += uint64(i - i0)
