@@ -339,15 +339,18 @@ loop:
 		// prefix's bits are shifted out or cut by the conversion).
 		s4 := uint32(sh<<(fc.shHi&63) | sl>>(fc.loShift&63))
 		d4 := uint32(dh<<(fc.shHi&63) | dl>>(fc.loShift&63))
-		// The IPv6 pseudo-header's sum without its L4 length (the
-		// payload length, the same here) and protocol, modulo 2^64-1
-		// (end-around carry), which is a multiple of 0xffff: a 64-bit
-		// word is its 16-bit words' sum modulo 0xffff. Taken here, so
-		// that the four halves are free from now on.
+		// The IPv6 pseudo-header's sum (its L4 length is the payload
+		// length here) modulo 2^64-1 (end-around carry), which is a
+		// multiple of 0xffff: a 64-bit word is its 16-bit words' sum
+		// modulo 0xffff. Nonzero (proto is), so its fold is the
+		// one's-complement sum's. Taken here, so that the four halves
+		// are free from now on.
+		pp := uint64(proto) + uint64(plen)
 		x, cy := bits.Add64(sh, sl, 0)
 		x, cy = bits.Add64(x, dh, cy)
 		x, cy = bits.Add64(x, dl, cy)
-		x += cy // no carry: with cy, x is below 2^64-1
+		x, cy = bits.Add64(x, pp, cy)
+		x += cy // no carry: with cy, x is below pp
 		if martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) {
 			break loop
 		}
@@ -369,11 +372,6 @@ loop:
 			break loop
 		}
 		field := binary.BigEndian.Uint16(cp[:])
-		// With the length and protocol: nonzero (proto is), so its fold
-		// is the one's-complement sum's.
-		pp := uint64(proto) + uint64(plen)
-		x, cy = bits.Add64(x, pp, 0)
-		x += cy // no carry: with cy, x is below pp
 		// Folded once: the test for a checksum left for offload
 		// (partialcsum.go, the pipeline's business) is then a compare,
 		// and the update below sums small terms.
