@@ -331,7 +331,7 @@ loop:
 		dl := binary.BigEndian.Uint64(h[header.IPv6Dst+8:])
 		size4 := header.IPv4MinLen + plen
 		if header.EthernetLen+header.IPv6Len+plen > n || size4 > fc.mtu4 || plen < header.UDPLen ||
-			sh&fc.hiM != fc.hiP || sl&fc.loM != fc.loP || dh&fc.hiM != fc.hiP || dl&fc.loM != fc.loP {
+			((sh^fc.hiP)|(dh^fc.hiP))&fc.hiM != 0 || ((sl^fc.loP)|(dl^fc.loP))&fc.loM != 0 {
 			break loop
 		}
 		// The embedded IPv4 addresses (fc.extract without its mask: the

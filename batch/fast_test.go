@@ -278,8 +278,36 @@ func partialCsum(ip []byte, v6 bool) []byte {
 	return ip
 }
 
-// fastSeeds are the fast-path cases, the graybox corpus and the malformed
-// and hostile cases, each with the IP version it is sent as.
+// addrFlips are copies of an IPv6 packet, re-embedded under each pool6
+// but the WKP, with one bit of the addresses flipped: in both the source
+// and the destination (the same bit, so that a test of the two together
+// cannot let them cancel out), and in only one of them (the source for
+// even bits, the destination for odd ones). A flipped prefix, u octet or
+// suffix bit must make the fast path refuse the packet.
+func addrFlips(ip []byte) [][]byte {
+	var out [][]byte
+	for _, p := range fastPool6[:6] {
+		b := reembed6(ip, netip.MustParsePrefix(p))
+		for bit := 0; bit < 128; bit++ {
+			i, m := bit/8, byte(0x80>>(bit%8))
+			both := append([]byte(nil), b...)
+			both[header.IPv6Src+i] ^= m
+			both[header.IPv6Dst+i] ^= m
+			one := append([]byte(nil), b...)
+			if bit%2 == 0 {
+				one[header.IPv6Src+i] ^= m
+			} else {
+				one[header.IPv6Dst+i] ^= m
+			}
+			out = append(out, both, one)
+		}
+	}
+	return out
+}
+
+// fastSeeds are the fast-path cases, their address flips, the graybox
+// corpus and the malformed and hostile cases, each with the IP version it
+// is sent as.
 func fastSeeds() (seeds [][]byte, v6 []bool) {
 	c4, c6 := fastCases()
 	for _, b := range c4 {
@@ -290,6 +318,9 @@ func fastSeeds() (seeds [][]byte, v6 []bool) {
 		for _, p := range fastPool6[1:7] {
 			seeds, v6 = append(seeds, reembed6(b, netip.MustParsePrefix(p))), append(v6, true)
 		}
+	}
+	for _, b := range addrFlips(c6[0]) {
+		seeds, v6 = append(seeds, b), append(v6, true)
 	}
 	for _, b := range corpusSeeds() {
 		seeds, v6 = append(seeds, b), append(v6, len(b) > 0 && b[0]>>4 == 6)
