@@ -216,17 +216,16 @@ loop:
 			break loop
 		}
 		tot := int(bits.ReverseBytes16(uint16(w0 >> 16)))
-		fo := bits.ReverseBytes16(uint16(w0 >> 48))
 		ttl := uint8(w1)
 		s4 := bits.ReverseBytes32(uint32(w1 >> 32))
 		d4 := bits.ReverseBytes32(w2)
 		plen := tot - header.IPv4MinLen
 		lim := fc.lim46
-		if fo&header.IPv4FlagDF != 0 {
+		if uint8(w0>>48)&(header.IPv4FlagDF>>8) != 0 { // DF, from the flags byte (MF and the offset are 0: tested above)
 			lim = fc.lim46DF
 		}
-		if tot > n-header.EthernetLen || plen < header.UDPLen || fo&(header.IPv4FlagMF|header.IPv4OffsetMask) != 0 ||
-			ttl <= 1 || martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) || header.IPv6Len+plen > lim {
+		if tot > n-header.EthernetLen || plen < header.UDPLen || ttl <= 1 ||
+			martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) || header.IPv6Len+plen > lim {
 			break loop
 		}
 		var cp *[2]byte
