@@ -127,13 +127,13 @@ func (fc *fastCfg) extract(hi, lo uint64) uint32 {
 // The fast path reads a frame through one fixed-size view, from fastG
 // bytes before the frame (the headroom the IPv4 -> IPv6 result grows
 // into) to the end of a TCP header behind an IPv6 header, which may reach
-// past the frame's end into the buffer (each direction reads only bytes
-// it has checked are inside the frame); a buffer shorter than that, or
-// with less headroom, takes the pipeline.
+// past the frame's end into the buffer (each direction may read bytes
+// of the view beyond the frame before its length tests, but takes a
+// frame only when every byte it used is inside); a buffer shorter than
+// that, or with less headroom, takes the pipeline.
 const (
 	fastG    = header.IPv6Len - header.IPv4MinLen // 20: how much the frame grows (4 -> 6) or shrinks (6 -> 4)
 	fastView = fastG + header.EthernetLen + header.IPv6Len + header.TCPMinLen
-	fastMin  = header.EthernetLen + header.IPv4MinLen + header.UDPLen // shortest frame taken
 )
 
 // fastVector translates the frames of fr, each on the fast path when it
@@ -182,7 +182,9 @@ loop:
 	for ; uint(i) < uint(len(fr)); i++ {
 		f := &fr[i]
 		o, n, b := f.Off, f.Len, f.Buf
-		if o < fastG || n < fastMin || o+n > len(b) || o > len(b)-(fastView-fastG) {
+		// The view and the frame inside the buffer (a frame too short
+		// for its headers fails the length tests below).
+		if o < fastG || o+n > len(b) || o > len(b)-(fastView-fastG) {
 			break
 		}
 		p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
@@ -304,7 +306,9 @@ loop:
 	for ; uint(i) < uint(len(fr)); i++ {
 		f := &fr[i]
 		o, n, b := f.Off, f.Len, f.Buf
-		if o < fastG || n < fastMin || o+n > len(b) || o > len(b)-(fastView-fastG) {
+		// The view and the frame inside the buffer (a frame too short
+		// for its headers fails the length tests below).
+		if o < fastG || o+n > len(b) || o > len(b)-(fastView-fastG) {
 			break
 		}
 		p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
