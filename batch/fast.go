@@ -140,18 +140,34 @@ const (
 // can, else through the pipeline. The caller has checked t.fc.on. Each
 // direction's function loops over the run of frames it takes from i (one
 // call per run, not per frame: a vector of one direction is one call)
-// and returns where it stopped; a frame neither takes goes to the
-// pipeline.
+// and returns where it stopped; the EtherType of the frame there says
+// which function goes on, and a frame the one for its EtherType does not
+// take goes to the pipeline. A frame costs one call at most.
 func (t *Translator) fastVector(fr []Frame) {
 	for i := 0; i < len(fr); {
-		j := t.fast64(fr, i)
-		j = t.fast46(fr, j)
+		j := i
+		switch fastEtherType(&fr[i]) {
+		case etIPv6LE:
+			j = t.fast64(fr, i)
+		case etIPv4LE:
+			j = t.fast46(fr, i)
+		}
 		if j == i {
 			t.translate(&fr[i])
 			j++
 		}
 		i = j
 	}
+}
+
+// fastEtherType is f's EtherType read little-endian (etIPv4LE,
+// etIPv6LE), or 0 when f is too short or out of its buffer.
+func fastEtherType(f *Frame) uint16 {
+	o, b := f.Off, f.Buf
+	if o < 0 || o > len(b)-header.EthernetLen {
+		return 0
+	}
+	return binary.LittleEndian.Uint16(b[o+header.EthType:])
 }
 
 // fastFrame is fastVector for one frame: it translates f on the fast
