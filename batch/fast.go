@@ -41,10 +41,10 @@ type fastCfg struct {
 	loShift  uint64
 	k        uint64 // one's-complement sum of the prefix words of two addresses (src and dst)
 
-	lim46DF, lim46 int   // largest IPv6 result without fragmenting: DF set, DF clear
-	mtu4           int   // largest IPv4 result without fragmenting
-	tcMask         uint8 // 0 with reset_traffic_class, else 0xff
-	tosMask, tos   uint8 // reset_tos: 0 and Config.TOS, else 0xff and 0
+	lim46DF, lim46 int        // largest IPv6 result without fragmenting: DF set, DF clear
+	mtu4           int        // largest IPv4 result without fragmenting
+	tcMask         uint8      // 0 with reset_traffic_class, else 0xff
+	tos4           [256]uint8 // the IPv4 TOS for each traffic class: itself, or Config.TOS with reset_tos
 }
 
 // build derives fc from c; fc.on is false when the fast path does not
@@ -88,9 +88,11 @@ func (fc *fastCfg) build(c *Config) {
 	if c.ResetTrafficClass {
 		fc.tcMask = 0
 	}
-	fc.tosMask = 0xff
-	if c.ResetTOS {
-		fc.tosMask, fc.tos = 0, c.TOS
+	for tc := range fc.tos4 {
+		fc.tos4[tc] = uint8(tc)
+		if c.ResetTOS {
+			fc.tos4[tc] = c.TOS
+		}
 	}
 	// The layout must agree with the Table's own: a few addresses both
 	// ways (the prefix's first and last IPv4 bits in every position).
@@ -412,7 +414,7 @@ loop:
 		if c == 0 && proto == header.ProtoUDP {
 			c = 0xffff
 		}
-		tos := uint8(binary.BigEndian.Uint16(h[0:])>>4)&fc.tosMask | fc.tos
+		tos := fc.tos4[uint8(binary.BigEndian.Uint16(h[0:])>>4)] // a table: one load
 		var fo uint64
 		if size4 > df6to4Limit {
 			fo = header.IPv4FlagDF
