@@ -45,6 +45,7 @@ type fastCfg struct {
 	mtu4           int        // largest IPv4 result without fragmenting
 	tcMask         uint8      // 0 with reset_traffic_class, else 0xff
 	tos4           [256]uint8 // the IPv4 TOS for each traffic class: itself, or Config.TOS with reset_tos
+	martian        [256]bool  // martian4 of each first octet, as a table (one load)
 }
 
 // build derives fc from c; fc.on is false when the fast path does not
@@ -87,6 +88,9 @@ func (fc *fastCfg) build(c *Config) {
 	fc.tcMask = 0xff
 	if c.ResetTrafficClass {
 		fc.tcMask = 0
+	}
+	for o := range fc.martian {
+		fc.martian[o] = martian4(uint8(o))
 	}
 	for tc := range fc.tos4 {
 		fc.tos4[tc] = uint8(tc)
@@ -245,7 +249,7 @@ loop:
 			lim = fc.lim46DF
 		}
 		if tot > n-header.EthernetLen || plen < header.UDPLen || ttl <= 1 ||
-			martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) || header.IPv6Len+plen > lim {
+			fc.martian[uint8(s4>>24)] || fc.martian[uint8(d4>>24)] || header.IPv6Len+plen > lim {
 			break loop
 		}
 		var cp *[2]byte
@@ -372,7 +376,7 @@ loop:
 		x, cy = bits.Add64(x, dl, cy)
 		x, cy = bits.Add64(x, pp, cy)
 		x += cy // no carry: with cy, x is below pp
-		if martian4(uint8(s4>>24)) || martian4(uint8(d4>>24)) {
+		if fc.martian[uint8(s4>>24)] || fc.martian[uint8(d4>>24)] {
 			break loop
 		}
 		var cp *[2]byte
