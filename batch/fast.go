@@ -334,7 +334,8 @@ loop:
 			break
 		}
 		p := (*[fastView]byte)(b[o-fastG : o-fastG+fastView])
-		if binary.LittleEndian.Uint16(p[fastG+header.EthType:]) != etIPv6LE {
+		// EtherType and IP version in one load (little-endian).
+		if binary.LittleEndian.Uint32(p[fastG+header.EthType:])&0xf0ffff != 0x60<<16|etIPv6LE {
 			break
 		}
 		const (
@@ -346,7 +347,7 @@ loop:
 		proto := h[header.IPv6NextHeader]
 		hop := h[header.IPv6HopLimit]
 		// The cheap refusals first: TCP or UDP right behind the header.
-		if h[0]>>4 != 6 || proto != header.ProtoTCP && proto != header.ProtoUDP || hop <= 1 {
+		if proto != header.ProtoTCP && proto != header.ProtoUDP || hop <= 1 {
 			break loop
 		}
 		plen := int(binary.BigEndian.Uint16(h[header.IPv6PayloadLen:]))
