@@ -344,10 +344,12 @@ loop:
 			l4o = ip + header.IPv6Len    // L4 header in p
 		)
 		h := (*[header.IPv6Len]byte)(p[ip:l4o])
-		proto := h[header.IPv6NextHeader]
-		hop := h[header.IPv6HopLimit]
+		// Next header and hop limit in one load (little-endian: the hop
+		// limit high).
+		nh := binary.LittleEndian.Uint16(h[header.IPv6NextHeader:])
+		proto := uint8(nh)
 		// The cheap refusals first: TCP or UDP right behind the header.
-		if proto != header.ProtoTCP && proto != header.ProtoUDP || hop <= 1 {
+		if proto != header.ProtoTCP && proto != header.ProtoUDP || nh < 2<<8 {
 			break loop
 		}
 		plen := int(binary.BigEndian.Uint16(h[header.IPv6PayloadLen:]))
