@@ -348,7 +348,8 @@ loop:
 		// limit high).
 		nh := binary.LittleEndian.Uint16(h[header.IPv6NextHeader:])
 		proto := uint8(nh)
-		// The cheap refusals first: TCP or UDP right behind the header.
+		// The cheap refusals first: TCP or UDP right behind the header,
+		// hop limit above 1.
 		if proto != header.ProtoTCP && proto != header.ProtoUDP || nh < 2<<8 {
 			break loop
 		}
