@@ -25,7 +25,7 @@ LDFLAGS := -X main.version=$(VERSION) -X main.revision=$(REVISION)
 
 # GOAMD64: the x86-64 level of everything built here (empty: Go's default,
 # v1, which runs on any x86-64). `make GOAMD64=v3 build` needs AVX2/BMI2
-# (Haswell and later) and saves the fast path 6-12 instructions a packet
+# (Haswell and later) and saves the fast path 7-9 instructions a packet
 # (shifts by a register count without CX; docs/PERFORMANCE.md); `make
 # instructions` prints the level it measured.
 ifneq ($(GOAMD64),)
