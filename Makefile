@@ -23,6 +23,15 @@ VERSION ?= $(shell v=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/d
 	else echo "$(BASE_VERSION)~dev"; fi)
 LDFLAGS := -X main.version=$(VERSION) -X main.revision=$(REVISION)
 
+# GOAMD64: the x86-64 level of everything built here (empty: Go's default,
+# v1, which runs on any x86-64). `make GOAMD64=v3 build` needs AVX2/BMI2
+# (Haswell and later) and saves the fast path 7-9 instructions a packet
+# (shifts by a register count without CX; docs/PERFORMANCE.md); `make
+# instructions` prints the level it measured.
+ifneq ($(GOAMD64),)
+export GOAMD64
+endif
+
 # CI runs with CI=true: the Jool graybox corpus is then mandatory.
 ifeq ($(CI),true)
 export XLATD_REQUIRE_GRAYBOX ?= 1
@@ -44,7 +53,7 @@ help:
 	@echo "make deb          bin/xlatd_VERSION_ARCH.deb (dpkg-deb); DEB_OUT=DIR to put it elsewhere"
 	@echo "make bench        bench/run.sh (RFC 8219, SIIT)"
 	@echo "make bench-nat64  bench/run.sh -suite nat64 (RFC 9693: xlatd NAT64, kernel NAT44, TAYGA + NAT44)"
-	@echo "make instructions instructions per packet of batch.Translate, UDP and TCP both ways (valgrind)"
+	@echo "make instructions instructions per packet of batch.Translate, UDP and TCP both ways (valgrind; GOAMD64=v3 for a v3 build)"
 	@echo "make fuzz         each fuzz target for FUZZTIME ($(FUZZTIME))"
 
 build:

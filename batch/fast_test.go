@@ -9,6 +9,7 @@ package batch_test
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"sync"
 	"testing"
@@ -79,22 +80,28 @@ func fastConfig(tb testing.TB, knobs uint8) *batch.Config {
 // identification generator's order is compared too) behind an Ethernet
 // header of type et, in buffers filled with a pattern.
 func fastSide(et uint16, ip []byte) (*batch.Vector, int) {
+	v := fastSides([]uint16{et, et, et}, [][]byte{ip, ip, ip})
+	return v, header.EthernetLen + len(ip)
+}
+
+// fastSides builds a vector of the packets ips, each behind an Ethernet
+// header of type ets[i], in buffers filled with a pattern.
+func fastSides(ets []uint16, ips [][]byte) *batch.Vector {
 	v := new(batch.Vector)
-	in := batch.Side4
-	if et == header.EtherTypeIPv6 {
-		in = batch.Side6
-	}
-	n := header.EthernetLen + len(ip)
-	for i := 0; i < 3; i++ {
+	for i, ip := range ips {
+		in := batch.Side4
+		if ets[i] == header.EtherTypeIPv6 {
+			in = batch.Side6
+		}
 		buf := make([]byte, bufSize)
 		for j := range buf {
 			buf[j] = byte(j*7 + i)
 		}
-		putEthernet(buf[batch.Headroom:], et)
+		putEthernet(buf[batch.Headroom:], ets[i])
 		copy(buf[batch.Headroom+header.EthernetLen:], ip)
-		v.Add(buf, batch.Headroom, n, in)
+		v.Add(buf, batch.Headroom, header.EthernetLen+len(ip), in)
 	}
-	return v, n
+	return v
 }
 
 type fixedAlloc struct{ n int }
@@ -110,8 +117,13 @@ func (a *fixedAlloc) Get() []byte {
 // fastDiff translates ip with and without the fast path and describes
 // the first difference ("" when there is none).
 func fastDiff(cfg *batch.Config, et uint16, ip []byte) string {
-	va, _ := fastSide(et, ip)
-	vb, _ := fastSide(et, ip)
+	return fastDiffVec(cfg, []uint16{et, et, et}, [][]byte{ip, ip, ip})
+}
+
+// fastDiffVec is fastDiff for a vector of the packets ips behind
+// EtherTypes ets.
+func fastDiffVec(cfg *batch.Config, ets []uint16, ips [][]byte) string {
+	va, vb := fastSides(ets, ips), fastSides(ets, ips)
 	ta, tb := newTranslator(cfg), newTranslator(cfg)
 	batch.DisableFastPath(tb, cfg)
 	ta.Translate(va, 1e9, &fixedAlloc{})
@@ -266,8 +278,36 @@ func partialCsum(ip []byte, v6 bool) []byte {
 	return ip
 }
 
-// fastSeeds are the fast-path cases, the graybox corpus and the malformed
-// and hostile cases, each with the IP version it is sent as.
+// addrFlips are copies of an IPv6 packet, re-embedded under each pool6
+// but the WKP, with one bit of the addresses flipped: in both the source
+// and the destination (the same bit, so that a test of the two together
+// cannot let them cancel out), and in only one of them (the source for
+// even bits, the destination for odd ones). A flipped prefix, u octet or
+// suffix bit must make the fast path refuse the packet.
+func addrFlips(ip []byte) [][]byte {
+	var out [][]byte
+	for _, p := range fastPool6[:6] {
+		b := reembed6(ip, netip.MustParsePrefix(p))
+		for bit := 0; bit < 128; bit++ {
+			i, m := bit/8, byte(0x80>>(bit%8))
+			both := append([]byte(nil), b...)
+			both[header.IPv6Src+i] ^= m
+			both[header.IPv6Dst+i] ^= m
+			one := append([]byte(nil), b...)
+			if bit%2 == 0 {
+				one[header.IPv6Src+i] ^= m
+			} else {
+				one[header.IPv6Dst+i] ^= m
+			}
+			out = append(out, both, one)
+		}
+	}
+	return out
+}
+
+// fastSeeds are the fast-path cases, their address flips, the graybox
+// corpus and the malformed and hostile cases, each with the IP version it
+// is sent as.
 func fastSeeds() (seeds [][]byte, v6 []bool) {
 	c4, c6 := fastCases()
 	for _, b := range c4 {
@@ -278,6 +318,9 @@ func fastSeeds() (seeds [][]byte, v6 []bool) {
 		for _, p := range fastPool6[1:7] {
 			seeds, v6 = append(seeds, reembed6(b, netip.MustParsePrefix(p))), append(v6, true)
 		}
+	}
+	for _, b := range addrFlips(c6[0]) {
+		seeds, v6 = append(seeds, b), append(v6, true)
 	}
 	for _, b := range corpusSeeds() {
 		seeds, v6 = append(seeds, b), append(v6, len(b) > 0 && b[0]>>4 == 6)
@@ -316,6 +359,35 @@ func TestFastPathEqual(t *testing.T) {
 	t.Logf("%d seeds x 8 configurations, the fast path took %d", len(seeds), accepted)
 	if accepted == 0 {
 		t.Fatal("the fast path took nothing")
+	}
+}
+
+// TestFastPathMixed: vectors of seeds in a random order (both
+// directions, frames the fast path takes and frames it leaves, in runs
+// and alternating), so that each direction's loop starts, stops and
+// resumes anywhere in a vector, under every pool6 length.
+func TestFastPathMixed(t *testing.T) {
+	seeds, v6 := fastSeeds()
+	rnd := rand.New(rand.NewPCG(8, 2026))
+	for p := 0; p < 8; p++ {
+		for r := 0; r < 40; r++ {
+			k := p | rnd.IntN(fastKnobs)&0xb8 // not fkEAMT: the fast path would be off
+			cfg := fastConfig(t, uint8(k))
+			n := 1 + rnd.IntN(batch.Size)
+			ets, ips := make([]uint16, n), make([][]byte, n)
+			run := 0
+			for i := range ips {
+				if run == 0 || rnd.IntN(4) == 0 {
+					run = rnd.IntN(len(seeds))
+				} else if rnd.IntN(2) == 0 {
+					run = (run + 1) % len(seeds) // a neighbour: often the same direction
+				}
+				ips[i], ets[i] = seeds[run], etherType(v6[run])
+			}
+			if d := fastDiffVec(cfg, ets, ips); d != "" {
+				t.Fatalf("knobs %#x, round %d: %s", k, r, d)
+			}
+		}
 	}
 }
 

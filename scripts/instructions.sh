@@ -7,6 +7,8 @@
 #   (Ir(N2 vectors) - Ir(N1 vectors)) / ((N2 - N1) * 64 packets)
 # Usage: scripts/instructions.sh [test binary]   (default: builds ./batch)
 # SCENARIOS="UDP/4to6 ICMP/6to4 NAT64/UDP/6to4 ..." picks other BenchmarkTranslate cases.
+# The binary's x86-64 level (GOAMD64, v1 unless the build set it) is
+# printed first: the counts depend on it (docs/PERFORMANCE.md).
 set -eu
 GO=${GO:-go}
 bin=${1:-}
@@ -17,6 +19,8 @@ if [ -z "$bin" ]; then
 	$GO test -c -o "$bin" ./batch/
 fi
 bin=$(realpath "$bin")
+level=$($GO version -m "$bin" 2>/dev/null | sed -n 's/^[[:space:]]*build[[:space:]]*GOAMD64=//p')
+echo "GOAMD64=${level:-unknown} ($bin)"
 N1=50
 N2=250
 cd "$(dirname "$0")/../batch"
