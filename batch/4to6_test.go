@@ -341,12 +341,27 @@ func TestTranslate46Fragment(t *testing.T) {
 	v, _ = run46(t, c, ip, a)
 	reassemble6(t, outputs(v), 0xbeef, 1400)
 
-	// Out of buffers: everything dropped, the buffers taken handed back.
+	// Out of buffers: everything dropped, the buffers taken handed back,
+	// and one packet counted once (the buffers handed back are not packets).
 	a = newPoolAlloc(1)
-	v, _ = run46(t, cfg46(t), ip, a)
+	v, tr = run46(t, cfg46(t), ip, a)
 	wantVerdict(t, &v.Frames[0], batch.Drop, batch.ReasonNoBuffer)
 	if len(outputs(v)) != 0 {
 		t.Errorf("fragments left after a failure")
+	}
+	if v.NExtra == 0 {
+		t.Errorf("the buffer taken was not handed back in Extra")
+	}
+	if c := tr.Counters; c.Drops[batch.ReasonNoBuffer] != 1 || c.Verdicts[batch.Drop] != 1 {
+		t.Errorf("one packet out of buffers counted as no_buffer %d, drop verdicts %d; want 1 and 1",
+			c.Drops[batch.ReasonNoBuffer], c.Verdicts[batch.Drop])
+	}
+	// A buffer too small for a fragment: the same.
+	v, tr = run46(t, cfg46(t), ip, &smallAlloc{n: 1})
+	wantVerdict(t, &v.Frames[0], batch.Drop, batch.ReasonNoBuffer)
+	if c := tr.Counters; c.Drops[batch.ReasonNoBuffer] != 1 || c.Verdicts[batch.Drop] != 1 {
+		t.Errorf("small buffer: no_buffer %d, drop verdicts %d; want 1 and 1",
+			c.Drops[batch.ReasonNoBuffer], c.Verdicts[batch.Drop])
 	}
 	v, _ = run46(t, cfg46(t), ip, nil)
 	wantVerdict(t, &v.Frames[0], batch.Drop, batch.ReasonNoBuffer)

@@ -126,7 +126,9 @@ func (v *Vector) Add(buf []byte, off, n int, in Side) bool {
 
 // Allocator hands out spare buffers for frames Translate creates. Get returns
 // nil when none is left; the frame that needed it is then dropped with
-// ReasonNoBuffer. Buffers that end up in Vector.Extra belong to the caller.
+// ReasonNoBuffer. Buffers that end up in Vector.Extra belong to the caller;
+// one with verdict Drop and ReasonNone is a buffer handed back (the
+// packet it was for was dropped and counted once), not a packet.
 type Allocator interface {
 	Get() []byte
 }

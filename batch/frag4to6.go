@@ -50,10 +50,10 @@ func (t *Translator) fragment46(f *Frame, mpl int, base uint16, mf bool) {
 			// Give back what was taken: the caller owns Extra buffers.
 			for j := first; j < v.NExtra; j++ {
 				v.Extra[j].Verdict = Drop
-				v.Extra[j].Reason = ReasonNoBuffer
+				v.Extra[j].Reason = ReasonNone // a buffer handed back, not a packet: not counted
 			}
 			if buf != nil {
-				v.Extra[v.NExtra] = Frame{Buf: buf, Off: Headroom, In: f.In, Verdict: Drop, Reason: ReasonNoBuffer}
+				v.Extra[v.NExtra] = Frame{Buf: buf, Off: Headroom, In: f.In, Verdict: Drop, Reason: ReasonNone}
 				v.NExtra++
 			}
 			t.drop(f, ReasonNoBuffer)

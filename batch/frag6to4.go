@@ -17,7 +17,8 @@ import (
 //
 // f keeps the first piece; the others go to new frames from the Allocator,
 // appended to the vector's Extra frames with verdict To4. If buffers run
-// out, f and the pieces already made are dropped with ReasonNoBuffer.
+// out, f is dropped with ReasonNoBuffer and the pieces already made are
+// handed back (Drop, ReasonNone: buffers, not counted as packets).
 func (t *Translator) fragment64(f *Frame) {
 	h := f.Buf[f.Off+header.EthernetLen : f.Off+f.Len]
 	fl := binary.BigEndian.Uint16(h[header.IPv4FlagsOff:])
@@ -54,10 +55,10 @@ func (t *Translator) fragment64(f *Frame) {
 			// Out of buffers (nil) or too small: drop the whole packet.
 			for i := first; i < v.NExtra; i++ {
 				v.Extra[i].Verdict = Drop
-				v.Extra[i].Reason = ReasonNoBuffer
+				v.Extra[i].Reason = ReasonNone // a buffer handed back, not a packet: not counted
 			}
 			if buf != nil {
-				v.Extra[v.NExtra] = Frame{Buf: buf, Off: Headroom, In: f.In, Verdict: Drop, Reason: ReasonNoBuffer}
+				v.Extra[v.NExtra] = Frame{Buf: buf, Off: Headroom, In: f.In, Verdict: Drop, Reason: ReasonNone}
 				v.NExtra++
 			}
 			t.drop(f, ReasonNoBuffer)

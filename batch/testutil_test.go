@@ -691,3 +691,15 @@ func scenarios() []scenario {
 		{name: "ICMPTimeExceeded/6to4", ip: hl1.Build(pktbuild.UDP(4000, 2000, pktbuild.Payload(18))), verdict: batch.Back},
 	}
 }
+
+// smallAlloc hands out n full buffers, then buffers too small for any
+// fragment (a caller whose pool ran into short buffers).
+type smallAlloc struct{ n int }
+
+func (a *smallAlloc) Get() []byte {
+	if a.n > 0 {
+		a.n--
+		return make([]byte, bufSize)
+	}
+	return make([]byte, 64)
+}

@@ -156,6 +156,9 @@ func (t *Translator) Translate(v *Vector, now int64, alloc Allocator) {
 	}
 	for i := 0; i < v.NExtra; i++ {
 		e := &v.Extra[i]
+		if e.Verdict == Drop && e.Reason == ReasonNone {
+			continue // a buffer handed back (fragmentation ran out), not a packet
+		}
 		t.Counters.Verdicts[e.Verdict]++
 		if e.Verdict == Drop {
 			t.Counters.Drops[e.Reason]++
