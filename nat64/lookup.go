@@ -401,35 +401,46 @@ func (t *Table) touchFinds(o *otab, fd *finds, n int) {
 
 // probe is the entry + 1 of the first slot from j within touchProbes
 // slots of index s (n slots) whose tag is tg, 0 when there is none or an
-// empty slot comes first. The first touchWindow slots (the ones the load
-// pass read) are looked at without a branch on their contents: where the
-// entry sits varies from flow to flow, and a mispredicted branch per flow
-// would cost more than the rest of the pass.
+// empty slot comes first. The first touchWindow (4) slots, the ones the
+// load pass read, are looked at without a branch on their contents:
+// where the entry sits varies from flow to flow, and a mispredicted
+// branch per flow would cost more than the rest of the pass.
 func probe(s []uint32, n, j uint64, tg, vm uint32) uint32 {
-	c, low := uint32(0), ^uint32(0)
-	for k := uint64(touchWindow); k > 0; k-- {
-		i := j + k - 1
-		if i >= n {
-			i -= n
-		}
-		v := s[i]
-		x := v & vm
-		if v&^vm != tg {
-			x = c
-		}
-		if v == 0 {
-			x = 0
-		}
-		c, low = x, min(low, v)
+	if j+3 >= n {
+		return probeFrom(s, n, j, tg, vm, 0)
 	}
-	if c != 0 || low == 0 {
+	w := s[j : j+4]
+	c := pick(w[3], 0, tg, vm)
+	c = pick(w[2], c, tg, vm)
+	c = pick(w[1], c, tg, vm)
+	c = pick(w[0], c, tg, vm)
+	if c != 0 || min(w[0], w[1], w[2], w[3]) == 0 {
 		return c
 	}
-	j += touchWindow
+	return probeFrom(s, n, j+4, tg, vm, touchWindow)
+}
+
+// pick is probe's step for slot v before a probe's later slots gave c.
+func pick(v, c, tg, vm uint32) uint32 {
+	x := v & vm
+	if v&^vm != tg {
+		x = c
+	}
+	if v == 0 {
+		x = 0
+	}
+	return x
+}
+
+// probeFrom is probe from its k-th slot j on, with branches (the rest of
+// the probe, and a window that wraps round the end of the index).
+//
+//go:noinline
+func probeFrom(s []uint32, n, j uint64, tg, vm uint32, k int) uint32 {
 	if j >= n {
 		j -= n
 	}
-	for k := touchWindow; k < touchProbes; k++ {
+	for ; k < touchProbes; k++ {
 		v := s[j]
 		if v == 0 {
 			return 0
