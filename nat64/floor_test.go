@@ -91,6 +91,30 @@ func BenchmarkMemoryFloor(b *testing.B) {
 			})
 		})
 	}
+	// wide: three rounds, the second reading two independent lines per
+	// flow (4 lines in 3 rounds: the shape of the batched lookups, whose
+	// second round reads the BIB entry and the session index slot at
+	// once). Compare with rounds=3 (3 lines) and rounds=4 (4 lines).
+	b.Run("wide=1+2+1", func(b *testing.B) {
+		var idx [MaxBatch]uint64
+		far := lines / 3 * words
+		run(b, func() uint64 {
+			for k := range idx {
+				idx[k] = line()
+			}
+			for k := range idx {
+				idx[k] = area[idx[k]]
+			}
+			for k := range idx {
+				x := idx[k]
+				idx[k] = (area[x] + area[(x+far)%n]) % n
+			}
+			for k := range idx {
+				idx[k] = area[idx[k]]
+			}
+			return idx[0]
+		})
+	})
 	b.Run("dependent", func(b *testing.B) {
 		x := line()
 		run(b, func() uint64 {

@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzTable drives one table with operations decoded from the input: new
-// and old flows both ways with any TCP flags, garbage protocols, ICMP
+// and old flows both ways with any TCP flags (single and batched calls), garbage protocols, ICMP
 // error lookups, fragments, clock jumps and expiry. After every operation:
 // inbound packets and lookups never create BIB entries or subscribers,
 // quotas and max_sessions hold; at the end the table invariants hold.
@@ -57,6 +57,7 @@ func FuzzTable(f *testing.F) {
 		tb.Notices(nil)
 		ft.rec.ev = ft.rec.ev[:0] // the log sink grows with the table's life
 		protos := []Proto{ProtoTCP, ProtoUDP, ProtoICMP, 58}
+		var out [2]Mapped
 		for len(in) >= 6 {
 			op, x, y, z, fl, pr := in[0], in[1], in[2], in[3], TCPFlags(in[4]), protos[in[5]%4]
 			in = in[6:]
@@ -66,12 +67,20 @@ func FuzzTable(f *testing.F) {
 			dst4[3] = y & 7
 			_, bib0, sub0, _ := tb.Len()
 			switch op % 8 {
-			case 0, 1:
+			case 0:
 				tb.Outbound(now, pr, src6, uint16(z&7), dst4, uint16(y>>3), fl)
+			case 1: // the same packet twice in one vector
+				f := Flow6{Proto: pr, Flags: fl, Src6: src6, SPort: uint16(z & 7), Dst4: dst4, DPort: uint16(y >> 3)}
+				tb.OutboundBatch(now, []Flow6{f, f}, out[:2])
 			case 2, 3:
 				pool := a4("192.0.2.0")
 				pool[3] = x & 3
-				tb.Inbound(now, pr, dst4, uint16(y>>3), pool, 1024+uint16(z&63), fl)
+				if op%8 == 2 {
+					tb.Inbound(now, pr, dst4, uint16(y>>3), pool, 1024+uint16(z&63), fl)
+				} else {
+					f := Flow4{Proto: pr, Flags: fl, Src4: dst4, SPort: uint16(y >> 3), Dst4: pool, DPort: 1024 + uint16(z&63)}
+					tb.InboundBatch(now, []Flow4{f, f}, out[:2])
+				}
 				if _, b, s, _ := tb.Len(); b > bib0 || s > sub0 {
 					t.Fatal("an inbound packet created a mapping")
 				}

@@ -1,6 +1,7 @@
 package nat64
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 )
@@ -69,154 +70,81 @@ type Mapped struct {
 const MaxBatch = 64
 
 // OutboundBatch is Outbound for a vector of flows (at most MaxBatch; out as
-// long as in). It hashes every flow and touches its index slot, then its
-// BIB entry and session slot, before doing any of the work, so that the
-// cache misses of the vector overlap instead of queueing.
+// long as in). The passes of find6 and touchFinds bring every flow's
+// lines into the caches, the misses of a pass independent of each other
+// so that they overlap, before any of the work is done.
 func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
-	var h, hs [MaxBatch]uint64
-	var bv, bc, sc [MaxBatch]uint32
-	var acc uint32
+	var fd finds
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
-	// 1: hash, touch the BIB index slot. (Slices in locals: the loads of
-	// one pass are independent, so the CPU overlaps their misses.)
-	bs, bn := t.bib6.s, t.bib6.n
-	for i := range in {
-		f := &in[i]
-		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
-		acc += bs[home(h[i], bn)]
-	}
-	// 1b: touch the BIB entry of each home slot.
-	acc = t.touchBIB(&t.bib6, &h, len(in), acc, &bc)
-	// 2: find the BIB entry (cached now; a displaced entry costs one more
-	// miss): the one the touch pass found if it is the flow's, else by a
-	// probe; touch the session index slot.
-	ss, sn := t.sessTab.s, t.sessTab.n
-	for i := range in {
-		hs[i] = ^uint64(0)
-		f := &in[i]
-		v := bc[i]
-		if v == 0 || !t.isBIB6(v, f.Proto, f.Src6, f.SPort) {
-			v = t.findBIB6(h[i], f.Proto, f.Src6, f.SPort)
-		}
-		if v != 0 && pidx(f.Proto) < 3 {
-			dp := f.DPort
-			if f.Proto == ProtoICMP {
-				dp = 0
-			}
-			bv[i] = v
-			hs[i] = t.hashSess(v, f.Dst4, dp)
-			acc += ss[home(hs[i], sn)]
-		}
-	}
-	t.touchSessions(&hs, len(in), acc, &sc)
-	// 4: the work. Established flows use what steps 2 and 3 found (new
-	// entries of earlier packets never move existing ones, and a
+	t.find6(in, &fd)
+	// The work. Established flows use the candidates the passes found
+	// (new entries of earlier packets never move existing ones, and a
 	// candidate is checked against the flow's key); the rest take the
 	// full path.
 	nowms := t.ms(now)
 	for i := range in {
 		f := &in[i]
-		if b := bv[i]; b != 0 {
+		if fd.sk[i] {
 			dp := f.DPort
 			if f.Proto == ProtoICMP {
 				dp = 0
 			}
-			if sv := t.findSessFrom(sc[i], hs[i], b, f.Dst4, dp); sv != 0 {
-				t.touch(sv-1, nowms, f.Flags, true)
-				e := &t.bib[b-1]
-				t.C.Results[OK]++
-				out[i] = Mapped{Port: e.port4, Result: OK}
-				copy(out[i].Addr[:4], e.addr4[:])
-				continue
+			b, sc, hs := fd.bc[i], fd.sc[i], fd.hs[i]
+			if b == 0 || !t.isBIB6(b, f.Proto, f.Src6, f.SPort) {
+				if b = t.findBIB6(fd.h[i], f.Proto, f.Src6, f.SPort); b != 0 {
+					sc, hs = 0, t.hashSess(b, f.Dst4, dp)
+				}
+			}
+			if b != 0 {
+				if sv := t.findSessFrom(sc, hs, b, f.Dst4, dp); sv != 0 {
+					t.touch(sv-1, nowms, f.Flags, true)
+					e := &t.bib[b-1]
+					t.C.Results[OK]++
+					out[i] = Mapped{Port: e.port4, Result: OK}
+					copy(out[i].Addr[:4], e.addr4[:])
+					continue
+				}
 			}
 		}
-		a, p, r := t.outbound(now, f.Proto, f.Src6, f.SPort, f.Dst4, f.DPort, f.Flags, h[i])
+		a, p, r := t.outbound(now, f.Proto, f.Src6, f.SPort, f.Dst4, f.DPort, f.Flags, fd.h[i])
 		t.C.Results[r]++
 		out[i] = Mapped{Port: p, Result: r}
 		copy(out[i].Addr[:4], a[:])
 	}
 }
 
-// touchSessions is step 3 of the batch calls: touch the session entry
-// each flow's session index probe names (the first whose tag matches,
-// within touchProbes probes: longer chains are rare, the work pass
-// finishes them).
-// 20-byte entries may straddle two cache lines: both ends are read.
-func (t *Table) touchSessions(hs *[MaxBatch]uint64, n int, acc uint32, cand *[MaxBatch]uint32) {
-	o, sess := &t.sessTab, t.sess
-	ss, sn, vm := o.s, o.n, o.vmask
-	for i := 0; i < n; i++ {
-		if hs[i] == ^uint64(0) {
-			continue
-		}
-		tg := o.tag(hs[i])
-		for j, k := home(hs[i], sn), 0; k < touchProbes; j, k = next(j, sn), k+1 {
-			v := ss[j]
-			if v == 0 {
-				break
-			}
-			if v&^vm == tg {
-				v &= vm
-				acc += sess[v-1].bib
-				cand[i] = v
-				break
-			}
-		}
-	}
-	t.touched += acc
-}
-
 // InboundBatch is Inbound for a vector of flows, as OutboundBatch.
 func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
-	var h, hs [MaxBatch]uint64
-	var bv, bc, sc [MaxBatch]uint32
-	var acc uint32
+	var fd finds
 	in = in[:min(len(in), MaxBatch)]
 	out = out[:len(in)]
-	bs, bn := t.bib4.s, t.bib4.n
-	for i := range in {
-		f := &in[i]
-		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
-		acc += bs[home(h[i], bn)]
-	}
-	acc = t.touchBIB(&t.bib4, &h, len(in), acc, &bc)
-	ss, sn := t.sessTab.s, t.sessTab.n
-	for i := range in {
-		hs[i] = ^uint64(0)
-		f := &in[i]
-		v := bc[i]
-		if v == 0 || !t.isBIB4(v, f.Proto, f.Dst4, f.DPort) {
-			v = t.findBIB4(h[i], f.Proto, f.Dst4, f.DPort)
-		}
-		if v != 0 && pidx(f.Proto) < 3 {
-			sp := f.SPort
-			if f.Proto == ProtoICMP {
-				sp = 0
-			}
-			bv[i] = v
-			hs[i] = t.hashSess(v, f.Src4, sp)
-			acc += ss[home(hs[i], sn)]
-		}
-	}
-	t.touchSessions(&hs, len(in), acc, &sc)
+	t.find4(in, &fd)
 	nowms := t.ms(now)
 	for i := range in {
 		f := &in[i]
-		if b := bv[i]; b != 0 {
+		if fd.sk[i] {
 			sp := f.SPort
 			if f.Proto == ProtoICMP {
 				sp = 0
 			}
-			if sv := t.findSessFrom(sc[i], hs[i], b, f.Src4, sp); sv != 0 {
-				t.touch(sv-1, nowms, f.Flags, false)
-				e := &t.bib[b-1]
-				t.C.Results[OK]++
-				out[i] = Mapped{Addr: e.addr6, Port: e.port6, Result: OK}
-				continue
+			b, sc, hs := fd.bc[i], fd.sc[i], fd.hs[i]
+			if b == 0 || !t.isBIB4(b, f.Proto, f.Dst4, f.DPort) {
+				if b = t.findBIB4(fd.h[i], f.Proto, f.Dst4, f.DPort); b != 0 {
+					sc, hs = 0, t.hashSess(b, f.Src4, sp)
+				}
+			}
+			if b != 0 {
+				if sv := t.findSessFrom(sc, hs, b, f.Src4, sp); sv != 0 {
+					t.touch(sv-1, nowms, f.Flags, false)
+					e := &t.bib[b-1]
+					t.C.Results[OK]++
+					out[i] = Mapped{Addr: e.addr6, Port: e.port6, Result: OK}
+					continue
+				}
 			}
 		}
-		a, p, r := t.inbound(now, f.Proto, f.Src4, f.SPort, f.Dst4, f.DPort, f.Flags, h[i])
+		a, p, r := t.inbound(now, f.Proto, f.Src4, f.SPort, f.Dst4, f.DPort, f.Flags, fd.h[i])
 		t.C.Results[r]++
 		out[i] = Mapped{Addr: a, Port: p, Result: r}
 	}
@@ -340,95 +268,189 @@ func (t *Table) SubscriberBlocks(src6 netip.Addr, dst []DetRange) []DetRange {
 
 // Prefetch6 brings into the caches what Outbound will read for each flow
 // of in (at most MaxBatch are looked at): the BIB index slot, the BIB
-// entry, the session index slot and the session, each in its own pass over
-// the flows, so that the cache misses of a vector overlap instead of
-// queueing one after the other. It changes no state and counts nothing;
-// flows without a mapping cost a hash and one load. The caller then makes
-// its Outbound calls as usual (batch does this for every vector in NAT64
-// mode; Go has no prefetch instruction, so these are plain loads whose
-// results are summed into a field).
+// entry, the session index slot and the session, with the passes of the
+// batch calls (find6), so that the cache misses of a vector overlap
+// instead of queueing one after the other. It changes no state and counts
+// nothing. The caller then makes its Outbound calls as usual (batch does
+// this for every vector in NAT64 mode; Go has no prefetch instruction, so
+// these are plain loads whose results are summed into a field).
 func (t *Table) Prefetch6(in []Flow6) {
-	var h, hs [MaxBatch]uint64
-	var acc uint32
-	in = in[:min(len(in), MaxBatch)]
-	bs, bn := t.bib6.s, t.bib6.n
-	for i := range in {
-		f := &in[i]
-		h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
-		acc += bs[home(h[i], bn)]
-	}
-	var cand [MaxBatch]uint32
-	acc = t.touchBIB(&t.bib6, &h, len(in), acc, &cand)
-	ss, sn := t.sessTab.s, t.sessTab.n
-	for i := range in {
-		hs[i] = ^uint64(0)
-		f := &in[i]
-		if v := t.findBIB6(h[i], f.Proto, f.Src6, f.SPort); v != 0 && pidx(f.Proto) < 3 {
-			dp := f.DPort
-			if f.Proto == ProtoICMP {
-				dp = 0
-			}
-			hs[i] = t.hashSess(v, f.Dst4, dp)
-			acc += ss[home(hs[i], sn)]
-		}
-	}
-	t.touchSessions(&hs, len(in), acc, &cand)
+	var fd finds
+	t.find6(in, &fd)
 }
 
 // Prefetch4 is Prefetch6 for Inbound.
 func (t *Table) Prefetch4(in []Flow4) {
-	var h, hs [MaxBatch]uint64
-	var acc uint32
-	in = in[:min(len(in), MaxBatch)]
-	bs, bn := t.bib4.s, t.bib4.n
-	for i := range in {
+	var fd finds
+	t.find4(in, &fd)
+}
+
+// finds is what the passes of the batch calls find for each flow of a
+// vector, and their scratch.
+type finds struct {
+	h  [MaxBatch]uint64 // BIB index hash
+	hs [MaxBatch]uint64 // session index hash of (bc, remote)
+	j  [MaxBatch]uint64 // slot of the next load pass
+	bc [MaxBatch]uint32 // BIB candidate + 1: the first tag match within touchProbes slots, 0 none
+	sc [MaxBatch]uint32 // session candidate + 1, the same way
+	e  [MaxBatch]uint32 // entry of the next load pass
+	ra [MaxBatch]uint32 // remote address (little-endian) and port, for the session hash
+	rp [MaxBatch]uint16
+	sk [MaxBatch]bool // a protocol with state
+}
+
+// find6 is the first pass of OutboundBatch and Prefetch6: the hashes and
+// home slots, computation only; then touchFinds.
+func (t *Table) find6(in []Flow6, fd *finds) {
+	n := min(len(in), MaxBatch)
+	bn := t.bib6.n
+	for i := 0; i < n; i++ {
 		f := &in[i]
-		h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
-		acc += bs[home(h[i], bn)]
-	}
-	var cand [MaxBatch]uint32
-	acc = t.touchBIB(&t.bib4, &h, len(in), acc, &cand)
-	ss, sn := t.sessTab.s, t.sessTab.n
-	for i := range in {
-		hs[i] = ^uint64(0)
-		f := &in[i]
-		if v := t.findBIB4(h[i], f.Proto, f.Dst4, f.DPort); v != 0 && pidx(f.Proto) < 3 {
-			sp := f.SPort
-			if f.Proto == ProtoICMP {
-				sp = 0
-			}
-			hs[i] = t.hashSess(v, f.Src4, sp)
-			acc += ss[home(hs[i], sn)]
+		fd.h[i] = t.hash6(f.Proto, f.Src6, f.SPort)
+		fd.j[i] = home(fd.h[i], bn)
+		dp := f.DPort
+		if f.Proto == ProtoICMP {
+			dp = 0
 		}
+		fd.ra[i], fd.rp[i], fd.sk[i] = binary.LittleEndian.Uint32(f.Dst4[:]), dp, pidx(f.Proto) < 3
 	}
-	t.touchSessions(&hs, len(in), acc, &cand)
+	t.touchFinds(&t.bib6, fd, n)
+}
+
+// find4 is find6 for InboundBatch and Prefetch4.
+func (t *Table) find4(in []Flow4, fd *finds) {
+	n := min(len(in), MaxBatch)
+	bn := t.bib4.n
+	for i := 0; i < n; i++ {
+		f := &in[i]
+		fd.h[i] = t.hash4(f.Proto, f.Dst4, f.DPort)
+		fd.j[i] = home(fd.h[i], bn)
+		sp := f.SPort
+		if f.Proto == ProtoICMP {
+			sp = 0
+		}
+		fd.ra[i], fd.rp[i], fd.sk[i] = binary.LittleEndian.Uint32(f.Src4[:]), sp, pidx(f.Proto) < 3
+	}
+	t.touchFinds(&t.bib4, fd, n)
 }
 
 // touchProbes is how far the touch passes follow a probe sequence (the
-// indexes are up to 75% full: entries a few slots from home are common).
-const touchProbes = 4
+// indexes are up to 75% full: entries a few slots from home are common);
+// the work pass finishes longer ones. The first touchWindow slots from
+// home are read by the load pass (the last of them is on the next line
+// for a slot near the end of one) and looked at without branches.
+const touchProbes, touchWindow = 16, 4
 
-// touchBIB loads the BIB entry each flow's probe of BIB index o names
-// (the first whose tag matches, within touchProbes probes), so that the find pass
-// after it hits.
-func (t *Table) touchBIB(o *otab, h *[MaxBatch]uint64, n int, acc uint32, cand *[MaxBatch]uint32) uint32 {
-	bib, s, sn, vm := t.bib, o.s, o.n, o.vmask
+// touchFinds brings each flow's lines into the caches and finds its
+// candidates, in three rounds of misses: the slots of BIB index o (home
+// slots in fd.j); the BIB entry the first matching tag names and, at the
+// same time, the session index slot of (that entry, remote), whose hash
+// needs only the entry's number; the session. Each round is a load pass
+// of a few instructions per flow with no branch on what it loads, so
+// that the reorder buffer holds many flows' misses at once, then a pass
+// over what it loaded (cached by then) that computes the next round's
+// addresses. The BIB candidate is not checked here: the work pass checks
+// it against the flow's key (a tag collision costs that flow a find).
+func (t *Table) touchFinds(o *otab, fd *finds, n int) {
+	var acc uint32
+	s, sn, vm := o.s, o.n, o.vmask
+	// Round 1: the home slot and the last slot a probe reads (the next
+	// line when the home slot is near the end of one).
 	for i := 0; i < n; i++ {
-		tg := o.tag(h[i])
-		for j, k := home(h[i], sn), 0; k < touchProbes; j, k = next(j, sn), k+1 {
-			v := s[j]
-			if v == 0 {
-				break
-			}
-			if v&^vm == tg {
-				e := &bib[v&vm-1] // 28 bytes: may straddle two lines, read both ends
-				acc += uint32(e.addr6[0]) + uint32(e.proto)
-				cand[i] = v & vm
-				break
-			}
-		}
+		j := fd.j[i]
+		acc += s[j] + s[min(j+touchWindow-1, sn-1)]
 	}
-	return acc
+	ss, ssn := t.sessTab.s, t.sessTab.n
+	seed := t.p.seed
+	for i := 0; i < n; i++ {
+		c := probe(s, sn, fd.j[i], o.tag(fd.h[i]), vm)
+		fd.bc[i] = c
+		var e uint32
+		var j uint64
+		if c != 0 && fd.sk[i] {
+			e = c - 1
+			fd.hs[i] = mix(uint64(c)<<32|uint64(fd.ra[i]), uint64(fd.rp[i])^seed) // hashSess
+			j = home(fd.hs[i], ssn)
+		}
+		fd.e[i], fd.j[i] = e, j
+	}
+	// Round 2: the BIB entries (28 bytes: one may straddle two lines,
+	// both ends are read) and the session index slots.
+	bib := t.bib
+	for i := 0; i < n; i++ {
+		e := &bib[fd.e[i]]
+		j := fd.j[i]
+		acc += uint32(e.addr6[0]) + uint32(e.proto) + ss[j] + ss[min(j+touchWindow-1, ssn-1)]
+	}
+	st := &t.sessTab
+	for i := 0; i < n; i++ {
+		var c uint32
+		if fd.bc[i] != 0 && fd.sk[i] {
+			c = probe(ss, ssn, fd.j[i], st.tag(fd.hs[i]), st.vmask)
+		}
+		fd.sc[i] = c
+		fd.e[i] = max(c, 1) - 1
+	}
+	// Round 3: the sessions.
+	sess := t.sess
+	for i := 0; i < n; i++ {
+		acc += sess[fd.e[i]].bib
+	}
+	t.touched += acc
+}
+
+// probe is the entry + 1 of the first slot from j within touchProbes
+// slots of index s (n slots) whose tag is tg, 0 when there is none or an
+// empty slot comes first. The first touchWindow (4) slots, the ones the
+// load pass read, are looked at without a branch on their contents:
+// where the entry sits varies from flow to flow, and a mispredicted
+// branch per flow would cost more than the rest of the pass.
+func probe(s []uint32, n, j uint64, tg, vm uint32) uint32 {
+	if j+3 >= n {
+		return probeFrom(s, n, j, tg, vm, 0)
+	}
+	w := s[j : j+4]
+	c := pick(w[3], 0, tg, vm)
+	c = pick(w[2], c, tg, vm)
+	c = pick(w[1], c, tg, vm)
+	c = pick(w[0], c, tg, vm)
+	if c != 0 || min(w[0], w[1], w[2], w[3]) == 0 {
+		return c
+	}
+	return probeFrom(s, n, j+4, tg, vm, touchWindow)
+}
+
+// pick is probe's step for slot v before a probe's later slots gave c.
+func pick(v, c, tg, vm uint32) uint32 {
+	x := v & vm
+	if v&^vm != tg {
+		x = c
+	}
+	if v == 0 {
+		x = 0
+	}
+	return x
+}
+
+// probeFrom is probe from its k-th slot j on, with branches (the rest of
+// the probe, and a window that wraps round the end of the index).
+//
+//go:noinline
+func probeFrom(s []uint32, n, j uint64, tg, vm uint32, k int) uint32 {
+	if j >= n {
+		j -= n
+	}
+	for ; k < touchProbes; k++ {
+		v := s[j]
+		if v == 0 {
+			return 0
+		}
+		if v&^vm == tg {
+			return v & vm
+		}
+		j = next(j, n)
+	}
+	return 0
 }
 
 // prefetchMin is the number of live sessions from which a table's lookups

@@ -548,15 +548,38 @@ func TestLongUptime(t *testing.T) {
 }
 
 // TestBatchMatchesSingle: the batched calls give what one call per packet
-// gives, including new sessions, refusals and TCP state.
+// gives, including new sessions, refusals and TCP state; untagged, with
+// the batched table's index tags taken away, so that the first entry of
+// every probe is a candidate and most candidates are wrong (a tag
+// collision each: the work passes must check and find).
 func TestBatchMatchesSingle(t *testing.T) {
+	t.Run("tagged", func(t *testing.T) { batchMatchesSingle(t, false) })
+	t.Run("untagged", func(t *testing.T) { batchMatchesSingle(t, true) })
+}
+
+// untag takes the tags out of t's indexes: every slot then matches every
+// hash's tag.
+func untag(t *Table) {
+	for _, o := range []*otab{&t.bib6, &t.bib4, &t.sessTab, &t.subTab} {
+		for i := range o.s {
+			o.s[i] &= o.vmask
+		}
+		o.vmask, o.shift = ^uint32(0), 32
+	}
+}
+
+func batchMatchesSingle(t *testing.T, untagged bool) {
 	c := testConfig()
 	c.MaxSessionsPerSubscriber = 40
+	c.MaxSessions = 256 // indexes of 342 slots, more than half full
 	p, err := NewPlan(&c, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t1, t2 := NewTable(p, 0, t0, nil), NewTable(p, 0, t0, nil)
+	if untagged {
+		untag(t2)
+	}
 	var in6 []Flow6
 	var in4 []Flow4
 	for i := 0; i < 200; i++ {
@@ -565,6 +588,7 @@ func TestBatchMatchesSingle(t *testing.T) {
 		pr := []Proto{ProtoUDP, ProtoTCP, ProtoICMP}[i%3]
 		in6 = append(in6, Flow6{Proto: pr, Flags: SYN, Src6: src, SPort: uint16(i % 50), Dst4: remote, DPort: uint16(i % 3)})
 	}
+	in6 = append(in6, in6...) // the second time round, established
 	out := make([]Mapped, MaxBatch)
 	for off := 0; off < len(in6); off += MaxBatch {
 		batch := in6[off:min(off+MaxBatch, len(in6))]
