@@ -49,7 +49,9 @@
 # budget of preferred busy polling, default 0 = off; when on, d6 and d4 get
 # napi_defer_hard_irqs=NAPI_DEFER_HARD_IRQS (2) and
 # gro_flush_timeout=GRO_FLUSH_TIMEOUT ns (200000) for the case, as the
-# kernel's napi.rst asks; docs/PERFORMANCE.md has what it does on veth).
+# kernel's napi.rst asks; docs/PERFORMANCE.md has what it does on veth),
+# DUT_NAPI_DEFER=1 (those two device settings for the xlatd, afxdp_fwd and
+# kernel cases alike, with or without NAPI_BUSY_POLL).
 set -eu
 
 P=${XB_PREFIX:?XB_PREFIX must name the testbed}
@@ -285,7 +287,8 @@ napi_pin() { # napi_pin NS DEV CPU: threaded NAPI for DEV, its thread on CPU at 
 
 # napi_busy: the device settings preferred busy polling needs
 # (napi_defer_hard_irqs, gro_flush_timeout) on the DUT's veths while an
-# xlatd case runs with NAPI_BUSY_POLL > 0; napi_busy 0 puts them back.
+# xlatd case runs with NAPI_BUSY_POLL > 0, or any of xlatd, afxdp_fwd and
+# kernel with DUT_NAPI_DEFER=1; napi_busy 0 (every stop) puts them back.
 napi_busy() {
 	if [ "$1" = 1 ]; then
 		di=${NAPI_DEFER_HARD_IRQS:-2} gt=${GRO_FLUSH_TIMEOUT:-200000}
@@ -357,7 +360,10 @@ start() {
 	mkdir -p "$XB_RUN"
 	case "$1" in
 	generator) ;;
-	kernel) forwarding 1 ;;
+	kernel)
+		[ "${DUT_NAPI_DEFER:-0}" = 1 ] && napi_busy 1
+		forwarding 1
+		;;
 	xlatd | afxdp_fwd)
 		[ -x "$XLATD" ] || { echo "testbed: $XLATD not built" >&2; return 1; }
 		fo=false
@@ -369,7 +375,9 @@ start() {
 			ip -n "$NSD" -6 route replace 2001:db8:64::/96 via 2001:db8:2::2 dev d4
 			ip -n "$NSD" -4 route replace 192.0.2.0/24 via 203.0.113.2 dev d6
 		fi
-		[ "${NAPI_BUSY_POLL:-0}" -gt 0 ] && napi_busy 1
+		if [ "${NAPI_BUSY_POLL:-0}" -gt 0 ] || [ "${DUT_NAPI_DEFER:-0}" = 1 ]; then
+			napi_busy 1
+		fi
 		run_xlatd
 		;;
 	tayga)
@@ -492,12 +500,9 @@ stop() {
 	afxdp_fwd)
 		ip -n "$NSD" -6 route del 2001:db8:64::/96 2>/dev/null || true
 		ip -n "$NSD" -4 route del 192.0.2.0/24 2>/dev/null || true
-		napi_busy 0
-		;;
-	xlatd)
-		napi_busy 0
 		;;
 	esac
+	napi_busy 0
 	forwarding 0 2>/dev/null || true
 }
 
