@@ -62,7 +62,7 @@ func (d *Datapath) checkNAPISettings(oneArmed bool) {
 			d.log.Warn("busy polling without napi_defer_hard_irqs and gro_flush_timeout: the device's receive returns to softirq after every poll; set e.g. napi_defer_hard_irqs=2 gro_flush_timeout=200000 in /sys/class/net/DEV/ (docs/CONFIG.md)",
 				"interface", dev, "napi_defer_hard_irqs", di, "gro_flush_timeout_ns", gf)
 		default:
-			d.log.Info("preferred busy polling", "interface", dev, "napi_defer_hard_irqs", di, "gro_flush_timeout_ns", gf)
+			d.log.Info("device NAPI settings for preferred busy polling", "interface", dev, "napi_defer_hard_irqs", di, "gro_flush_timeout_ns", gf)
 		}
 	}
 }
