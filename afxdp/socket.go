@@ -34,7 +34,30 @@ type SocketOptions struct {
 	// false). Sockets sharing a UMEM inherit the registering socket's
 	// setting (the kernel keeps it in the UMEM).
 	MultiBuffer bool
+	// BusyPollBudget > 0 turns on preferred busy polling (Linux >= 5.11):
+	// the socket gets SO_PREFER_BUSY_POLL, SO_BUSY_POLL = BusyPollUsec
+	// and SO_BUSY_POLL_BUDGET = BusyPollBudget (at most 65535), and its
+	// user drives the device queue's NAPI from its own thread with
+	// BusyPoll (a non-blocking recvfrom) once per loop iteration; the
+	// device should have napi_defer_hard_irqs and gro_flush_timeout set
+	// (DeviceBusyPollSettings). A kernel that refuses the options gets a
+	// socket without them: BusyPolling() false, BusyPollErr() says why.
+	BusyPollBudget int
+	// BusyPollUsec is SO_BUSY_POLL; 0 takes DefaultBusyPollUsec. The
+	// non-blocking calls poll the NAPI once whatever it is; it bounds
+	// blocking reads only, and must be non-zero for busy polling at all.
+	BusyPollUsec int
 }
+
+// DefaultBusyPollUsec is SO_BUSY_POLL when SocketOptions.BusyPollUsec is 0.
+const DefaultBusyPollUsec = 20
+
+// Socket options of preferred busy polling (asm-generic/socket.h, Linux
+// >= 5.11); golang.org/x/sys/unix does not name them.
+const (
+	soPreferBusyPoll = 69
+	soBusyPollBudget = 70
+)
 
 // DefaultSocketOptions returns 2048-slot rings, zero-copy auto and
 // need_wakeup on; MultiBuffer off (its user must handle chains).
@@ -54,6 +77,15 @@ func (o *SocketOptions) normalize() error {
 		if *p < 0 || *p&(*p-1) != 0 || *p > 1<<20 {
 			return fmt.Errorf("afxdp: ring size %d is not a power of two", *p)
 		}
+	}
+	if o.BusyPollBudget < 0 || o.BusyPollBudget > 65535 {
+		return fmt.Errorf("afxdp: busy poll budget %d is not in 0..65535", o.BusyPollBudget)
+	}
+	if o.BusyPollUsec < 0 {
+		return fmt.Errorf("afxdp: busy poll time %d us is negative", o.BusyPollUsec)
+	}
+	if o.BusyPollBudget > 0 && o.BusyPollUsec == 0 {
+		o.BusyPollUsec = DefaultBusyPollUsec
 	}
 	switch o.ZeroCopy {
 	case ZeroCopyAuto, ZeroCopyOn, ZeroCopyOff:
@@ -89,6 +121,8 @@ type Socket struct {
 	zeroCopy   bool
 	needWakeup bool
 	sg         bool // bound with XDP_USE_SG, or sharing a UMEM registered so
+	busyPoll   bool // preferred busy polling options set
+	busyErr    error
 
 	rx   *rings.RX
 	tx   *rings.TX
@@ -338,7 +372,41 @@ func open(u *UMEM, ifindex, queue int, o SocketOptions, register, fillComp bool,
 	}
 	s.zeroCopy = opt&unix.XDP_OPTIONS_ZEROCOPY != 0
 	s.pfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	if o.BusyPollBudget > 0 {
+		s.busyErr = setBusyPoll(fd, o.BusyPollUsec, o.BusyPollBudget)
+		s.busyPoll = s.busyErr == nil
+	}
 	return s, nil
+}
+
+// refuseBusyPoll, when set by tests, stands in for a kernel before 5.11
+// (ENOPROTOOPT for SO_PREFER_BUSY_POLL).
+var refuseBusyPoll bool
+
+// setBusyPoll sets the three options of preferred busy polling; on error
+// it clears the ones already set, so that the socket works as without.
+func setBusyPoll(fd, usec, budget int) error {
+	set := func(name string, opt, v int) error {
+		if refuseBusyPoll && opt == soPreferBusyPoll {
+			return fmt.Errorf("afxdp: %s: %w", name, unix.ENOPROTOOPT)
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, v); err != nil {
+			return fmt.Errorf("afxdp: %s %d: %w", name, v, err)
+		}
+		return nil
+	}
+	err := set("SO_PREFER_BUSY_POLL", soPreferBusyPoll, 1)
+	if err == nil {
+		err = set("SO_BUSY_POLL", unix.SO_BUSY_POLL, usec)
+	}
+	if err == nil {
+		err = set("SO_BUSY_POLL_BUDGET", soBusyPollBudget, budget)
+	}
+	if err != nil {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BUSY_POLL, 0)
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, soPreferBusyPoll, 0)
+	}
+	return err
 }
 
 func ringOffsets(o unix.XDPRingOffset) rings.Offsets {
@@ -491,6 +559,41 @@ func (s *Socket) WakeupFill() error {
 		return nil
 	}
 	return e
+}
+
+// BusyPolling reports whether the socket has the options of preferred
+// busy polling (SocketOptions.BusyPollBudget > 0 and the kernel took them).
+func (s *Socket) BusyPolling() bool { return s.busyPoll }
+
+// BusyPollErr is why the kernel refused the busy polling options, nil if
+// it took them or they were not asked for.
+func (s *Socket) BusyPollErr() error { return s.busyErr }
+
+// BusyPoll runs the NAPI of the device queue the socket last received
+// from, once, up to the budget, in the caller's thread: a non-blocking
+// recvfrom whatever the need_wakeup flags say (in copy mode that NAPI is
+// what copies frames into the RX ring). With preferred busy polling and
+// the device's napi_defer_hard_irqs and gro_flush_timeout set, the NAPI
+// then stays with the caller instead of running in softirq, as long as it
+// comes back within gro_flush_timeout. The kernel knows which NAPI only
+// after the socket received a frame; before that the call does nothing.
+// One call per loop iteration, not per frame. EAGAIN is not an error.
+// Without BusyPolling it does nothing.
+func (s *Socket) BusyPoll() error {
+	if !s.busyPoll {
+		return nil
+	}
+	_, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(s.fd), 0, 0, unix.MSG_DONTWAIT, 0, 0)
+	if e == 0 || e == unix.EAGAIN || e == unix.EINTR {
+		return nil
+	}
+	return e
+}
+
+// NAPIID is the id of the NAPI the socket last received from
+// (SO_INCOMING_NAPI_ID), 0 before the first frame. Not for the fast path.
+func (s *Socket) NAPIID() (int, error) {
+	return unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_INCOMING_NAPI_ID)
 }
 
 // Wait blocks in poll(2) until the RX ring has descriptors or timeout

@@ -44,7 +44,14 @@
 # (XLATD_RUNTIME_CPUS, default every CPU but DUT_CPU); kernel forwarding is steered there
 # with RPS, xlatd's veth receive with threaded NAPI. Environment: XB_PREFIX (namespace prefix, default
 # xb<pid of the caller>), XLATD (binary), TAYGA (default /usr/sbin/tayga),
-# XB_RUN (scratch directory for configs and logs), DUT_CPU.
+# XB_RUN (scratch directory for configs and logs), DUT_CPU,
+# NAPI_BUSY_POLL (xlatd and afxdp_fwd: [datapath] napi_busy_poll, the
+# budget of preferred busy polling, default 0 = off; when on, d6 and d4 get
+# napi_defer_hard_irqs=NAPI_DEFER_HARD_IRQS (2) and
+# gro_flush_timeout=GRO_FLUSH_TIMEOUT ns (200000) for the case, as the
+# kernel's napi.rst asks; docs/PERFORMANCE.md has what it does on veth),
+# DUT_NAPI_DEFER=1 (those two device settings for the xlatd, afxdp_fwd and
+# kernel cases alike, with or without NAPI_BUSY_POLL).
 set -eu
 
 P=${XB_PREFIX:?XB_PREFIX must name the testbed}
@@ -163,6 +170,7 @@ ipv4 = "192.0.2.2/32"
 [datapath]
 forward_only = $1
 busy_poll = ${XLATD_BUSY_POLL:-true}
+napi_busy_poll = ${NAPI_BUSY_POLL:-0}
 cpus = [$DUT_CPU]          # the worker thread only; see runtime_cpus
 # Deep rings: on a shared box the DUT's CPU can be taken for a few scheduler
 # ticks; 8192 entries hold 10 ms at 800 kpps.
@@ -277,6 +285,21 @@ napi_pin() { # napi_pin NS DEV CPU: threaded NAPI for DEV, its thread on CPU at 
 	done
 }
 
+# napi_busy: the device settings preferred busy polling needs
+# (napi_defer_hard_irqs, gro_flush_timeout) on the DUT's veths while an
+# xlatd case runs with NAPI_BUSY_POLL > 0, or any of xlatd, afxdp_fwd and
+# kernel with DUT_NAPI_DEFER=1; napi_busy 0 (every stop) puts them back.
+napi_busy() {
+	if [ "$1" = 1 ]; then
+		di=${NAPI_DEFER_HARD_IRQS:-2} gt=${GRO_FLUSH_TIMEOUT:-200000}
+	else
+		di=0 gt=0
+	fi
+	for d in d6 d4; do
+		nsx "$NSD" sh -c "echo $di > /sys/class/net/$d/napi_defer_hard_irqs; echo $gt > /sys/class/net/$d/gro_flush_timeout" 2>/dev/null || true
+	done
+}
+
 napi_to_dut() {
 	[ "${DUT_NAPI:-0}" = 1 ] || return 0
 	napi_pin "$NSD" d6 "$DUT_CPU"
@@ -337,7 +360,10 @@ start() {
 	mkdir -p "$XB_RUN"
 	case "$1" in
 	generator) ;;
-	kernel) forwarding 1 ;;
+	kernel)
+		[ "${DUT_NAPI_DEFER:-0}" = 1 ] && napi_busy 1
+		forwarding 1
+		;;
 	xlatd | afxdp_fwd)
 		[ -x "$XLATD" ] || { echo "testbed: $XLATD not built" >&2; return 1; }
 		fo=false
@@ -348,6 +374,9 @@ start() {
 			# destinations across to the far host's address of that family.
 			ip -n "$NSD" -6 route replace 2001:db8:64::/96 via 2001:db8:2::2 dev d4
 			ip -n "$NSD" -4 route replace 192.0.2.0/24 via 203.0.113.2 dev d6
+		fi
+		if [ "${NAPI_BUSY_POLL:-0}" -gt 0 ] || [ "${DUT_NAPI_DEFER:-0}" = 1 ]; then
+			napi_busy 1
 		fi
 		run_xlatd
 		;;
@@ -473,6 +502,7 @@ stop() {
 		ip -n "$NSD" -4 route del 192.0.2.0/24 2>/dev/null || true
 		;;
 	esac
+	napi_busy 0
 	forwarding 0 2>/dev/null || true
 }
 

@@ -102,6 +102,12 @@ type Datapath struct {
 	// (the thread only: the Go runtime's threads stay elsewhere); empty:
 	// not pinned.
 	CPUs []int `toml:"cpus"`
+
+	// NAPIBusyPoll > 0 turns on preferred busy polling (Linux >= 5.11)
+	// with this budget (frames per NAPI poll, SO_BUSY_POLL_BUDGET): the
+	// workers drive the devices' receive (NAPI) from their own threads
+	// instead of the softirq. 0 = off.
+	NAPIBusyPoll int `toml:"napi_busy_poll"`
 }
 
 // Control is the [control] table (added to the contract).

@@ -295,6 +295,9 @@ func (c *Config) validateRest(add func(error)) {
 	if d.Frames > 1<<20 {
 		add(keyErr("datapath.frames", "%d is more than %d", d.Frames, 1<<20))
 	}
+	if d.NAPIBusyPoll < 0 || d.NAPIBusyPoll > 65535 {
+		add(keyErr("datapath.napi_busy_poll", "%d is not between 0 (off) and 65535", d.NAPIBusyPoll))
+	}
 	if d.FrameSize != 2048 && d.FrameSize != 4096 {
 		add(keyErr("datapath.frame_size", "%d is not 2048 or 4096", d.FrameSize))
 	}

@@ -45,6 +45,9 @@ type Info struct {
 	MultiBuffer bool
 	OneArmed    bool
 	Queues      int
+	// NAPIBusyPoll: datapath.napi_busy_poll is on and every socket took
+	// the options of preferred busy polling.
+	NAPIBusyPoll bool
 }
 
 // Datapath owns the UMEMs, sockets, XDP programs and workers.
@@ -306,8 +309,10 @@ func (d *Datapath) start(o Options) (err error) {
 	sopts.FillSize, sopts.CompSize = c.Datapath.RingSize, c.Datapath.RingSize
 	sopts.ZeroCopy = zeroCopyMode(c.Interfaces.ZeroCopy)
 	sopts.MultiBuffer = true // chains go to the jumbo slow path (jumbo.go)
+	sopts.BusyPollBudget = c.Datapath.NAPIBusyPoll
 
 	d.info.ZeroCopy, d.info.SharedUMEM, d.info.MultiBuffer = true, true, true
+	d.info.NAPIBusyPoll = sopts.BusyPollBudget > 0
 	type qsock struct{ s6, s4 *afxdp.Socket }
 	qs := make([]qsock, n)
 	for q := 0; q < n; q++ {
@@ -325,6 +330,7 @@ func (d *Datapath) start(o Options) (err error) {
 			qs[q].s6 = s
 			d.info.ZeroCopy = d.info.ZeroCopy && s.ZeroCopy()
 			d.info.MultiBuffer = d.info.MultiBuffer && s.MultiBuffer()
+			d.checkBusyPoll(s, sopts)
 		}
 		if !oneArmed && q < n4 {
 			s, err := d.newSocket(u, d.if4.Index, q, sopts)
@@ -335,6 +341,7 @@ func (d *Datapath) start(o Options) (err error) {
 			qs[q].s4 = s
 			d.info.ZeroCopy = d.info.ZeroCopy && s.ZeroCopy()
 			d.info.MultiBuffer = d.info.MultiBuffer && s.MultiBuffer()
+			d.checkBusyPoll(s, sopts)
 			if !s.SharedUMEM() {
 				d.info.SharedUMEM = false
 				d.log.Warn("kernel refused a shared UMEM; frames are copied once between the interfaces",
@@ -346,6 +353,9 @@ func (d *Datapath) start(o Options) (err error) {
 		d.info.SharedUMEM = true
 	}
 	d.warnMTU(c.Datapath.FrameSize)
+	if d.info.NAPIBusyPoll {
+		d.checkNAPISettings(oneArmed)
+	}
 	for q := 0; q < n; q++ {
 		st := new(Stats)
 		wc := WorkerConfig{
@@ -364,6 +374,7 @@ func (d *Datapath) start(o Options) (err error) {
 		if d.tables != nil {
 			wc.NAT64 = d.tables[q]
 		}
+		wc.NAPIBusyPoll = sopts.BusyPollBudget > 0
 		if cpus := c.Datapath.CPUs; len(cpus) > 0 {
 			wc.Pin, wc.CPU = true, cpus[q%len(cpus)]
 		}
@@ -439,7 +450,15 @@ func (d *Datapath) runWorker(w *Worker) (stopped bool) {
 }
 
 // Info says what is in force.
-func (d *Datapath) Info() Info { return d.info }
+func (d *Datapath) Info() Info {
+	info := d.info
+	for _, w := range d.workers {
+		if w.NoNAPI() {
+			info.NAPIBusyPoll = false // checkNAPI: the kernel cannot busy-poll a socket
+		}
+	}
+	return info
+}
 
 // Interfaces returns the IPv6-side and IPv4-side interfaces as found at start.
 func (d *Datapath) Interfaces() (if6, if4 *neigh.Iface) { return d.if6, d.if4 }

@@ -34,6 +34,7 @@ func (w *Worker) receive() {
 		if n == 0 {
 			continue
 		}
+		ps.rxSeen = true
 		side := batch.Side6
 		if w.out[batch.Side6] != p {
 			side = batch.Side4

@@ -53,6 +53,8 @@ const (
 	JumboNeighMiss
 	JumboHandoffDropped
 	JumboTXFull
+	BusyPolls
+	BusyPollErrors
 	NumCounters
 )
 
@@ -94,6 +96,9 @@ var counters = [NumCounters]struct{ name, help string }{
 	JumboNeighMiss:      {"jumbo_neigh_miss", "jumbo: translated frames dropped because their next hop's MAC address was not known yet (resolution requested; jumbo frames are not held)"},
 	JumboHandoffDropped: {"jumbo_handoff_dropped", "jumbo: NAT64 frames owned by another worker's state, dropped (jumbo frames are not handed off)"},
 	JumboTXFull:         {"jumbo_tx_full", "jumbo: output frames dropped because the TX ring had no room for all of them (a chain goes on the ring whole)"},
+
+	BusyPolls:      {"busy_polls", "datapath.napi_busy_poll: NAPI polls the worker drove from its own thread (a non-blocking recvfrom per socket and loop iteration)"},
+	BusyPollErrors: {"busy_poll_errors", "datapath.napi_busy_poll: those recvfrom calls that failed"},
 }
 
 // String returns the counter's name, without the family.

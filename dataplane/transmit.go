@@ -31,6 +31,13 @@ type portState struct {
 	chain rxChain
 	jtx   [jtxSize]afxdp.Desc
 	njtx  int
+
+	// Preferred busy polling: bp non-nil busy-polls this port's NAPI
+	// every loop iteration; napiChecked: checkNAPI ran for it, which it
+	// does once the port received frames (rxSeen).
+	bp          BusyPoller
+	napiChecked bool
+	rxSeen      bool
 }
 
 // output sends a received frame where its verdict says and gives back the

@@ -37,6 +37,14 @@ type Port interface {
 	FD() int
 }
 
+// BusyPoller is a Port that can drive its device queue's NAPI from the
+// worker's thread (preferred busy polling); *afxdp.Socket implements it.
+type BusyPoller interface {
+	BusyPolling() bool    // the socket has the busy polling options
+	BusyPoll() error      // one non-blocking NAPI poll
+	NAPIID() (int, error) // the NAPI the kernel polls for it, 0 = none
+}
+
 // Mem is a UMEM; *afxdp.UMEM implements it.
 type Mem interface {
 	Frame(addr uint64) []byte // the whole chunk containing addr
@@ -84,6 +92,11 @@ type WorkerConfig struct {
 	Index   int
 	NAT64   *nat64.Table
 	Handoff *Handoffs
+
+	// NAPIBusyPoll: drive the NAPI of each socket that has the options of
+	// preferred busy polling (a BusyPoller whose BusyPolling is true)
+	// once per loop iteration, before receiving (datapath.napi_busy_poll).
+	NAPIBusyPoll bool
 }
 
 // spinTime is how long a busy-polling worker keeps polling its rings after
@@ -129,6 +142,9 @@ type Worker struct {
 	nheld int
 
 	jumbo jumboState // frames longer than a chunk (jumbo.go)
+
+	nbusy  int         // ports busy-polled (portState.bp set)
+	noNAPI atomic.Bool // a busy-polled port turned out to have no NAPI id
 }
 
 // NewWorker prepares a worker: free stacks holding every chunk of its
@@ -165,6 +181,10 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		}
 		mi := w.addMem(sc.Mem)
 		w.ports[w.nports] = portState{port: sc.Port, mem: mi}
+		if bp, ok := sc.Port.(BusyPoller); ok && cfg.NAPIBusyPoll && bp.BusyPolling() {
+			w.ports[w.nports].bp = bp
+			w.nbusy++
+		}
 		w.out[s] = w.nports
 		w.nports++
 		if fd := sc.Port.FD(); fd >= 0 {
@@ -196,6 +216,9 @@ func (w *Worker) Step(now int64) int {
 	w.retryKicks()
 	w.recycle()
 	w.refill()
+	if w.nbusy > 0 {
+		w.busyPoll()
+	}
 	w.now = now
 	w.jumbo.chains = 0
 	w.receive()
@@ -243,6 +266,54 @@ func (w *Worker) Step(now int64) int {
 	w.cfg.Stats.publish(&w.tr.Counters, &w.dp)
 	return v.N + w.jumbo.chains
 }
+
+// busyPoll drives the NAPI of every busy-polling port once: the kernel
+// copies what the device received into the RX rings (and, in copy mode,
+// that is the receive work the softirq of the sender's CPU would do).
+func (w *Worker) busyPoll() {
+	for p := 0; p < w.nports; p++ {
+		ps := &w.ports[p]
+		if ps.bp == nil {
+			continue
+		}
+		if !ps.napiChecked && ps.rxSeen {
+			w.checkNAPI(p)
+			if ps.bp == nil {
+				continue
+			}
+		}
+		w.dp[BusyPolls]++
+		if err := ps.bp.BusyPoll(); err != nil {
+			w.dp[BusyPollErrors]++
+		}
+	}
+}
+
+// checkNAPI asks, once, after port p received its first frames, which
+// NAPI the kernel busy-polls for it. None (0): the socket's polls would do
+// nothing, which is the case of copy-mode sockets since Linux 6.13 (the
+// kernel gives only zero-copy sockets a NAPI id, at bind), so the worker
+// stops making them and says so.
+func (w *Worker) checkNAPI(p int) {
+	ps := &w.ports[p]
+	ps.napiChecked = true
+	id, err := ps.bp.NAPIID()
+	if err == nil && id != 0 {
+		return
+	}
+	w.cfg.Logger.Warn("busy polling cannot drive this socket's receive: the kernel gives it no NAPI id (copy mode on Linux >= 6.13, or a driver without queue-NAPI mapping); its receive stays in softirq",
+		"queue", w.cfg.Queue, "fd", ps.port.FD(), "napi_id", id, "err", err)
+	ps.bp = nil
+	w.nbusy--
+	w.noNAPI.Store(true)
+}
+
+// BusyPolling reports how many of the worker's sockets it busy-polls.
+func (w *Worker) BusyPolling() int { return w.nbusy }
+
+// NoNAPI reports whether the worker stopped busy-polling a socket because
+// the kernel gave it no NAPI id (checkNAPI). Safe from any goroutine.
+func (w *Worker) NoNAPI() bool { return w.noNAPI.Load() }
 
 // forward sets verdicts for forward-only mode: each frame goes out the
 // other side unchanged.

@@ -185,7 +185,7 @@ func (d *daemon) start(c *config.Config) (err error) {
 	if6, if4 := d.dp.Interfaces()
 	cfg := d.src.Load()
 	d.log.Info("datapath running", "xdp_mode", info.XDPMode, "zerocopy", info.ZeroCopy, "shared_umem", info.SharedUMEM,
-		"multi_buffer", info.MultiBuffer,
+		"multi_buffer", info.MultiBuffer, "napi_busy_poll", info.NAPIBusyPoll,
 		"queues", info.Queues, "one_armed", info.OneArmed,
 		"ipv6_if", if6.Name, "ipv4_if", if4.Name, "mtu6", cfg.MTU6, "mtu4", cfg.MTU4,
 		"icmpv4_source", cfg.ICMPv4Source, "icmpv6_source", cfg.ICMPv6Source)

@@ -39,7 +39,10 @@ type StatsInfo struct {
 	IPv6If      string `json:"ipv6_interface"`
 	IPv4If      string `json:"ipv4_interface"`
 	Uptime      string `json:"uptime"`
-	Config      string `json:"config"`
+	// NAPIBusyPoll: datapath.napi_busy_poll is on and every socket took
+	// the options of preferred busy polling.
+	NAPIBusyPoll bool   `json:"napi_busy_poll"`
+	Config       string `json:"config"`
 }
 
 func (d *daemon) statsReply() StatsReply {
@@ -49,7 +52,7 @@ func (d *daemon) statsReply() StatsReply {
 		Version: versionString(),
 		Info: StatsInfo{
 			XDPMode: info.XDPMode, ZeroCopy: info.ZeroCopy, SharedUMEM: info.SharedUMEM, MultiBuffer: info.MultiBuffer,
-			OneArmed: info.OneArmed, Queues: info.Queues, IPv6If: i6.Name, IPv4If: i4.Name,
+			NAPIBusyPoll: info.NAPIBusyPoll, OneArmed: info.OneArmed, Queues: info.Queues, IPv6If: i6.Name, IPv4If: i4.Name,
 			Uptime: time.Since(d.started).Truncate(time.Second).String(), Config: d.path,
 		},
 		Counters: d.collect(),
