@@ -47,27 +47,9 @@ func (d *daemon) xlatdIn(args ...string) (string, error) {
 }
 
 type nat64List struct {
-	Count int `json:"count"`
-	BIB   []struct {
-		Protocol string `json:"protocol"`
-		IPv6     string `json:"ipv6"`
-		Port6    int    `json:"port6"`
-		IPv4     string `json:"ipv4"`
-		Port4    int    `json:"port4"`
-		Static   bool   `json:"static"`
-	} `json:"bib"`
-	Sessions []struct {
-		Protocol   string `json:"protocol"`
-		IPv6       string `json:"ipv6"`
-		Port6      int    `json:"port6"`
-		IPv4       string `json:"ipv4"`
-		Port4      int    `json:"port4"`
-		Remote4    string `json:"remote4"`
-		RemotePort int    `json:"remote_port"`
-		Remote6    string `json:"remote6"`
-		State      string `json:"state"`
-		ExpiresIn  int64  `json:"expires_in_ms"`
-	} `json:"sessions"`
+	Count    int         `json:"count"`
+	BIB      []bibEntry  `json:"bib"`
+	Sessions []sessEntry `json:"sessions"`
 }
 
 func (d *daemon) nat64List(t *testing.T, what string) nat64List {
@@ -118,7 +100,7 @@ func TestNAT64DaemonUDP(t *testing.T) {
 	found = false
 	for _, s := range ss.Sessions {
 		if s.Protocol == "udp" && s.IPv6 == h6 && s.Remote4 == h4 && s.RemotePort == 7007 && s.Remote6 == h4as6 &&
-			s.ExpiresIn > 0 && s.ExpiresIn <= 5*60*1000 {
+			s.ExpiresInMs > 0 && s.ExpiresInMs <= 5*60*1000 {
 			found = true
 		}
 	}
@@ -170,8 +152,8 @@ func TestNAT64DaemonUDP(t *testing.T) {
 		t.Fatalf("sessions gone after SIGHUP: %+v", ss2)
 	}
 	for _, s := range ss2.Sessions {
-		if s.Protocol == "udp" && s.ExpiresIn > 3*60*1000 {
-			t.Errorf("session expires in %d ms after the udp timeout went to 3m", s.ExpiresIn)
+		if s.Protocol == "udp" && s.ExpiresInMs > 3*60*1000 {
+			t.Errorf("session expires in %d ms after the udp timeout went to 3m", s.ExpiresInMs)
 		}
 	}
 	// A new pool4 needs a restart: refused, the old config keeps running.
