@@ -35,20 +35,7 @@ func BenchmarkTranslate(b *testing.B) {
 			ips, verdicts := sc.packets()
 			fx := newVecFixtureOf(b, benchConfig(b), ips, sc.restoreN)
 			fx.expectEach(b, verdicts, sc.extra)
-			restore := restoreCPU(fx)
-			b.ReportAllocs()
-			b.SetBytes(int64(len(sc.ip)) * 64)
-			b.ResetTimer()
-			cpu0 := threadCPU()
-			for b.Loop() {
-				fx.run()
-			}
-			cpu := threadCPU() - cpu0
-			pkts := float64(b.N) * 64
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/pkts, "ns/pkt")
-			b.ReportMetric(float64(cpu.Nanoseconds())/pkts, "cpu-ns/pkt")
-			b.ReportMetric(restore, "restore-cpu-ns/pkt")
-			b.ReportMetric(float64(cpu.Nanoseconds())/pkts-restore, "xlat-cpu-ns/pkt")
+			measureVectors(b, fx, len(sc.ip))
 		})
 	}
 	for _, sc := range natScenarios(b) {
@@ -57,20 +44,7 @@ func BenchmarkTranslate(b *testing.B) {
 			defer runtime.UnlockOSThread()
 			fx := newVecFixtureWith(b, sc.tr, sc.ips, sc.restoreN)
 			fx.expect(b, sc.verdict, 0)
-			restore := restoreCPU(fx)
-			b.ReportAllocs()
-			b.SetBytes(int64(len(sc.ips[0])) * 64)
-			b.ResetTimer()
-			cpu0 := threadCPU()
-			for b.Loop() {
-				fx.run()
-			}
-			cpu := threadCPU() - cpu0
-			pkts := float64(b.N) * 64
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/pkts, "ns/pkt")
-			b.ReportMetric(float64(cpu.Nanoseconds())/pkts, "cpu-ns/pkt")
-			b.ReportMetric(restore, "restore-cpu-ns/pkt")
-			b.ReportMetric(float64(cpu.Nanoseconds())/pkts-restore, "xlat-cpu-ns/pkt")
+			measureVectors(b, fx, len(sc.ips[0]))
 		})
 	}
 	b.Run("NAT64/UDP/6to4-1M", func(b *testing.B) { benchNAT64Big(b, true, true) })
@@ -112,4 +86,25 @@ func restoreCPU(fx *vecFixture) float64 {
 		fx.restore()
 	}
 	return float64((threadCPU() - c0).Nanoseconds()) / (rounds * 64)
+}
+
+// measureVectors runs fx's vector of 64 frames of frameLen bytes for the
+// benchmark and reports ns/pkt, cpu-ns/pkt (thread CPU time), the share of
+// it that restoring the frames costs (restore-cpu-ns/pkt) and what is
+// left for translation (xlat-cpu-ns/pkt).
+func measureVectors(b *testing.B, fx *vecFixture, frameLen int) {
+	restore := restoreCPU(fx)
+	b.ReportAllocs()
+	b.SetBytes(int64(frameLen) * 64)
+	b.ResetTimer()
+	cpu0 := threadCPU()
+	for b.Loop() {
+		fx.run()
+	}
+	cpu := threadCPU() - cpu0
+	pkts := float64(b.N) * 64
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/pkts, "ns/pkt")
+	b.ReportMetric(float64(cpu.Nanoseconds())/pkts, "cpu-ns/pkt")
+	b.ReportMetric(restore, "restore-cpu-ns/pkt")
+	b.ReportMetric(float64(cpu.Nanoseconds())/pkts-restore, "xlat-cpu-ns/pkt")
 }
