@@ -1,8 +1,8 @@
 package nat64
 
-// The session timer is a sweep over the session array: no per-session
-// links, only each session's own expiry. A pass visits every slot up to
-// the high-water mark once, deleting (or moving to TRANS) what is due,
+// The session timer is a sweep over the session table: no per-session
+// links, only each session's own expiry. A pass visits every slot once
+// (a slot again when a deletion moved another session into it), deleting (or moving to TRANS) what is due,
 // and records the earliest expiry it leaves behind (due; new sessions and
 // shortened lifetimes lower it too). A pass starts when due has come (and
 // at most every sweepGap of a large table), and runs at the caller's
@@ -49,7 +49,7 @@ func (t *Table) sweepPeriod() uint32 {
 
 // sweepGap is the shortest time between the starts of two passes (ms).
 func (t *Table) sweepGap() uint32 {
-	return min(t.sweepPeriod(), uint32(uint64(t.sessHigh)*sweepSlotNs/1e6))
+	return min(t.sweepPeriod(), uint32(uint64(len(t.sess))*sweepSlotNs/1e6))
 }
 
 // Expire runs the timers up to now and returns the slots (and held SYNs
@@ -79,7 +79,7 @@ func (t *Table) Expire(now int64, budget int) int {
 			t.C.ExpireWork += uint64(work)
 			return work
 		}
-		*w = sweep{on: true, end: t.sessHigh, start: nowms}
+		*w = sweep{on: true, end: uint32(len(t.sess)), start: nowms}
 	}
 	limit := budget - work
 	if el, per := nowms-w.start, t.sweepPeriod(); int32(el) >= int32(per) {
@@ -107,6 +107,8 @@ func (t *Table) Expire(now int64, budget int) int {
 		default:
 			t.delSession(i, now)
 			t.C.SessionsExpired++
+			w.pos--  // another session may have moved into slot i: look
+			visits-- // at it again, within this visit
 		}
 	}
 	if w.pos >= w.end {

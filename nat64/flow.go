@@ -195,8 +195,6 @@ func (t *Table) delBIB(b uint32, now int64) {
 // newSession adds a session to BIB entry b (of subscriber sv + 1, 0 for a
 // static entry) in its first state.
 func (t *Table) newSession(b, sv uint32, a [4]byte, port uint16, nowms uint32, p Proto, from6 bool) {
-	v := t.popSess() // callers checked sessFull
-	s := &t.sess[v-1]
 	st := stUDP
 	switch p {
 	case ProtoICMP:
@@ -207,30 +205,27 @@ func (t *Table) newSession(b, sv uint32, a [4]byte, port uint16, nowms uint32, p
 			st = stV6Init
 		}
 	}
-	*s = sessEnt{bib: b, remote: a, rport: port, state: st, expire: nowms + t.timeout(st)}
+	exp := nowms + t.timeout(st) // callers checked sessFull
+	v := t.insertSess(t.hashSess(b, a, port), sessEnt{bib: b, remote: a, rport: port, state: st, expire: exp})
 	t.addBIBSessions(b, 1)
 	if t.bibHead != nil {
-		t.sessNext[v-1] = t.bibHead[b-1]
-		t.bibHead[b-1] = v
+		t.sessNext[v] = t.bibHead[b-1]
+		t.bibHead[b-1] = v + 1
 	}
 	if sv != 0 {
 		t.subs[sv-1].nsess++
 	}
-	t.sessTab.insert(t.hashSess(b, a, port), v-1)
-	t.noteDue(s.expire)
+	t.noteDue(exp)
 	t.sessN++
 	t.C.SessionsCreated++
 }
 
-// delSession removes session i, and its BIB entry when it was the last.
+// delSession removes the session of slot i, and its BIB entry when it was
+// the last. Another session may move into slot i (backward shifting):
+// callers that walk the slots look at slot i again.
 func (t *Table) delSession(i uint32, now int64) {
-	s := &t.sess[i]
-	b := s.bib
+	b := t.sess[i].bib
 	e := &t.bib[b-1]
-	t.sessTab.remove(t.hashSess(b, s.remote, s.rport), i, func(j uint32) uint64 {
-		x := &t.sess[j]
-		return t.hashSess(x.bib, x.remote, x.rport)
-	})
 	if t.bibHead != nil {
 		for pp := &t.bibHead[b-1]; *pp != 0; pp = &t.sessNext[*pp-1] {
 			if *pp == i+1 {
@@ -238,12 +233,12 @@ func (t *Table) delSession(i uint32, now int64) {
 				break
 			}
 		}
+		t.sessNext[i] = 0
 	}
 	if sv := t.subOf(e); sv != 0 {
 		t.subs[sv-1].nsess--
 	}
-	*s = sessEnt{expire: t.sessFree}
-	t.sessFree = i + 1
+	t.removeSess(uint64(i))
 	t.sessN--
 	if t.addBIBSessions(b, -1) == 0 && !e.static {
 		t.delBIB(b, now)

@@ -13,11 +13,13 @@ package nat64
 // between vectors; it visits every session slot and BIB entry once.
 func (t *Table) Flush(now int64) (sessions, bib int) {
 	deleted := t.C.BIBDeleted
-	for i := uint32(0); i < t.sessHigh; i++ {
+	for i := uint32(0); i < uint32(len(t.sess)); {
 		if t.sess[i].bib != 0 { // the last session takes a dynamic entry with it
-			t.delSession(i, now)
+			t.delSession(i, now) // and another session may move into slot i
 			sessions++
+			continue
 		}
+		i++
 	}
 	for i := uint32(0); i < t.bibHigh; i++ {
 		if e := &t.bib[i]; e.used() && !e.static {

@@ -90,14 +90,14 @@ func (t *Table) OutboundBatch(now int64, in []Flow6, out []Mapped) {
 			if f.Proto == ProtoICMP {
 				dp = 0
 			}
-			b, sc, hs := fd.bc[i], fd.sc[i], fd.hs[i]
+			b, hs := fd.bc[i], fd.hs[i]
 			if b == 0 || !t.isBIB6(b, f.Proto, f.Src6, f.SPort) {
 				if b = t.findBIB6(fd.h[i], f.Proto, f.Src6, f.SPort); b != 0 {
-					sc, hs = 0, t.hashSess(b, f.Dst4, dp)
+					hs = t.hashSess(b, f.Dst4, dp)
 				}
 			}
 			if b != 0 {
-				if sv := t.findSessFrom(sc, hs, b, f.Dst4, dp); sv != 0 {
+				if sv := t.findSess(hs, b, f.Dst4, dp); sv != 0 {
 					t.touch(sv-1, nowms, f.Flags, true)
 					e := &t.bib[b-1]
 					t.C.Results[OK]++
@@ -128,14 +128,14 @@ func (t *Table) InboundBatch(now int64, in []Flow4, out []Mapped) {
 			if f.Proto == ProtoICMP {
 				sp = 0
 			}
-			b, sc, hs := fd.bc[i], fd.sc[i], fd.hs[i]
+			b, hs := fd.bc[i], fd.hs[i]
 			if b == 0 || !t.isBIB4(b, f.Proto, f.Dst4, f.DPort) {
 				if b = t.findBIB4(fd.h[i], f.Proto, f.Dst4, f.DPort); b != 0 {
-					sc, hs = 0, t.hashSess(b, f.Src4, sp)
+					hs = t.hashSess(b, f.Src4, sp)
 				}
 			}
 			if b != 0 {
-				if sv := t.findSessFrom(sc, hs, b, f.Src4, sp); sv != 0 {
+				if sv := t.findSess(hs, b, f.Src4, sp); sv != 0 {
 					t.touch(sv-1, nowms, f.Flags, false)
 					e := &t.bib[b-1]
 					t.C.Results[OK]++
@@ -292,7 +292,6 @@ type finds struct {
 	hs [MaxBatch]uint64 // session index hash of (bc, remote)
 	j  [MaxBatch]uint64 // slot of the next load pass
 	bc [MaxBatch]uint32 // BIB candidate + 1: the first tag match within touchProbes slots, 0 none
-	sc [MaxBatch]uint32 // session candidate + 1, the same way
 	e  [MaxBatch]uint32 // entry of the next load pass
 	ra [MaxBatch]uint32 // remote address (little-endian) and port, for the session hash
 	rp [MaxBatch]uint16
@@ -341,16 +340,18 @@ func (t *Table) find4(in []Flow4, fd *finds) {
 // for a slot near the end of one) and looked at without branches.
 const touchProbes, touchWindow = 16, 4
 
-// touchFinds brings each flow's lines into the caches and finds its
-// candidates, in three rounds of misses: the slots of BIB index o (home
-// slots in fd.j); the BIB entry the first matching tag names and, at the
-// same time, the session index slot of (that entry, remote), whose hash
-// needs only the entry's number; the session. Each round is a load pass
-// of a few instructions per flow with no branch on what it loads, so
-// that the reorder buffer holds many flows' misses at once, then a pass
-// over what it loaded (cached by then) that computes the next round's
-// addresses. The BIB candidate is not checked here: the work pass checks
-// it against the flow's key (a tag collision costs that flow a find).
+// touchFinds brings each flow's lines into the caches and finds its BIB
+// candidate, in two rounds of misses: the slots of BIB index o (home
+// slots in fd.j); then the BIB entry the first matching tag names and,
+// at the same time, the home line of the session of (that entry,
+// remote), whose hash needs only the entry's number (sessions live in
+// their table's slots: one line, no index to read first). Each round is
+// a load pass of a few instructions per flow with no branch on what it
+// loads, so that the reorder buffer holds many flows' misses at once;
+// between them a pass over what the first loaded (cached by then) finds
+// the candidates. The BIB candidate is not checked here: the work pass
+// checks it against the flow's key (a tag collision costs that flow a
+// find) and finds the session in its line.
 func (t *Table) touchFinds(o *otab, fd *finds, n int) {
 	var acc uint32
 	s, sn, vm := o.s, o.n, o.vmask
@@ -360,7 +361,7 @@ func (t *Table) touchFinds(o *otab, fd *finds, n int) {
 		j := fd.j[i]
 		acc += s[j] + s[min(j+touchWindow-1, sn-1)]
 	}
-	ss, ssn := t.sessTab.s, t.sessTab.n
+	nb := t.sessBuckets
 	seed := t.p.seed
 	for i := 0; i < n; i++ {
 		c := probe(s, sn, fd.j[i], o.tag(fd.h[i]), vm)
@@ -370,31 +371,16 @@ func (t *Table) touchFinds(o *otab, fd *finds, n int) {
 		if c != 0 && fd.sk[i] {
 			e = c - 1
 			fd.hs[i] = mix(uint64(c)<<32|uint64(fd.ra[i]), uint64(fd.rp[i])^seed) // hashSess
-			j = home(fd.hs[i], ssn)
+			j = sessHome(fd.hs[i], nb)
 		}
 		fd.e[i], fd.j[i] = e, j
 	}
 	// Round 2: the BIB entries (28 bytes: one may straddle two lines,
-	// both ends are read) and the session index slots.
-	bib := t.bib
+	// both ends are read) and the sessions' home lines.
+	bib, ss := t.bib, t.sess
 	for i := 0; i < n; i++ {
 		e := &bib[fd.e[i]]
-		j := fd.j[i]
-		acc += uint32(e.addr6[0]) + uint32(e.proto) + ss[j] + ss[min(j+touchWindow-1, ssn-1)]
-	}
-	st := &t.sessTab
-	for i := 0; i < n; i++ {
-		var c uint32
-		if fd.bc[i] != 0 && fd.sk[i] {
-			c = probe(ss, ssn, fd.j[i], st.tag(fd.hs[i]), st.vmask)
-		}
-		fd.sc[i] = c
-		fd.e[i] = max(c, 1) - 1
-	}
-	// Round 3: the sessions.
-	sess := t.sess
-	for i := 0; i < n; i++ {
-		acc += sess[fd.e[i]].bib
+		acc += uint32(e.addr6[0]) + uint32(e.proto) + ss[fd.j[i]].bib
 	}
 	t.touched += acc
 }

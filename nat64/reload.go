@@ -165,7 +165,7 @@ func (t *Table) SetPlan(q *Plan, now int64) Retirement {
 	}
 	ret := t.retire(old, q, now)
 	nowms := t.ms(now)
-	for i := uint32(0); i < t.sessHigh; i++ {
+	for i := range t.sess {
 		s := &t.sess[i]
 		if s.bib == 0 {
 			continue
@@ -213,11 +213,13 @@ func (t *Table) retire(old, q *Plan, now int64) Retirement {
 	}
 	// The sessions on them (the last takes a dynamic entry with it), then
 	// the entries left (static ones).
-	for i := uint32(0); i < t.sessHigh; i++ {
+	for i := uint32(0); i < uint32(len(t.sess)); {
 		if b := t.sess[i].bib; b != 0 && on(&t.bib[b-1]) {
-			t.delSession(i, now)
+			t.delSession(i, now) // and another session may move into slot i
 			ret.Sessions++
+			continue
 		}
+		i++
 	}
 	for i := uint32(0); i < t.bibHigh; i++ {
 		if e := &t.bib[i]; e.used() && on(e) {
@@ -249,7 +251,7 @@ func (t *Table) Plan() *Plan { return t.p }
 // session in use once.
 func (t *Table) SessionCounts(add func(p Proto, state string, n int)) {
 	var n [4][len(stateNames)]int
-	for i := uint32(0); i < t.sessHigh; i++ {
+	for i := range t.sess {
 		s := &t.sess[i]
 		if s.bib == 0 {
 			continue

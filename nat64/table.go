@@ -89,9 +89,11 @@ func (e *bibEnt) used() bool { return e.proto != 0 }
 
 // sessEnt is a session: a BIB entry and the remote (Z, z), with its
 // expiry (the sweep of Expire reads it). 16 bytes: four to a cache line,
-// never straddling two.
+// never straddling two. Sessions are not indexed: they live in the slots
+// of their own open-addressing table (Table.sess, see findSess), so that
+// a lookup reads the session's line without reading an index first.
 type sessEnt struct {
-	bib    uint32 // BIB index + 1; 0 = free (then expire is the free list link)
+	bib    uint32 // BIB index + 1; 0 = empty slot
 	remote [4]byte
 	rport  uint16
 	state  uint8
@@ -135,12 +137,10 @@ type Table struct {
 	bibCap         uint32
 	bibN           int
 	bib6, bib4     otab
-	sess           []sessEnt
-	sessFree       uint32 // through sessEnt.expire
-	sessHigh       uint32
-	sessCap        uint32
+	sess           []sessEnt // open addressing: sessBuckets lines of sessBucket slots
+	sessBuckets    uint64
+	sessCap        int // max_sessions
 	sessN          int
-	sessTab        otab
 	sweep          sweep
 	bibHead        []uint32 // address-dependent filtering only: first session + 1 of each BIB entry
 	sessNext       []uint32 // and the next session + 1 of the same BIB entry
@@ -203,12 +203,12 @@ func NewTable(p *Plan, worker int, now int64, sink natlog.Sink) *Table {
 	t.bib = bigSlice[bibEnt](nb, &t.mapped)
 	t.bib6 = newOtab(nb, &t.mapped)
 	t.bib4 = newOtab(nb, &t.mapped)
-	t.sess = bigSlice[sessEnt](n, &t.mapped)
-	t.sessTab = newOtab(n, &t.mapped)
+	t.sessBuckets = sessBucketsFor(n)
+	t.sess = bigSlice[sessEnt](int(t.sessBuckets)*sessBucket, &t.mapped)
 	// Free lists start empty: entries never used are taken in index order
 	// (high-water marks), so the pages of a mapped table stay untouched
-	// until needed.
-	t.bibCap, t.sessCap = uint32(nb), uint32(n)
+	// until needed (the session slots are spread by their hashes).
+	t.bibCap, t.sessCap = uint32(nb), n
 	owned := t.ownedBlocks()
 	nact := owned
 	if nact > n {
@@ -262,7 +262,7 @@ func (t *Table) Close() {
 	}
 	t.mapped = nil
 	t.bib, t.sess, t.bibHead, t.sessNext = nil, nil, nil, nil
-	t.bib6, t.bib4, t.sessTab, t.subTab = otab{}, otab{}, otab{}, otab{}
+	t.bib6, t.bib4, t.subTab = otab{}, otab{}, otab{}
 }
 
 // ms is the time in milliseconds since the table's start, wrapping every
@@ -446,17 +446,6 @@ func (t *Table) isBIB4(v uint32, p Proto, a [4]byte, port uint16) bool {
 	return e.addr4 == a && e.port4 == port && e.proto == p
 }
 
-// findSessFrom is findSess that first tries c (session + 1, 0 for none),
-// the candidate of the batch calls' touch pass.
-func (t *Table) findSessFrom(c uint32, h uint64, b uint32, a [4]byte, port uint16) uint32 {
-	if c != 0 {
-		if e := &t.sess[c-1]; e.bib == b && e.remote == a && e.rport == port {
-			return c
-		}
-	}
-	return t.findSess(h, b, a, port)
-}
-
 func (t *Table) findBIB4(h uint64, p Proto, a [4]byte, port uint16) uint32 {
 	o := &t.bib4
 	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
@@ -476,23 +465,91 @@ func (t *Table) findBIB4(h uint64, p Proto, a [4]byte, port uint16) uint32 {
 	}
 }
 
+// findSess returns the slot + 1 of session (b, a, port), hash h
+// (hashSess), 0 when there is none.
 func (t *Table) findSess(h uint64, b uint32, a [4]byte, port uint16) uint32 {
-	o := &t.sessTab
-	s, n, vm, tg := o.s, o.n, o.vmask, o.tag(h)
-	for i := home(h, n); ; i = next(i, n) {
-		v := s[i]
-		if v == 0 {
+	s, n := t.sess, uint64(len(t.sess))
+	for i := sessHome(h, t.sessBuckets); ; i = next(i, n) {
+		e := &s[i]
+		if e.bib == 0 {
 			return 0
 		}
-		if v&^vm != tg {
-			continue
-		}
-		v &= vm
-		e := &t.sess[v-1]
 		if e.bib == b && e.remote == a && e.rport == port {
-			return v
+			return uint32(i) + 1
 		}
 	}
+}
+
+// The session table: linear probing over the slots of Table.sess, a
+// session's probe sequence starting at the first slot of its home bucket
+// (sessBucket slots, one 64-byte line: the mapped tables are page-aligned),
+// so that the one line a batch's load pass reads for a flow holds its
+// session most of the time. With a session in its slot, a lookup reads
+// one line where an index slot and the entry it names would be two, in
+// one round of misses instead of two; the price is that sessions move
+// (backward-shift deletion), so nothing outside the table keeps a slot
+// number across a deletion but address-dependent filtering's lists,
+// which moveSess mends. sessSlotsNum/sessSlotsDen slots per session, as
+// the indexes (at most 75% full).
+const sessBucket, sessSlotsNum, sessSlotsDen = 4, 4, 3
+
+func sessBucketsFor(n int) uint64 {
+	return uint64(max(4, (n*sessSlotsNum/sessSlotsDen+sessBucket)/sessBucket))
+}
+
+// sessHome is the first slot of session hash h in a table of nb buckets.
+func sessHome(h, nb uint64) uint64 { return home(h, nb) * sessBucket }
+
+// insertSess puts session e in the first empty slot of its probe
+// sequence and returns the slot.
+func (t *Table) insertSess(h uint64, e sessEnt) uint32 {
+	s, n := t.sess, uint64(len(t.sess))
+	i := sessHome(h, t.sessBuckets)
+	for s[i].bib != 0 {
+		i = next(i, n)
+	}
+	s[i] = e
+	return uint32(i)
+}
+
+// removeSess empties slot i with backward shifting: the sessions after it
+// in its cluster whose home is not cyclically in (i, j] move back, each to
+// the hole the last left (moveSess).
+func (t *Table) removeSess(i uint64) {
+	s, n, nb := t.sess, uint64(len(t.sess)), t.sessBuckets
+	s[i] = sessEnt{}
+	for j := i; ; {
+		j = next(j, n)
+		x := &s[j]
+		if x.bib == 0 {
+			return
+		}
+		k := sessHome(t.hashSess(x.bib, x.remote, x.rport), nb)
+		if (i <= j && (k <= i || k > j)) || (i > j && k <= i && k > j) {
+			t.moveSess(j, i)
+			i = j
+		}
+	}
+}
+
+// moveSess moves the session of slot j to the empty slot i, mending what
+// refers to its slot: address-dependent filtering's list of its BIB
+// entry, and the sweep (a session that moves behind a running pass
+// lowers the earliest expiry, as one outside a pass must).
+func (t *Table) moveSess(j, i uint64) {
+	s := &t.sess[j]
+	t.sess[i] = *s
+	*s = sessEnt{}
+	e := &t.sess[i]
+	if t.bibHead != nil {
+		pp := &t.bibHead[e.bib-1]
+		for *pp != uint32(j)+1 {
+			pp = &t.sessNext[*pp-1]
+		}
+		*pp = uint32(i) + 1
+		t.sessNext[i], t.sessNext[j] = t.sessNext[j], 0
+	}
+	t.noteDue(e.expire)
 }
 
 func (t *Table) findSub(hi, lo uint64) uint32 {
@@ -580,10 +637,10 @@ func (t *Table) buildLists() {
 			_ = populate(b)
 		}
 	}
-	for i := uint32(0); i < t.sessHigh; i++ {
+	for i := range t.sess {
 		if b := t.sess[i].bib; b != 0 {
 			t.sessNext[i] = t.bibHead[b-1]
-			t.bibHead[b-1] = i + 1
+			t.bibHead[b-1] = uint32(i) + 1
 		}
 	}
 }
@@ -683,18 +740,6 @@ func (t *Table) popBIB() uint32 {
 	return 0
 }
 
-func (t *Table) popSess() uint32 {
-	if v := t.sessFree; v != 0 {
-		t.sessFree = t.sess[v-1].expire
-		return v
-	}
-	if t.sessHigh < t.sessCap {
-		t.sessHigh++
-		return t.sessHigh
-	}
-	return 0
-}
-
 func (t *Table) popSub() uint32 {
 	if v := t.subFree; v != 0 {
 		t.subFree = t.subs[v-1].first
@@ -719,7 +764,7 @@ func (t *Table) popBlock() uint32 {
 	return 0
 }
 
-func (t *Table) sessFull() bool  { return t.sessFree == 0 && t.sessHigh == t.sessCap }
+func (t *Table) sessFull() bool  { return t.sessN >= t.sessCap }
 func (t *Table) bibFull() bool   { return t.bibFree == 0 && t.bibHigh == t.bibCap }
 func (t *Table) blockFull() bool { return t.blockFree == 0 && t.blockHigh == t.blockCap }
 
