@@ -115,6 +115,48 @@ func BenchmarkMemoryFloor(b *testing.B) {
 			return idx[0]
 		})
 	})
+	// wide=1+2: two rounds, the second reading two independent lines per
+	// flow: the shape of the batched lookups since sessions live in their
+	// own table's slots (the BIB index slot; then the BIB entry and the
+	// session's line). lines=N: one round of N independent lines per flow,
+	// the cost of lines themselves, whatever the rounds.
+	b.Run("wide=1+2", func(b *testing.B) {
+		var idx [MaxBatch]uint64
+		far := lines / 3 * words
+		run(b, func() uint64 {
+			for k := range idx {
+				idx[k] = line()
+			}
+			for k := range idx {
+				idx[k] = area[idx[k]]
+			}
+			for k := range idx {
+				x := idx[k]
+				idx[k] = (area[x] + area[(x+far)%n]) % n
+			}
+			return idx[0]
+		})
+	})
+	for _, w := range []uint64{2, 3} {
+		b.Run(fmt.Sprintf("lines=%d", w), func(b *testing.B) {
+			var idx [MaxBatch]uint64
+			far := lines / 3 * words
+			run(b, func() uint64 {
+				for k := range idx {
+					idx[k] = line()
+				}
+				for k := range idx {
+					x := idx[k]
+					v := area[x]
+					for q := uint64(1); q < w; q++ {
+						v += area[(x+q*far)%n]
+					}
+					idx[k] = v
+				}
+				return idx[0]
+			})
+		})
+	}
 	b.Run("dependent", func(b *testing.B) {
 		x := line()
 		run(b, func() uint64 {
