@@ -190,7 +190,11 @@ type SessionEntry struct {
 	Expires    time.Duration // from now
 }
 
-// Sessions appends sessions like BIB.
+// Sessions appends sessions like BIB, from session slot from on. A
+// session moves to an earlier slot when one before it in its cluster is
+// deleted, so a listing taken in pages with expiry in between can miss or
+// repeat a session that moved across a page's end. An overdue session the
+// sweep has not reached yet shows Expires 0.
 func (t *Table) Sessions(now int64, dst []SessionEntry, from int) ([]SessionEntry, int) {
 	nowms := t.ms(now)
 	for i := max(from, 0); i < len(t.sess); i++ {
@@ -203,7 +207,7 @@ func (t *Table) Sessions(now int64, dst []SessionEntry, from int) ([]SessionEntr
 		}
 		e := &t.bib[s.bib-1]
 		dst = append(dst, SessionEntry{e.proto, netip.AddrFrom16(e.addr6), e.port6, netip.AddrFrom4(e.addr4), e.port4,
-			netip.AddrFrom4(s.remote), s.rport, stateNames[s.state], time.Duration(int32(s.expire-nowms)) * time.Millisecond})
+			netip.AddrFrom4(s.remote), s.rport, stateNames[s.state], time.Duration(max(0, int32(s.expire-nowms))) * time.Millisecond})
 	}
 	return dst, -1
 }

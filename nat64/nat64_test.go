@@ -781,3 +781,20 @@ func TestSessionSlotsChurn(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionsOverdue: a session past its lifetime that the sweep has not
+// reached yet is listed with Expires 0, not a negative duration.
+func TestSessionsOverdue(t *testing.T) {
+	tb, _ := newTable(t, testConfig())
+	if _, _, r := tb.Outbound(t0, ProtoUDP, host6, 1, remote, 53, 0); r != OK {
+		t.Fatal(r)
+	}
+	ss, _ := tb.Sessions(t0+sec(10), make([]SessionEntry, 0, 4), 0)
+	if len(ss) != 1 || ss[0].Expires != 5*time.Minute-10*time.Second {
+		t.Fatalf("%+v", ss)
+	}
+	ss, _ = tb.Sessions(t0+sec(400), make([]SessionEntry, 0, 4), 0) // no Expire call: still there
+	if len(ss) != 1 || ss[0].Expires != 0 {
+		t.Fatalf("%+v", ss)
+	}
+}
