@@ -23,6 +23,10 @@ const sweepPeriodMax = 4000
 // always have something due spends about 0.5% of a core sweeping.
 const sweepSlotNs = 400
 
+// emptyPerUnit is how many empty slots a sweep visits for one unit of
+// Expire's budget (one session).
+const emptyPerUnit = 64
+
 // sweep is the state of the session sweep.
 type sweep struct {
 	on     bool
@@ -53,9 +57,10 @@ func (t *Table) sweepGap() uint32 {
 }
 
 // Expire runs the timers up to now and returns the slots (and held SYNs
-// and fragments) it visited. Call it once per vector with a small budget
-// (e.g. 128): packets never pay for expiry. It visits up to budget session
-// slots while a pass runs, more when the pass is behind its schedule (a
+// and fragments) it visited, an empty session slot counting 1/64. Call it
+// once per vector with a small budget (e.g. 128): packets never pay for
+// expiry. It visits up to budget sessions (and 64 empty slots for one)
+// while a pass runs, more when the pass is behind its schedule (a
 // share of the table proportional to the time since the pass started: the
 // whole rest of it after sweepPeriod, e.g. on the first call after a long
 // pause), none when no session can be due. Expired established TCP
@@ -81,20 +86,28 @@ func (t *Table) Expire(now int64, budget int) int {
 		}
 		*w = sweep{on: true, end: uint32(len(t.sess)), start: nowms}
 	}
-	limit := budget - work
+	// The budget counts sessions; empty slots, a load and a compare each,
+	// count emptyPerUnit to one (so a table with few sessions is swept in
+	// a call or a few, as soon as something is due). behind is the slots
+	// the schedule asks for now whatever the budget.
+	limit, behind := budget-work, 0
 	if el, per := nowms-w.start, t.sweepPeriod(); int32(el) >= int32(per) {
-		limit = int(w.end) // behind: finish the pass
+		behind = int(w.end - w.pos) // behind: finish the pass
 	} else if int32(el) > 0 {
-		limit = max(limit, int(uint64(w.end)*uint64(el)/uint64(per))-int(w.pos))
+		behind = int(uint64(w.end)*uint64(el)/uint64(per)) - int(w.pos)
 	}
-	visits := 0
-	for ; w.pos < w.end && visits < limit; visits++ {
+	units, slots, empty := 0, 0, 0
+	for ; w.pos < w.end && (units < limit || slots < behind); slots++ {
 		i := w.pos
 		w.pos++
 		s := &t.sess[i]
 		if s.bib == 0 {
+			if empty++; empty == emptyPerUnit {
+				units, empty = units+1, 0
+			}
 			continue
 		}
+		units++
 		if int32(nowms-s.expire) < 0 {
 			t.noteDue(s.expire)
 			continue
@@ -107,14 +120,20 @@ func (t *Table) Expire(now int64, budget int) int {
 		default:
 			t.delSession(i, now)
 			t.C.SessionsExpired++
-			w.pos--  // another session may have moved into slot i: look
-			visits-- // at it again, within this visit
+			// Another session may have moved into slot i: look at it
+			// again (the deletion was a unit of work, the session that
+			// moved in is another).
+			w.pos--
+			slots--
 		}
+	}
+	if empty > 0 {
+		units++
 	}
 	if w.pos >= w.end {
 		w.on = false
 	}
-	work += visits
+	work += units
 	t.C.ExpireWork += uint64(work)
 	return work
 }

@@ -301,7 +301,7 @@ func TestExpiryAndReuseDelay(t *testing.T) {
 	if n, _, _, _ := tb.Len(); n != 1 {
 		t.Fatal("live session expired")
 	}
-	tb.Expire(t0+sec(600+301), 1<<20) // a whole pass at once
+	tb.Expire(t0+sec(600+301), 1000)
 	if n, b, s, bl := tb.Len(); n+b+s+bl != 0 {
 		t.Fatal("not expired", n, b, s, bl)
 	}
@@ -796,5 +796,32 @@ func TestSessionsOverdue(t *testing.T) {
 	ss, _ = tb.Sessions(t0+sec(400), make([]SessionEntry, 0, 4), 0) // no Expire call: still there
 	if len(ss) != 1 || ss[0].Expires != 0 {
 		t.Fatalf("%+v", ss)
+	}
+}
+
+// TestSweepSparse: the sweep visits every slot of the session table, but
+// empty slots count 1/64 of Expire's budget, so a table with few sessions
+// ends a due session in the first call with the datapath's budget (128),
+// as it did when passes stopped at a high-water mark.
+func TestSweepSparse(t *testing.T) {
+	c := testConfig()
+	c.MaxSessions = 4096 // 5464 slots
+	tb, _ := newTable(t, c)
+	dst := remote
+	for i := 0; i < 3; i++ {
+		dst[3] = byte(i)
+		if _, _, r := tb.Outbound(t0, ProtoUDP, host6, 1, dst, 53, 0); r != OK {
+			t.Fatal(r)
+		}
+	}
+	if w := tb.Expire(t0+sec(299), 128); w != 0 {
+		t.Fatalf("nothing due, work %d", w)
+	}
+	w := tb.Expire(t0+sec(301), 128)
+	if n, _, _, _ := tb.Len(); n != 0 {
+		t.Fatalf("%d sessions left after one call (work %d)", n, w)
+	}
+	if want := (len(tb.sess)-3+emptyPerUnit-1)/emptyPerUnit + 3; w < 3 || w > want {
+		t.Fatalf("work %d, want 3 sessions and %d slots at 1/%d: at most %d", w, len(tb.sess)-3, emptyPerUnit, want)
 	}
 }

@@ -187,7 +187,7 @@ type Counters struct {
 	FragsExpired    uint64
 	FragsUnmatched  uint64 // FragNext without room to wait
 	NoticesDropped  uint64
-	ExpireWork      uint64 // session slots, held SYNs and fragments visited by Expire
+	ExpireWork      uint64 // sessions (64 empty slots count one), held SYNs and fragments visited by Expire
 }
 
 // NewTable builds worker's table of the plan. Every now of the API is Unix
