@@ -1,14 +1,14 @@
 package nat64
 
 // The session timer is a sweep over the session table: no per-session
-// links, only each session's own expiry. A pass visits every slot once
-// (a slot again when a deletion moved another session into it), deleting (or moving to TRANS) what is due,
-// and records the earliest expiry it leaves behind (due; new sessions and
-// shortened lifetimes lower it too). A pass starts when due has come (and
-// at most every sweepGap of a large table), and runs at the caller's
-// budget per call, but never slower than one whole pass per sweepPeriod:
-// each call does at least the share of the pass the time since the pass
-// started asks for. So a session ends at most sweepGap + sweepPeriod (2 x
+// links, only each session's own expiry. A pass visits every slot once (a
+// slot again when a deletion moved another session into it), deleting
+// (or moving to TRANS) what is due, and records the earliest expiry it
+// leaves behind (due; new sessions and shortened lifetimes lower it too).
+// A pass starts when due has come (and at most every sweepGap of a large
+// table), and runs at the caller's budget per call, but never slower than
+// one whole pass per sweepPeriod: each call does at least the share of
+// the pass the time since the pass started asks for. So a session ends at most sweepGap + sweepPeriod (2 x
 // 4 s, less with short timeouts) after its expiry, given Expire calls at
 // least every 100 ms; RFC 6146's lifetimes are minimums. See
 // docs/DESIGN.md, "Stateful NAT64 state".

@@ -115,6 +115,9 @@ func BenchmarkMemoryFloor(b *testing.B) {
 			return idx[0]
 		})
 	})
+	// Each shape is its own plain loop on purpose: one loop driven by a
+	// list of widths measured 1.3-2x these floors (its own overhead).
+	//
 	// wide=1+2: two rounds, the second reading two independent lines per
 	// flow: the shape of the batched lookups since sessions live in their
 	// own table's slots (the BIB index slot; then the BIB entry and the

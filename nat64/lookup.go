@@ -293,7 +293,7 @@ func (t *Table) Prefetch4(in []Flow4) {
 // vector, and their scratch.
 type finds struct {
 	h  [MaxBatch]uint64 // BIB index hash
-	hs [MaxBatch]uint64 // session index hash of (bc, remote)
+	hs [MaxBatch]uint64 // session hash of (bc, remote): hashSess
 	j  [MaxBatch]uint64 // slot of the next load pass
 	bc [MaxBatch]uint32 // BIB candidate + 1: the first tag match within touchProbes slots, 0 none
 	e  [MaxBatch]uint32 // entry of the next load pass

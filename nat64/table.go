@@ -383,15 +383,21 @@ func (o *otab) remove(h uint64, v uint32, hashOf func(uint32) uint64) {
 			if o.s[j] == 0 {
 				return
 			}
-			k := home(hashOf(o.s[j]&o.vmask-1), o.n)
-			// move s[j] to i if its home k is not cyclically in (i, j]
-			if (i <= j && (k <= i || k > j)) || (i > j && k <= i && k > j) {
+			if shiftsBack(i, j, home(hashOf(o.s[j]&o.vmask-1), o.n)) {
 				o.s[i] = o.s[j]
 				i = j
 				break
 			}
 		}
 	}
+}
+
+// shiftsBack is backward-shift deletion's test in a linear-probing table:
+// the entry at slot j, whose home slot is k, moves to the hole at slot i
+// when k is not cyclically in (i, j] (it would no longer be found past
+// the hole otherwise). otab.remove and removeSess share it.
+func shiftsBack(i, j, k uint64) bool {
+	return (i <= j && (k <= i || k > j)) || (i > j && k <= i && k > j)
 }
 
 // --- hashes ------------------------------------------------------------------
@@ -512,9 +518,9 @@ func (t *Table) insertSess(h uint64, e sessEnt) uint32 {
 	return uint32(i)
 }
 
-// removeSess empties slot i with backward shifting: the sessions after it
-// in its cluster whose home is not cyclically in (i, j] move back, each to
-// the hole the last left (moveSess).
+// removeSess empties slot i with backward shifting (shiftsBack): sessions
+// after it in its cluster move back, each to the hole the last left
+// (moveSess).
 func (t *Table) removeSess(i uint64) {
 	s, n, nb := t.sess, uint64(len(t.sess)), t.sessBuckets
 	s[i] = sessEnt{}
@@ -524,8 +530,7 @@ func (t *Table) removeSess(i uint64) {
 		if x.bib == 0 {
 			return
 		}
-		k := sessHome(t.hashSess(x.bib, x.remote, x.rport), nb)
-		if (i <= j && (k <= i || k > j)) || (i > j && k <= i && k > j) {
+		if shiftsBack(i, j, sessHome(t.hashSess(x.bib, x.remote, x.rport), nb)) {
 			t.moveSess(j, i)
 			i = j
 		}
